@@ -1,0 +1,53 @@
+"""Plain-text descriptions of a loaded scenario, for ``dcsim check``."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from dcsim.spec import Scenario, Site
+
+
+def describe(scenario: Scenario) -> str:
+    end = scenario.date_of(scenario.horizon_days).date()
+    lines = [
+        f"scenario {scenario.name}: {len(scenario.sites)} site(s), start {scenario.start_date},"
+        f" horizon {scenario.horizon_days / 365.25:g} years (to {end}), seed {scenario.seed}",
+    ]
+    for site in scenario.sites:
+        lines.extend(_site(scenario, site))
+    return "\n".join(lines)
+
+
+def _site(scenario: Scenario, site: Site) -> list[str]:
+    ic, sub = site.interconnection, site.substation
+    date = lambda days: scenario.date_of(days).date().isoformat()  # noqa: E731
+    models = Counter[str]()
+    for lot in site.lots:
+        models[lot.model] += lot.count
+    deliveries = [lot.delivery for lot in site.lots]
+    it_mw = sum(h.it_mw for h in site.halls)
+    cooling = Counter(h.cooling for h in site.halls)
+    out = [
+        f"  site {site.name} ({site.location or 'no location given'}), region {site.region}",
+        f"    grid request   {ic.request_mw:g} MW on {date(ic.request_date)}"
+        f" in {len(ic.tranches)} tranche(s)",
+        f"    transformers   {sub.transformers} x {sub.rating_mva:g} MVA"
+        f" (pf {sub.power_factor:g}, {sub.spares} spare), order policy {sub.order_policy}"
+        + (f", delivered {date(sub.owned_delivery)}" if sub.owned_delivery is not None else ""),
+        f"    halls          {len(site.halls)}, {it_mw:g} MW IT ("
+        + ", ".join(f"{n} {c}" for c, n in sorted(cooling.items())) + ")"
+        + f", {site.construction_crews} crew(s)",
+    ]
+    if site.retrofits:
+        out.append(f"    retrofits      {len(site.retrofits)}: " + ", ".join(
+            f"{r.hall} -> {r.to} " + ("when needed" if r.at is None else f"at {date(r.at)}")
+            for r in site.retrofits))
+    if site.onsite is not None:
+        o = site.onsite
+        out.append(f"    on-site power  {o.blocks} x {o.block_mw:g} MW = {o.total_mw:g} MW")
+    out.append(
+        f"    GPU lots       {len(site.lots)}, {site.gpu_count:,} GPUs ("
+        + ", ".join(f"{m} {n:,}" for m, n in sorted(models.items())) + ")"
+        + f", deliveries {date(min(deliveries))} to {date(max(deliveries))}")
+    out.append(f"    installation   {site.installation.rate_per_day * 7:g} GPUs/week")
+    return out

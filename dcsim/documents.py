@@ -1,0 +1,312 @@
+"""Files to one resolved document: includes followed, catalog merged, overrides applied.
+
+The resolved document is a plain dict with the same shape ``--dump`` writes::
+
+    {"scenario": {...}, "sites": {name: {...}}, "gpus": {...}, "cooling": {...},
+     "regions": {...}, "transformer_supplies": {...}}
+
+Alongside it, :class:`Origins` remembers which file each part came from, so an
+error found later still names the file the user has to open.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dcsim.errors import SpecError
+from dcsim.reader import suggest
+
+CATALOG_SECTIONS = ("gpus", "cooling", "regions", "transformer_supplies")
+SCENARIO_SECTIONS = ("scenario", "sites", "overrides", *CATALOG_SECTIONS)
+
+
+def bundled_sites_dir() -> Path:
+    """The ``sites/`` folder shipped with dcsim (repository checkout or installed wheel)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_bundled_sites", here.parent / "sites"):
+        if (candidate / "catalog").is_dir():
+            return candidate
+    raise SpecError("dcsim's bundled sites/catalog folder is missing from this installation;"
+                    " reinstall dcsim or name a catalog folder with catalog = \"...\".")
+
+
+@dataclass
+class Origins:
+    """Which file each dotted key path came from (longest matching prefix wins)."""
+
+    default: str
+    by_prefix: dict[str, str] = field(default_factory=dict)
+
+    def add(self, prefix: str, source: str) -> None:
+        self.by_prefix[prefix] = source
+
+    def __call__(self, key_path: str) -> str:
+        best, best_len = self.default, -1
+        for prefix, source in self.by_prefix.items():
+            if (key_path == prefix or key_path.startswith(prefix + ".")
+                    or key_path.startswith(prefix + "[")) and len(prefix) > best_len:
+                best, best_len = source, len(prefix)
+        return best
+
+
+def read_toml(path: Path, what: str = "file") -> dict[str, Any]:
+    if not path.exists():
+        raise SpecError(f"{path}: no such {what}. Check the path (it is read relative to the"
+                        " current folder, or to the including file for includes).")
+    if path.is_dir():
+        raise SpecError(f"{path}: is a folder; expected a TOML {what}.")
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{path}: not valid TOML: {exc}. Fix the syntax at that line"
+                        " (strings need quotes; dates are written YYYY-MM-DD without).") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"{path}: cannot be read: {exc}.") from None
+
+
+def is_scenario(data: dict[str, Any]) -> bool:
+    return "scenario" in data
+
+
+def resolve(path: Path | str, overrides: Iterable[tuple[str, object]] = ()) -> tuple[
+        dict[str, Any], Origins]:
+    """Read ``path`` (a site or a scenario file) into one resolved document."""
+    path = Path(path)
+    origins = Origins(str(path))
+    doc: dict[str, Any] = {"scenario": {}, "sites": {}}
+    for section in CATALOG_SECTIONS:
+        doc[section] = {}
+    file_overrides: list[tuple[str, object, str]] = []
+    catalog_setting = _gather(path, doc, origins, file_overrides, stack=())
+    _merge_catalog(doc, origins, catalog_setting, path)
+    for key, value, source in file_overrides:
+        apply_override(doc, key, value, source, origins)
+    for key, value in overrides:
+        apply_override(doc, key, value, "--set", origins)
+    return doc, origins
+
+
+def _gather(path: Path, doc: dict[str, Any], origins: Origins,
+            overrides: list[tuple[str, object, str]], stack: tuple[Path, ...],
+            expect: str = "any") -> object:
+    """Fold ``path`` and what it includes into ``doc``; return its catalog setting."""
+    resolved = path.resolve()
+    if resolved in stack:
+        chain = " -> ".join(str(p) for p in (*stack, resolved))
+        raise SpecError(f"{path}: includes itself ({chain}); remove the circular include.")
+    data = read_toml(path, "site file" if expect == "site" else "file")
+    source = str(path)
+    if expect == "site" and is_scenario(data):
+        raise SpecError(f"{path}: is a scenario file, listed under scenario.sites; list"
+                        " scenario files under scenario.include instead.")
+    if expect == "scenario" and not is_scenario(data):
+        raise SpecError(f"{path}: is a site file, listed under scenario.include; list"
+                        " site files under scenario.sites instead.")
+    if not is_scenario(data):
+        _add_site(doc, data, source, origins, key_hint=path.stem)
+        return _relative(data.get("catalog", _DEFAULT), path)
+
+    unknown = [k for k in data if k not in SCENARIO_SECTIONS]
+    if unknown:
+        raise SpecError.at(source, unknown[0], "<an unknown section>",
+                           "one of " + ", ".join(SCENARIO_SECTIONS),
+                           suggest(unknown[0], SCENARIO_SECTIONS))
+    scenario = data["scenario"]
+    if not isinstance(scenario, dict):
+        raise SpecError.at(source, "scenario", scenario, "a table")
+    scenario = dict(scenario)
+    stack = (*stack, resolved)
+    catalog_setting = scenario.pop("catalog", _DEFAULT)
+    for key in ("include", "sites"):
+        names = scenario.pop(key, [])
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise SpecError.at(source, f"scenario.{key}", names, "a list of file paths")
+        for name in names:
+            child = path.parent / name
+            expect = "site" if key == "sites" else "scenario"
+            child_catalog = _gather(child, doc, origins, overrides, stack, expect)
+            if key == "include" and catalog_setting is _DEFAULT:
+                catalog_setting = child_catalog
+    # The including file's own scenario keys win over included ones.
+    for key, value in scenario.items():
+        doc["scenario"][key] = value
+        origins.add(f"scenario.{key}", source)
+    if "scenario" not in origins.by_prefix:
+        origins.add("scenario", source)
+    for name, site in _named(data.get("sites", {}), source, "sites").items():
+        if isinstance(site, dict):
+            site = {"name": name, **site}
+        _add_site(doc, site, source, origins, key_hint=name)
+    for section in CATALOG_SECTIONS:
+        for name, entry in _named(data.get(section, {}), source, section).items():
+            doc[section][name] = entry
+            origins.add(f"{section}.{name}", source)
+    for key, value in _named(data.get("overrides", {}), source, "overrides").items():
+        overrides.append((key, value, f"{source} [overrides]"))
+    return _relative(catalog_setting, path)
+
+
+def _relative(setting: object, path: Path) -> object:
+    """A catalog folder named in a file is read relative to that file."""
+    if isinstance(setting, str) and not Path(setting).is_absolute():
+        return str(path.parent / setting)
+    return setting
+
+
+class _Default:
+    def __repr__(self) -> str:
+        return "<default>"
+
+
+_DEFAULT: Any = _Default()
+
+
+def _named(value: object, source: str, key: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise SpecError.at(source, key, value, "a table of named entries")
+    return value
+
+
+def _add_site(doc: dict[str, Any], data: dict[str, Any], source: str, origins: Origins,
+              key_hint: str) -> None:
+    data = dict(data)
+    data.pop("catalog", None)
+    name = data.get("name")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_-]*", name):
+        raise SpecError.at(source, f"sites.{key_hint}.name" if name is None else "name", name,
+                           "a site name of letters, digits, '-' and '_' (it becomes a key)")
+    if name in doc["sites"]:
+        raise SpecError.at(source, f"sites.{name}", name,
+                           f"a site name not used already (also defined in"
+                           f" {origins(f'sites.{name}')})")
+    doc["sites"][name] = data
+    origins.add(f"sites.{name}", source)
+
+
+def _merge_catalog(doc: dict[str, Any], origins: Origins, setting: object, top: Path) -> None:
+    """Catalog entries first, then the files' own inline entries on top."""
+    if setting is False:
+        return
+    if setting is _DEFAULT:
+        beside = top.parent / "catalog"
+        folder = beside if beside.is_dir() else bundled_sites_dir() / "catalog"
+    elif isinstance(setting, str):
+        folder = Path(setting)
+        if not folder.is_dir():
+            raise SpecError.at(str(top), "catalog", setting,
+                               "a folder of catalog TOML files, or false for none")
+    else:
+        raise SpecError.at(str(top), "catalog", setting,
+                           "a folder path (string), or false for no catalog")
+    for file in sorted(folder.glob("*.toml")):
+        data = read_toml(file, "catalog file")
+        for section, entries in data.items():
+            if section not in CATALOG_SECTIONS:
+                raise SpecError.at(str(file), section, "<an unknown section>",
+                                   "one of " + ", ".join(CATALOG_SECTIONS),
+                                   suggest(section, CATALOG_SECTIONS))
+            for name, entry in _named(entries, str(file), section).items():
+                # Entries written in the scenario itself override the catalog.
+                if name not in doc[section]:
+                    doc[section][name] = entry
+                    origins.add(f"{section}.{name}", str(file))
+
+
+# ------------------------------------------------------------------ overrides
+_SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def split_key(key: str) -> list[str | int]:
+    """'sites.a.halls[1].construction_time' -> ['sites', 'a', 'halls', 1, 'construction_time']."""
+    parts: list[str | int] = []
+    pos = 0
+    while pos < len(key):
+        if key[pos] == ".":
+            pos += 1
+            continue
+        match = _SEGMENT.match(key, pos)
+        if match is None:
+            raise ValueError(key)
+        parts.append(match.group(1) if match.group(1) is not None else int(match.group(2)))
+        pos = match.end()
+    return parts
+
+
+def apply_override(doc: dict[str, Any], key: str, value: object, source: str,
+                   origins: Origins) -> None:
+    """Set one dotted key in ``doc``; the key must already exist (or be an optional leaf)."""
+    try:
+        parts = split_key(key)
+    except ValueError:
+        parts = []
+    if len(parts) < 2:
+        raise SpecError.at(source, key, value,
+                           "a dotted key such as sites.NAME.substation.order_policy")
+    node: Any = doc
+    walked = ""
+    for index, part in enumerate(parts[:-1]):
+        nxt = _child(node, part)
+        if nxt is None and isinstance(part, str) and isinstance(node, list):
+            nxt = next((h for h in node if isinstance(h, dict) and h.get("name") == part), None)
+        if nxt is None or not isinstance(nxt, (dict, list)):
+            options = _options(node)
+            label = f"{walked}{_fmt(part, index == 0)}"
+            raise SpecError.at(source, key, value,
+                               f"a key that exists; '{label}' is not there",
+                               suggest(str(part), options))
+        walked += _fmt(part, index == 0)
+        node = nxt
+    leaf = parts[-1]
+    if isinstance(node, list):
+        if not isinstance(leaf, int) or not 0 <= leaf < len(node):
+            raise SpecError.at(source, key, value, f"an index below {len(node)}")
+        node[leaf] = copy.deepcopy(value)
+    elif isinstance(leaf, str):
+        node[leaf] = copy.deepcopy(value)
+    else:
+        raise SpecError.at(source, key, value, "a key name, not an index, after a table")
+    origins.add(_canonical(parts, doc), source)
+
+
+def _child(node: Any, part: str | int) -> Any:
+    if isinstance(node, dict) and isinstance(part, str):
+        return node.get(part)
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return None
+
+
+def _options(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [str(k) for k in node]
+    if isinstance(node, list):
+        return [str(h.get("name")) for h in node if isinstance(h, dict) and "name" in h]
+    return []
+
+
+def _fmt(part: str | int, first: bool) -> str:
+    if isinstance(part, int):
+        return f"[{part}]"
+    return part if first else f".{part}"
+
+
+def _canonical(parts: list[str | int], doc: dict[str, Any]) -> str:
+    out = ""
+    node: Any = doc
+    for index, part in enumerate(parts):
+        if isinstance(node, list) and isinstance(part, str):
+            idx = next(i for i, h in enumerate(node) if isinstance(h, dict)
+                       and h.get("name") == part)
+            out += f"[{idx}]"
+            node = node[idx]
+            continue
+        out += _fmt(part, index == 0)
+        node = _child(node, part)
+    return out

@@ -1,0 +1,243 @@
+"""Frozen, typed specifications in canonical units.
+
+Everything the model needs, checked once at load (see :mod:`dcsim.loader`).
+Times are days from the scenario start date, power in MW (GPU power in kW),
+money in USD, rates per day. Collections are tuples so specs are immutable,
+hashable and picklable across worker processes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from dcsim.distributions import Distribution, Fixed
+
+ORDER_POLICIES = ("at_request", "at_agreement", "owned")
+DISCIPLINES = ("serial", "cluster")
+WHEN_NEEDED = "when_needed"
+_T = TypeVar("_T")
+
+
+# ---------------------------------------------------------------- catalog
+@dataclass(frozen=True)
+class GpuModel:
+    name: str
+    it_kw: float  # all-in IT power per GPU at the rack
+    cooling: str  # the least capable cooling type that can host it
+    price_usd: float
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class CoolingType:
+    name: str
+    level: int  # a hall of level >= the model's cooling level can host it
+    max_rack_kw: float
+    pue: float
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class StudyPhase:
+    name: str
+    duration: Distribution
+    withdrawal: float  # probability a request withdraws at the end of this phase
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    label: str
+    discipline: str  # "serial" or "cluster"
+    study_engineers: int  # parallel studies (serial) or clusters studied at once (cluster)
+    cluster_window: float  # days a cluster stays open (cluster discipline only)
+    phases: tuple[StudyPhase, ...]
+    agreement_time: Distribution  # from the last study phase to a signed agreement
+    energization_time: Distribution  # from agreement to first power
+    headroom_mw: float  # load the grid can absorb before network upgrades are needed
+    network_upgrade_time: Distribution
+    background_rate: float  # background requests per day (Poisson)
+    background_size: Distribution  # MW per background request
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class TransformerSupply:
+    name: str
+    output_per_day: float  # units the factories finish per day at full load
+    lines: int  # units in production at once
+    design_time: Distribution  # engineering and materials before a unit enters production
+    transport_time: Distribution
+    installation_time: Distribution
+    background_rate: float  # orders per day from everyone else (Poisson)
+    initial_backlog: int  # units already on order at the start date
+    source: str = ""
+
+    @property
+    def build_time(self) -> float:
+        """Days one production line spends on one unit."""
+        return self.lines / self.output_per_day
+
+
+# ---------------------------------------------------------------- site
+@dataclass(frozen=True)
+class Tranche:
+    mw: float
+    earliest: float
+
+
+@dataclass(frozen=True)
+class Interconnection:
+    request_mw: float
+    request_date: float
+    region: str
+    tranches: tuple[Tranche, ...]
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Substation:
+    transformers: int
+    rating_mva: float
+    power_factor: float
+    order_policy: str
+    owned_delivery: float | None = None  # only with order_policy = "owned"
+    spares: int = 0  # units kept in reserve (N+spares); they carry no load
+    source: str = ""
+
+    @property
+    def unit_mw(self) -> float:
+        return self.rating_mva * self.power_factor
+
+
+@dataclass(frozen=True)
+class Hall:
+    name: str
+    it_mw: float
+    cooling: str
+    construction_start: float
+    construction_time: Distribution
+    crews: int = 1
+    commissioning_time: Distribution = field(default_factory=lambda: Fixed(0.0))
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Retrofit:
+    hall: str
+    to: str
+    at: float | None  # None: start when a lot that needs it arrives
+    duration: Distribution
+    offline_share: float
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Lot:
+    name: str
+    delivery: float
+    count: int
+    model: str
+    delay: Distribution = field(default_factory=lambda: Fixed(0.0))
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Onsite:
+    block_mw: float
+    blocks: int
+    start: float  # when the permit application goes in
+    permit_time: Distribution
+    lead_time: Distribution  # from permit to the first block online
+    block_interval: Distribution = field(default_factory=lambda: Fixed(0.0))
+    source: str = ""
+
+    @property
+    def total_mw(self) -> float:
+        return self.block_mw * self.blocks
+
+
+@dataclass(frozen=True)
+class Installation:
+    rate_per_day: float  # GPUs a site's crews bring into service per day
+    batch: int  # GPUs brought into service together
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Economics:
+    depreciation_days: float
+    gpu_price_usd: float | None = None  # overrides the catalog price when set
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    location: str
+    start_date: dt.date
+    transformer_supply: str
+    interconnection: Interconnection
+    substation: Substation
+    construction_crews: int
+    halls: tuple[Hall, ...]
+    retrofits: tuple[Retrofit, ...]
+    lots: tuple[Lot, ...]
+    onsite: Onsite | None
+    installation: Installation
+    economics: Economics
+    source: str = ""
+
+    @property
+    def region(self) -> str:
+        return self.interconnection.region
+
+    @property
+    def gpu_count(self) -> int:
+        return sum(lot.count for lot in self.lots)
+
+
+# ---------------------------------------------------------------- scenario
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    start_date: dt.date
+    horizon_days: float
+    seed: int
+    sites: tuple[Site, ...]
+    gpus: tuple[GpuModel, ...]
+    cooling: tuple[CoolingType, ...]
+    regions: tuple[Region, ...]
+    transformer_supplies: tuple[TransformerSupply, ...]
+    source_file: str = field(default="", compare=False)
+
+    def site(self, name: str) -> Site:
+        return _by_name(self.sites, name, "site")
+
+    def gpu(self, name: str) -> GpuModel:
+        return _by_name(self.gpus, name, "GPU model")
+
+    def cooling_type(self, name: str) -> CoolingType:
+        return _by_name(self.cooling, name, "cooling type")
+
+    def region(self, name: str) -> Region:
+        return _by_name(self.regions, name, "region")
+
+    def transformer_supply(self, name: str) -> TransformerSupply:
+        return _by_name(self.transformer_supplies, name, "transformer supply")
+
+    def date_of(self, days: float) -> dt.datetime:
+        start = dt.datetime.combine(self.start_date, dt.time())
+        return start + dt.timedelta(days=days)
+
+
+def _by_name(items: tuple[_T, ...], name: str, what: str) -> _T:
+    for item in items:
+        if getattr(item, "name", None) == name:
+            return item
+    from dcsim.errors import DcsimError
+
+    known = ", ".join(str(getattr(i, "name", "?")) for i in items)
+    raise DcsimError(f"no {what} named {name!r}; known: {known}")

@@ -1,0 +1,111 @@
+"""Units at the edge: parse quantity strings once, hand the model plain floats.
+
+Quantities are written as ``"<number> <unit>"`` ("300 MW", "18 months",
+"1.67 kW", "5000 GPU/week"). The number and the unit are matched by regular
+expressions first, so nothing a user writes is ever evaluated as an expression:
+``"9**9**9 MW"`` or ``"__import__('os')"`` are refused before pint sees them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pint
+
+# One registry for the package (pint's own advice).
+UREG: pint.UnitRegistry = pint.UnitRegistry(cache_folder=None)
+UREG.define("USD = [currency] = usd = dollar")
+UREG.define("GPU = [gpu] = gpu = GPUs = gpus")
+UREG.define("request = [request] = requests")
+UREG.define("unit = [unit_count] = units")
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A kind of quantity the model accepts, and the canonical unit it is stored in."""
+
+    name: str
+    canonical: str
+    example: str
+
+    @property
+    def units(self) -> pint.Unit:
+        return UREG.Unit(self.canonical)
+
+
+DURATION = Dimension("duration", "day", "'18 months' or '128 weeks'")
+POWER = Dimension("power", "MW", "'300 MW'")
+APPARENT_POWER = Dimension("apparent power", "MVA", "'150 MVA'")
+GPU_POWER = Dimension("power per GPU", "kW", "'1.67 kW'")
+RACK_POWER = Dimension("power per rack", "kW", "'120 kW'")
+MONEY = Dimension("money", "USD", "'30000 USD'")
+GPU_RATE = Dimension("GPUs per time", "GPU / day", "'5000 GPU/week'")
+REQUEST_RATE = Dimension("requests per time", "request / day", "'12 requests/year'")
+UNIT_RATE = Dimension("units per time", "unit / day", "'600 units/year'")
+
+_NUMBER = r"[+-]?(?:\d+(?:[.,_]\d+)*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?"
+_UNIT_WORD = r"[A-Za-zµ_]+(?:\^[+-]?\d{1,2})?"
+_UNIT = rf"{_UNIT_WORD}(?:\s*[/*·]\s*{_UNIT_WORD}|\s+{_UNIT_WORD})*"
+_QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*({_UNIT})\s*$")
+_MAX_MAGNITUDE = 1e15
+
+
+class QuantityError(ValueError):
+    """Raised by :func:`parse_quantity`; the loader adds the file and key."""
+
+
+@lru_cache(maxsize=4096)
+def _unit(text: str) -> pint.Unit:
+    return UREG.parse_units(text.replace("·", "*").replace("^", "**"))
+
+
+def parse_quantity(text: object, dim: Dimension) -> float:
+    """Return the magnitude of ``text`` in ``dim``'s canonical unit, as a float.
+
+    Raises QuantityError with a sentence that says what was expected.
+    """
+    if isinstance(text, bool) or not isinstance(text, str):
+        raise QuantityError(f"a {dim.name} written as a string with a unit, like {dim.example}")
+    match = _QUANTITY.match(text)
+    if match is None:
+        raise QuantityError(
+            f"a {dim.name} written as '<number> <unit>', like {dim.example}"
+            " (numbers and unit names only, no expressions)"
+        )
+    number_text, unit_text = match.groups()
+    magnitude = float(number_text.replace("_", "").replace(",", ""))
+    if not math.isfinite(magnitude) or abs(magnitude) > _MAX_MAGNITUDE:
+        raise QuantityError(f"a finite {dim.name} of reasonable size, like {dim.example}")
+    try:
+        unit = _unit(unit_text.strip())
+    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError,
+            AttributeError, TypeError, SyntaxError) as exc:
+        raise QuantityError(
+            f"a {dim.name} with a known unit, like {dim.example} ('{unit_text}' is not a unit)"
+        ) from exc
+    target = dim.units
+    if unit == target:
+        # Same unit: no conversion, so values written back by --dump round-trip exactly.
+        return magnitude
+    if unit.dimensionality != target.dimensionality:
+        raise QuantityError(
+            f"a {dim.name}, like {dim.example} ('{unit_text}' is a"
+            f" {_describe(unit)}, not a {dim.name})"
+        )
+    return float(UREG.Quantity(magnitude, unit).to(target).magnitude)
+
+
+def _describe(unit: pint.Unit) -> str:
+    dims = unit.dimensionality
+    for known in (DURATION, POWER, GPU_POWER, MONEY, GPU_RATE, REQUEST_RATE, UNIT_RATE):
+        if known.units.dimensionality == dims:
+            return known.name
+    return f"quantity of dimension {dims}"
+
+
+def format_quantity(value: float, dim: Dimension) -> str:
+    """Write a canonical float back as a string that parse_quantity reads exactly."""
+    return f"{value!r} {dim.canonical.replace(' ', '')}"

@@ -1,0 +1,73 @@
+"""After the run: the binding layer at each instant, and idle GPU-hours by layer.
+
+At an instant with idle GPUs, the binding layer is the narrowest one. When
+several are tight at once (typically all of them at zero before anything is
+built) it is the one whose shortfall ends last: the one you would have had to
+fix to release those GPUs. "Ends" means the first later instant at which that
+layer is no longer tight (or nothing is idle); when two end at the same
+instant, the one whose own capacity rose then is the one that released the
+GPUs; any remaining tie goes to the earlier layer in LAYERS. Only the timeseries
+is needed, so this runs once per site after the simulation, not in the loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dcsim.model.layers import LAYERS, Snapshot
+
+HOURS_PER_DAY = 24.0
+NONE = -1
+
+
+def _rises(before: Snapshot, after: Snapshot) -> int:
+    caps_before = (before.cap_grid, before.cap_transformers, before.cap_onsite,
+                   before.cap_building, before.cap_cooling, before.cap_installation)
+    caps_after = (after.cap_grid, after.cap_transformers, after.cap_onsite,
+                  after.cap_building, after.cap_cooling, after.cap_installation)
+    mask = 0
+    for index, (a, b) in enumerate(zip(caps_before, caps_after, strict=True)):
+        if b > a + 1e-12:
+            mask |= 1 << index
+    return mask
+
+
+def binding_layers(rows: Sequence[Snapshot], horizon: float) -> list[int]:
+    """Index into LAYERS of the binding layer at each row, or NONE where nothing is idle."""
+    count = len(LAYERS)
+    next_exit: list[tuple[float, bool]] = [(horizon, False)] * count
+    binding = [NONE] * len(rows)
+    for k in range(len(rows) - 1, -1, -1):
+        row = rows[k]
+        if row.gpus_idle > 0:
+            candidates = [i for i in range(count) if row.tight >> i & 1]
+            binding[k] = max(candidates, key=lambda i: (*next_exit[i], -i))
+        rose = _rises(rows[k - 1], row) if k > 0 else 0
+        for i in range(count):
+            if row.gpus_idle == 0 or not row.tight >> i & 1:
+                next_exit[i] = (row.time_days, bool(rose >> i & 1))
+    return binding
+
+
+@dataclass(frozen=True)
+class IdleTotals:
+    gpu_hours: float
+    by_layer: tuple[float, ...]  # aligned with LAYERS
+    cost_usd: float
+
+
+def integrate(rows: Sequence[Snapshot], binding: Sequence[int], horizon: float) -> IdleTotals:
+    """Idle GPU-hours and their cost, exactly, between rows (the state is constant there)."""
+    by_layer = [0.0] * len(LAYERS)
+    total = cost = 0.0
+    for k, row in enumerate(rows):
+        end = rows[k + 1].time_days if k + 1 < len(rows) else horizon
+        days = max(0.0, min(end, horizon) - row.time_days)
+        if row.gpus_idle == 0 or days == 0.0:
+            continue
+        hours = row.gpus_idle * days * HOURS_PER_DAY
+        total += hours
+        by_layer[binding[k]] += hours
+        cost += row.idle_cost_per_day * days
+    return IdleTotals(total, tuple(by_layer), cost)

@@ -1,0 +1,242 @@
+"""The interconnection queue of one region, shared by its sites and by background requests.
+
+Two disciplines, each a small class over :class:`RegionQueue`:
+
+* :class:`SerialQueue` — first come, first served; each request holds one of
+  ``study_engineers`` for all of its study phases (an M/M/c queue when phases
+  are exponential and arrivals Poisson).
+* :class:`ClusterQueue` — FERC Order 2023 cluster studies: requests gathered in
+  windows of ``cluster_window``; each cluster is studied as one through the
+  phases; ``study_engineers`` clusters can be under study at once.
+
+After its studies a request needs a network upgrade if it is larger than the
+region's remaining headroom, then signs an agreement, then is energized, in
+tranches where the site asked for them. Background requests may withdraw at
+the end of each phase; a site's own request never does (the planner is
+committed to it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import simpy
+
+from dcsim.model.recorder import Recorder
+from dcsim.spec import Region, Tranche
+
+P = "interconnection"
+
+
+@dataclass(frozen=True)
+class RequestPlan:
+    """Every draw a request will need, taken when it is submitted.
+
+    Drawing up front in a fixed order keeps the k-th request's randomness the
+    same whatever happens around it in the queue, which is what common random
+    numbers need.
+    """
+
+    phase_durations: tuple[float, ...]
+    withdrawal_draws: tuple[float, ...]
+    network_upgrade: float
+    agreement: float
+    energization: float
+
+    @staticmethod
+    def draw(spec: Region, rng: np.random.Generator) -> RequestPlan:
+        return RequestPlan(
+            phase_durations=tuple(p.duration.sample(rng) for p in spec.phases),
+            withdrawal_draws=tuple(float(rng.random()) for _ in spec.phases),
+            network_upgrade=spec.network_upgrade_time.sample(rng),
+            agreement=spec.agreement_time.sample(rng),
+            energization=spec.energization_time.sample(rng),
+        )
+
+
+@dataclass
+class GridRequest:
+    """One request for load service. Sites watch its events; background ones only log."""
+
+    ident: str
+    site: str  # site name, or the region's name for background requests
+    mw: float
+    tranches: tuple[Tranche, ...]
+    rng: np.random.Generator  # where this request's plan is drawn from
+    background: bool = False
+    plan: RequestPlan | None = None
+    submitted: float = 0.0
+    agreement: simpy.Event | None = None
+    on_energized: Callable[[float], None] | None = None
+    withdrawn: bool = field(default=False)
+    study_started_at: float | None = None
+
+
+class RegionQueue:
+    """Shared queue of one region. Subclasses decide how studies are scheduled."""
+
+    def __init__(self, env: simpy.Environment, spec: Region, recorder: Recorder,
+                 background_rng: np.random.Generator) -> None:
+        self.env = env
+        self.spec = spec
+        self.recorder = recorder
+        self.background_rng = background_rng
+        self.headroom = spec.headroom_mw
+        self._count = 0
+        if spec.background_rate > 0:
+            env.process(self._background())
+
+    # -- entry -----------------------------------------------------------
+    def submit(self, request: GridRequest) -> None:
+        request.submitted = self.env.now
+        request.plan = RequestPlan.draw(self.spec, request.rng)
+        if request.agreement is None:
+            request.agreement = self.env.event()
+        self._log(request, "request_submitted", request.mw, "MW")
+        self._enqueue(request)
+
+    def _enqueue(self, request: GridRequest) -> None:
+        raise NotImplementedError
+
+    # -- shared steps ----------------------------------------------------
+    def _log(self, request: GridRequest, event: str, quantity: float = float("nan"),
+             unit: str = "", detail: str = "") -> None:
+        self.recorder.event(self.env.now, request.site, P, event, request.ident, quantity, unit,
+                            detail, request.background)
+
+    def _withdraws(self, request: GridRequest, phase: int) -> bool:
+        probability = self.spec.phases[phase].withdrawal
+        if not request.background or probability <= 0:
+            return False
+        assert request.plan is not None
+        return request.plan.withdrawal_draws[phase] < probability
+
+    def _after_studies(self, request: GridRequest) -> Generator[simpy.Event, Any, None]:
+        """Network upgrade if needed, agreement, then energization of each tranche."""
+        env, plan = self.env, request.plan
+        assert plan is not None
+        self._log(request, "study_completed")
+        if request.mw > self.headroom:
+            upgrade = plan.network_upgrade
+            self._log(request, "network_upgrade_started", request.mw - self.headroom, "MW",
+                      f"request exceeds remaining headroom of {self.headroom:g} MW")
+            yield env.timeout(upgrade)
+            self._log(request, "network_upgrade_completed", upgrade, "days")
+        else:
+            self.headroom -= request.mw
+        if plan.agreement > 0:
+            yield env.timeout(plan.agreement)
+        self._log(request, "agreement_signed", env.now - request.submitted, "days",
+                  "days since request")
+        assert request.agreement is not None
+        request.agreement.succeed()
+        ready = env.now + plan.energization
+        for tranche in sorted(request.tranches, key=lambda t: t.earliest):
+            when = max(ready, tranche.earliest)
+            if when > env.now:
+                yield env.timeout(when - env.now)
+            self._log(request, "tranche_energized", tranche.mw, "MW")
+            if request.on_energized is not None:
+                request.on_energized(tranche.mw)
+
+    # -- background traffic ----------------------------------------------
+    def _background(self) -> Generator[simpy.Event, Any, None]:
+        rng, spec = self.background_rng, self.spec
+        mean_gap = 1.0 / spec.background_rate
+        while True:
+            yield self.env.timeout(rng.exponential(mean_gap))
+            self._count += 1
+            mw = spec.background_size.sample(rng)
+            request = GridRequest(
+                ident=f"{spec.name}/bg-{self._count}", site=spec.name, mw=mw,
+                tranches=(Tranche(mw, 0.0),), rng=rng, background=True)
+            self.submit(request)
+
+
+class SerialQueue(RegionQueue):
+    """First come, first served, with ``study_engineers`` studies under way at once."""
+
+    def __init__(self, env: simpy.Environment, spec: Region, recorder: Recorder,
+                 background_rng: np.random.Generator) -> None:
+        self.engineers = simpy.Resource(env, capacity=spec.study_engineers)
+        super().__init__(env, spec, recorder, background_rng)
+
+    def _enqueue(self, request: GridRequest) -> None:
+        self.env.process(self._serve(request))
+
+    def _serve(self, request: GridRequest) -> Generator[simpy.Event, Any, None]:
+        env, plan = self.env, request.plan
+        assert plan is not None
+        with self.engineers.request() as slot:
+            yield slot
+            request.study_started_at = env.now
+            self._log(request, "study_started", env.now - request.submitted, "days",
+                      "days waited for a study engineer")
+            for index, phase in enumerate(self.spec.phases):
+                yield env.timeout(plan.phase_durations[index])
+                self._log(request, "phase_completed", detail=phase.name)
+                if self._withdraws(request, index):
+                    request.withdrawn = True
+                    self._log(request, "request_withdrawn", detail=phase.name)
+                    return
+        yield from self._after_studies(request)
+
+
+class ClusterQueue(RegionQueue):
+    """Requests gathered in windows and studied together, phase by phase."""
+
+    def __init__(self, env: simpy.Environment, spec: Region, recorder: Recorder,
+                 background_rng: np.random.Generator, cluster_rng: np.random.Generator) -> None:
+        self.studies = simpy.Resource(env, capacity=spec.study_engineers)
+        self.cluster_rng = cluster_rng
+        self.pending: list[GridRequest] = []
+        self.clusters = 0
+        super().__init__(env, spec, recorder, background_rng)
+        env.process(self._windows())
+
+    def _enqueue(self, request: GridRequest) -> None:
+        self.pending.append(request)
+
+    def _windows(self) -> Generator[simpy.Event, Any, None]:
+        while True:
+            yield self.env.timeout(self.spec.cluster_window)
+            if self.pending:
+                batch, self.pending = self.pending, []
+                self.clusters += 1
+                self.env.process(self._study(f"{self.spec.name}/cluster-{self.clusters}", batch))
+
+    def _study(self, cluster: str, batch: list[GridRequest]) -> Generator[simpy.Event, Any, None]:
+        env = self.env
+        for request in batch:
+            self._log(request, "cluster_closed", len(batch), "requests", cluster)
+        with self.studies.request() as slot:
+            yield slot
+            for request in batch:
+                request.study_started_at = env.now
+                self._log(request, "study_started", env.now - request.submitted, "days", cluster)
+            for index, phase in enumerate(self.spec.phases):
+                # One duration for the whole cluster, from the region's own stream.
+                yield env.timeout(phase.duration.sample(self.cluster_rng))
+                staying = []
+                for request in batch:
+                    self._log(request, "phase_completed", detail=phase.name)
+                    if self._withdraws(request, index):
+                        request.withdrawn = True
+                        self._log(request, "request_withdrawn", detail=phase.name)
+                    else:
+                        staying.append(request)
+                batch = staying
+        for request in batch:
+            env.process(self._after_studies(request))
+
+
+def make_queue(env: simpy.Environment, spec: Region, recorder: Recorder,
+               streams: Callable[[str], np.random.Generator]) -> RegionQueue:
+    background = streams(f"region:{spec.name}/background")
+    if spec.discipline == "cluster":
+        return ClusterQueue(env, spec, recorder, background,
+                            streams(f"region:{spec.name}/clusters"))
+    return SerialQueue(env, spec, recorder, background)

@@ -72,6 +72,7 @@ class Snapshot(NamedTuple):
     gpus_installed: int
     gpus_running: int
     gpus_idle: int
+    running_mw: float  # IT MW of the GPUs running
     idle_cost_per_day: float
     tight: int  # bit mask of LAYERS that are candidates for the binding layer
     power_mw: float  # facility MW reaching the GPUs: min(grid, transformers) + on-site
@@ -112,7 +113,8 @@ def evaluate(time: float, power: PowerState, halls: list[HallState], lots: list[
         cap_cooling=sum(h.usable_mw for h in halls if h.level >= max_level),
         cap_installation=it_mw([lot.installed for lot in lots], kws),
         gpus_on_site=on_site, gpus_installed=sum(lot.installed for lot in lots),
-        gpus_running=sum(running), gpus_idle=idle, idle_cost_per_day=cost_per_day,
+        gpus_running=sum(running), gpus_idle=idle, running_mw=running_mw,
+        idle_cost_per_day=cost_per_day,
         tight=tight, power_mw=min(power.grid_mw, power.transformer_mw) + power.onsite_mw,
     )
     return snapshot, running

@@ -25,7 +25,7 @@ from dcsim.spec import Scenario
 TIMESERIES_COLUMNS = (
     "time_days", "site", "cap_grid_mw", "cap_transformers_mw", "cap_onsite_mw",
     "cap_building_mw", "cap_cooling_mw", "cap_installation_mw", "gpus_on_site",
-    "gpus_installed", "gpus_running", "gpus_idle", "binding_layer",
+    "gpus_installed", "gpus_running", "gpus_idle", "running_it_mw", "binding_layer",
 )
 
 
@@ -74,7 +74,8 @@ def simulate(scenario: Scenario, replication: int = 0) -> ReplicationResult:
             timeseries.append((
                 row.time_days, site.spec.name, row.cap_grid, row.cap_transformers,
                 row.cap_onsite, row.cap_building, row.cap_cooling, row.cap_installation,
-                row.gpus_on_site, row.gpus_installed, row.gpus_running, row.gpus_idle, name))
+                row.gpus_on_site, row.gpus_installed, row.gpus_running, row.gpus_idle,
+                row.running_mw, name))
             if layer != previous:
                 before = LAYERS[previous] if previous != NONE else "none"
                 events.append(EventRow(

@@ -1,0 +1,210 @@
+"""Sites with every duration fixed, checked against timelines worked out by hand.
+
+Shared catalog below: liquid cooling has PUE 1.25, air 1.5; GPU model G draws
+1 kW of IT power and needs liquid cooling; it costs 8760 USD over a 365-day
+life, so one idle GPU costs 24 USD a day. Transformers: one production line,
+one unit a day, 20 days of design, 5 of transport, 5 of installation.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from dcsim.loader import load
+from dcsim.model.simulation import simulate
+
+CATALOG = """
+[cooling.air]
+level = 0
+max_rack_power = "25 kW"
+pue = 1.5
+
+[cooling.liquid]
+level = 1
+max_rack_power = "120 kW"
+pue = 1.25
+
+[gpus.G]
+it_power = "1 kW"
+cooling = "liquid"
+price = "8760 USD"
+
+[regions.r]
+discipline = "serial"
+study_engineers = 1
+phases = [{ name = "study", duration = "STUDY", withdrawal = 0.0 }]
+agreement_time = "10 days"
+energization_time = "50 days"
+headroom = "1000 MW"
+network_upgrade_time = "0 days"
+background_rate = "0 requests/year"
+background_size = "1 MW"
+
+[transformer_supplies.t]
+output = "1 units/day"
+lines = 1
+design_time = "20 days"
+transport_time = "5 days"
+installation_time = "5 days"
+background_rate = "0 units/year"
+"""
+
+HOURS = 24.0
+
+
+def scenario_file(tmp_path: Path, site: str, study: str = "100 days") -> Path:
+    path = tmp_path / "scenario.toml"
+    path.write_text(
+        '[scenario]\nname = "hand"\nstart_date = 2025-01-01\nhorizon = "600 days"\n'
+        'catalog = false\ntransformer_supply = "t"\n\n'
+        + site + CATALOG.replace("STUDY", study))
+    return path
+
+
+SITE_A = """
+[sites.a]
+start_date = 2025-01-01
+[sites.a.interconnection]
+request = "100 MW"
+request_date = 2025-01-01
+region = "r"
+[sites.a.substation]
+transformers = 2
+rating = "50 MVA"
+power_factor = 1.0
+order_policy = "at_agreement"
+[[sites.a.halls]]
+name = "h1"
+it_power = "40 MW"
+cooling = "liquid"
+construction_start = 2025-01-01
+construction_time = "200 days"
+[[sites.a.lots]]
+name = "L1"
+delivery = 2025-05-31
+count = 20000
+model = "G"
+[sites.a.installation]
+rate = "1000 GPU/day"
+batch = 20000
+[sites.a.economics]
+depreciation_life = "365 days"
+"""
+
+
+def test_grid_site_timeline_binding_layers_and_idle_hours(tmp_path: Path) -> None:
+    # Day 0: request; study 0-100; agreement at 110; energized at 110 + 50 = 160.
+    # Transformers ordered at 110: designed by 130, built 131 and 132, delivered
+    # 136 and 137, in service 141 and 142 (100 MW). Hall commissioned at 200.
+    # Lot of 20,000 GPUs (20 MW IT) arrives on day 150 (2025-05-31).
+    # Installation needs the hall: 200 -> 220 at 1,000 GPUs a day. All run at 220.
+    # Binding: 150-160 grid and building both tight; building's shortfall ends
+    # last (200 vs 160), so building. 160-200 building. 200-220 installation.
+    result = simulate(load(scenario_file(tmp_path, SITE_A)))
+    summary = result.summary[0]
+    assert summary["first_power_days"] == 160
+    assert summary["request_to_agreement_days"] == 110
+    assert summary["request_to_energization_days"] == 160
+    assert summary["transformer_lead_time_days"] == pytest.approx((26 + 27) / 2)
+    assert summary["all_running_days"] == 220
+    assert summary["idle_gpu_hours_building"] == pytest.approx(50 * 20000 * HOURS)
+    assert summary["idle_gpu_hours_installation"] == pytest.approx(20 * 20000 * HOURS)
+    assert summary["idle_gpu_hours"] == pytest.approx(70 * 20000 * HOURS)
+    for layer in ("grid", "transformers", "onsite", "cooling"):
+        assert summary[f"idle_gpu_hours_{layer}"] == 0
+    assert summary["idle_cost_usd"] == pytest.approx(70 * 20000 * 24.0)
+    assert summary["gpus_idle_at_horizon"] == 0
+
+    changes = [(e.time_days, e.detail) for e in result.events
+               if e.event == "binding_layer_changed"]
+    assert changes == [(150, "none -> building"), (200, "building -> installation"),
+                       (220, "installation -> none")]
+    in_service = [e.time_days for e in result.events if e.event == "transformer_in_service"]
+    assert in_service == [141, 142]
+    assert [e.time_days for e in result.events if e.event == "hall_commissioned"] == [200]
+
+
+SITE_B = """
+[sites.b]
+start_date = 2025-01-01
+[sites.b.interconnection]
+request = "100 MW"
+request_date = 2025-01-01
+region = "r"
+[sites.b.substation]
+transformers = 2
+rating = "50 MVA"
+power_factor = 1.0
+order_policy = "owned"
+delivery = 2025-01-01
+[[sites.b.halls]]
+name = "h1"
+it_power = "30 MW"
+cooling = "air"
+construction_start = 2025-01-01
+construction_time = "100 days"
+[[sites.b.retrofits]]
+hall = "h1"
+to = "liquid"
+at = "when_needed"
+duration = "60 days"
+offline_share = 1.0
+[[sites.b.lots]]
+name = "L1"
+delivery = 2025-05-01
+count = 10000
+model = "G"
+[sites.b.onsite]
+block = "15 MW"
+blocks = 2
+start = 2025-01-01
+permit_time = "20 days"
+lead_time = "30 days"
+[sites.b.installation]
+rate = "10000 GPU/day"
+batch = 10000
+[sites.b.economics]
+depreciation_life = "365 days"
+"""
+
+
+def test_retrofit_site_cooling_then_installation(tmp_path: Path) -> None:
+    # The grid study takes 1,000 days: no grid within the 600-day horizon.
+    # Owned transformers in service on day 5, but power is min(grid, transformers)
+    # plus on-site: first power when both turbine blocks come online on day 50
+    # (30 MW, 20 MW IT at the air hall's PUE of 1.5: enough for 10 MW of GPUs).
+    # The air hall is commissioned on day 100. The liquid-cooled lot arrives on
+    # day 120 (2025-05-01) and triggers the retrofit, which takes the whole hall
+    # offline until day 180. Installation then takes one day: all run on day 181.
+    # Binding: 120-180 cooling (the only tight layer), 180-181 installation.
+    result = simulate(load(scenario_file(tmp_path, SITE_B, study="1000 days")))
+    summary = result.summary[0]
+    assert summary["first_power_days"] == 50
+    assert summary["all_running_days"] == 181
+    assert summary["idle_gpu_hours_cooling"] == pytest.approx(60 * 10000 * HOURS)
+    assert summary["idle_gpu_hours_installation"] == pytest.approx(1 * 10000 * HOURS)
+    assert summary["idle_gpu_hours"] == pytest.approx(61 * 10000 * HOURS)
+    assert math.isnan(summary["request_to_energization_days"])  # never energized
+    retrofit = [(e.time_days, e.event) for e in result.events if e.process == "cooling"]
+    assert retrofit == [(120, "retrofit_started"), (180, "retrofit_completed")]
+
+
+def test_bridge_power_binds_when_it_is_what_releases_the_gpus(tmp_path: Path) -> None:
+    # As site B, but the hall is liquid from the start and the turbines arrive
+    # late: permit 150 + lead 100 = day 250. Lot on site at 120, installed 121.
+    # From 121 only power is tight (grid and on-site generation both at zero);
+    # both stop being tight on day 250, when on-site capacity rises: on-site binds.
+    # 120-121: installation, grid and onsite tight; onsite's shortfall ends last.
+    site = (SITE_B.replace('cooling = "air"', 'cooling = "liquid"')
+            .replace('permit_time = "20 days"', 'permit_time = "150 days"')
+            .replace('lead_time = "30 days"', 'lead_time = "100 days"'))
+    site = site[:site.index("[[sites.b.retrofits]]")] + site[site.index("[[sites.b.lots]]"):]
+    result = simulate(load(scenario_file(tmp_path, site, study="1000 days")))
+    summary = result.summary[0]
+    assert summary["first_power_days"] == 250
+    assert summary["all_running_days"] == 250
+    assert summary["idle_gpu_hours_onsite"] == pytest.approx(130 * 10000 * HOURS)
+    assert summary["idle_gpu_hours"] == pytest.approx(130 * 10000 * HOURS)

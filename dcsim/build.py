@@ -67,12 +67,18 @@ def build_scenario(doc: dict[str, Any], origins: Origins) -> Scenario:
     scen = root.sub("scenario", root.raw("scenario"))
     start = _start_date(scen, sites_raw, origins)
     horizon = scen.quantity("horizon", DURATION, default=DEFAULT_HORIZON)
+    try:
+        start + dt.timedelta(days=horizon)
+    except OverflowError:
+        raise scen.error("horizon", scen.data.get("horizon", DEFAULT_HORIZON),
+                         "a horizon that ends before the year 10000") from None
     seed = scen.integer("seed", default=0)
     supply_names = [s.name for s in supplies]
     default_supply = scen.reference("transformer_supply", supply_names, "transformer supply",
                                     default=DEFAULT_SUPPLY if DEFAULT_SUPPLY in supply_names
                                     else (supply_names[0] if supply_names else DEFAULT_SUPPLY))
     name = scen.string("name", default=next(iter(sites_raw)))
+    scen.raw("catalog", None)  # already acted on when the files were read
     scen.done()
 
     refs = _Refs(

@@ -12,7 +12,29 @@ from dcsim.atomic import atomic_write
 from dcsim.describe import describe
 from dcsim.dump import to_toml
 from dcsim.errors import DcsimError
+from dcsim.export import ExportInterrupted, prepare_folder, write_tables
 from dcsim.loader import load
+from dcsim.runner import default_workers, run
+from dcsim.table import site_table
+
+
+def _overrides(values: tuple[str, ...]) -> list[tuple[str, object]]:
+    """--set KEY=VALUE pairs; values are TOML values, or plain strings if they are not."""
+    import tomllib
+
+    pairs: list[tuple[str, object]] = []
+    for item in values:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise DcsimError(f"--set {item!r}: expected KEY=VALUE, for example"
+                             " sites.ashburn.onsite.blocks=4 or"
+                             " regions.dominion.headroom='3000 MW'.")
+        try:
+            value: object = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text
+        pairs.append((key.strip(), value))
+    return pairs
 
 
 class _Group(click.Group):
@@ -24,8 +46,13 @@ class _Group(click.Group):
         except DcsimError as exc:
             click.echo(f"dcsim: error: {exc}", err=True)
             sys.exit(2)
+        except ExportInterrupted as exc:
+            kept = ", ".join(p.name for p in exc.kept) or "nothing"
+            click.echo(f"dcsim: interrupted while writing; kept whole files: {kept};"
+                       " no partial file was left behind.", err=True)
+            sys.exit(130)
         except KeyboardInterrupt:
-            click.echo("dcsim: interrupted; no partial file was left behind.", err=True)
+            click.echo("dcsim: interrupted; no output was written.", err=True)
             sys.exit(130)
 
 
@@ -62,3 +89,64 @@ def check(files: tuple[Path, ...], dump: bool, output: Path | None, force: bool)
         else:
             click.echo(f"{path}: ok")
             click.echo(describe(scenario))
+
+
+@main.command("run")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--years", type=float, help="Horizon in years from the start date"
+              " (default: the file's horizon).")
+@click.option("--reps", type=int, default=10, show_default=True, help="Replications.")
+@click.option("--seed", type=int, help="Root seed (default: the file's seed).")
+@click.option("--workers", type=int, help="Worker processes (default: every core).")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("dcsim-out"),
+              show_default=True, help="Folder for the results.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv",
+              show_default=True)
+@click.option("--no-background", is_flag=True,
+              help="Leave background queue traffic out of the event export.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override one dotted key, e.g. sites.ashburn.onsite.blocks=4 (repeatable).")
+@click.option("--quiet", is_flag=True, help="No progress bar and no table.")
+@click.option("--force", is_flag=True, help="Write into a folder that already holds files.")
+def run_command(file: Path, years: float | None, reps: int, seed: int | None,
+                workers: int | None, out: Path, fmt: str, no_background: bool,
+                sets: tuple[str, ...], quiet: bool, force: bool) -> None:
+    """Run replications of a site or scenario FILE and write its tables to --out."""
+    import time
+
+    started = time.perf_counter()
+    scenario = load(file, _overrides(sets))
+    prepare_folder(out, force)  # refuse before spending time on the run
+    with _progress(reps, quiet) as tick:
+        result = run(scenario, years=years, replications=reps, seed=seed, workers=workers,
+                     progress=tick)
+    wall = time.perf_counter() - started
+    written = write_tables(result, out, fmt, force=True, include_background=not no_background,
+                           run_info={"command_line": sys.argv, "wall_time_s": round(wall, 3),
+                                     "workers": workers or default_workers(),
+                                     "overrides": list(sets)})
+    if not quiet:
+        click.echo(site_table(result))
+        click.echo(f"wrote {', '.join(p.name for p in written)} to {out}/"
+                   f" in {wall:.1f} s ({reps / wall:.1f} replications/s)")
+
+
+class _progress:
+    """A tqdm bar on stderr when it is a terminal; otherwise nothing."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        self.bar: Any = None
+        if not quiet and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="rep", file=sys.stderr, leave=False)
+
+    def __enter__(self) -> Any:
+        def tick(done: int) -> None:
+            if self.bar is not None:
+                self.bar.update(done - self.bar.n)
+        return tick
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -55,11 +55,29 @@ class Origins:
         return best
 
 
+def _probe(path: Path) -> str:
+    """'file', 'folder' or 'missing'; a path the OS cannot even look up counts as missing."""
+    try:
+        if path.is_dir():
+            return "folder"
+        return "file" if path.exists() else "missing"
+    except (OSError, ValueError):  # name too long, embedded NUL byte, ...
+        return "missing"
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, ValueError, RuntimeError):
+        return path.absolute()
+
+
 def read_toml(path: Path, what: str = "file") -> dict[str, Any]:
-    if not path.exists():
+    kind = _probe(path)
+    if kind == "missing":
         raise SpecError(f"{path}: no such {what}. Check the path (it is read relative to the"
                         " current folder, or to the including file for includes).")
-    if path.is_dir():
+    if kind == "folder":
         raise SpecError(f"{path}: is a folder; expected a TOML {what}.")
     try:
         with path.open("rb") as handle:
@@ -95,20 +113,36 @@ def resolve(path: Path | str, overrides: Iterable[tuple[str, object]] = ()) -> t
 
 def _gather(path: Path, doc: dict[str, Any], origins: Origins,
             overrides: list[tuple[str, object, str]], stack: tuple[Path, ...],
-            expect: str = "any") -> object:
-    """Fold ``path`` and what it includes into ``doc``; return its catalog setting."""
-    resolved = path.resolve()
+            expect: str = "any", via: tuple[str, str, str] | None = None) -> object:
+    """Fold ``path`` and what it includes into ``doc``; return its catalog setting.
+
+    ``via`` is (including file, dotted key, value written) when ``path`` is named
+    by another file, so that a bad include is reported where it is written.
+    """
+    what = {"site": "site file", "scenario": "scenario file"}.get(expect, "file")
+
+    def refuse(expected: str, hint: str = "") -> SpecError:
+        if via is None:
+            return SpecError(f"{path}: {expected}. {hint}".rstrip())
+        return SpecError.at(via[0], via[1], via[2], expected, hint)
+
+    resolved = _resolved(path)
     if resolved in stack:
         chain = " -> ".join(str(p) for p in (*stack, resolved))
-        raise SpecError(f"{path}: includes itself ({chain}); remove the circular include.")
-    data = read_toml(path, "site file" if expect == "site" else "file")
+        raise refuse(f"a file that does not include itself ({chain})",
+                     "Remove the circular include.")
+    kind = _probe(path)
+    if via is not None and kind != "file":
+        raise refuse(f"the path of an existing {what}, relative to {via[0]}"
+                     f" ({path} {'is a folder' if kind == 'folder' else 'does not exist'})")
+    data = read_toml(path, what)
     source = str(path)
     if expect == "site" and is_scenario(data):
-        raise SpecError(f"{path}: is a scenario file, listed under scenario.sites; list"
-                        " scenario files under scenario.include instead.")
+        raise refuse(f"a site file ({path} is a scenario file)",
+                     "List scenario files under scenario.include instead.")
     if expect == "scenario" and not is_scenario(data):
-        raise SpecError(f"{path}: is a site file, listed under scenario.include; list"
-                        " site files under scenario.sites instead.")
+        raise refuse(f"a scenario file ({path} is a site file)",
+                     "List site files under scenario.sites instead.")
     if not is_scenario(data):
         _add_site(doc, data, source, origins, key_hint=path.stem)
         return _relative(data.get("catalog", _DEFAULT), path)
@@ -128,10 +162,11 @@ def _gather(path: Path, doc: dict[str, Any], origins: Origins,
         names = scenario.pop(key, [])
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise SpecError.at(source, f"scenario.{key}", names, "a list of file paths")
-        for name in names:
+        for index, name in enumerate(names):
             child = path.parent / name
             expect = "site" if key == "sites" else "scenario"
-            child_catalog = _gather(child, doc, origins, overrides, stack, expect)
+            child_catalog = _gather(child, doc, origins, overrides, stack, expect,
+                                    via=(source, f"scenario.{key}[{index}]", name))
             if key == "include" and catalog_setting is _DEFAULT:
                 catalog_setting = child_catalog
     # The including file's own scenario keys win over included ones.
@@ -141,9 +176,9 @@ def _gather(path: Path, doc: dict[str, Any], origins: Origins,
     if "scenario" not in origins.by_prefix:
         origins.add("scenario", source)
     for name, site in _named(data.get("sites", {}), source, "sites").items():
-        if isinstance(site, dict):
-            site = {"name": name, **site}
-        _add_site(doc, site, source, origins, key_hint=name)
+        if not isinstance(site, dict):
+            raise SpecError.at(source, f"sites.{name}", site, "a table describing the site")
+        _add_site(doc, {"name": name, **site}, source, origins, key_hint=name)
     for section in CATALOG_SECTIONS:
         for name, entry in _named(data.get(section, {}), source, section).items():
             doc[section][name] = entry
@@ -199,7 +234,7 @@ def _merge_catalog(doc: dict[str, Any], origins: Origins, setting: object, top: 
         folder = beside if beside.is_dir() else bundled_sites_dir() / "catalog"
     elif isinstance(setting, str):
         folder = Path(setting)
-        if not folder.is_dir():
+        if _probe(folder) != "folder":
             raise SpecError.at(str(top), "catalog", setting,
                                "a folder of catalog TOML files, or false for none")
     else:

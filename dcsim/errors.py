@@ -7,6 +7,8 @@ still shows its traceback.
 
 from __future__ import annotations
 
+import datetime as dt
+
 
 class DcsimError(ValueError):
     """Base class of every error dcsim raises on purpose.
@@ -34,8 +36,17 @@ class SpecError(DcsimError):
     ) -> SpecError:
         """Build the standard message: where, which key, what was found, what is expected."""
         where = f"{source}: {key}" if key else source
-        shown = found if isinstance(found, str) and found.startswith("<") else repr(found)
+        shown = _show(found)
         message = f"{where}: found {shown}; expected {expected}."
         if hint:
             message += f" {hint}"
         return cls(message)
+
+
+def _show(found: object) -> str:
+    """A found value as the user wrote it: TOML dates as dates, markers like <...> as is."""
+    if isinstance(found, str) and found.startswith("<"):
+        return found
+    if isinstance(found, (dt.date, dt.time)):  # datetime is a date
+        return found.isoformat()
+    return repr(found)

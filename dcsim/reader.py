@@ -29,11 +29,17 @@ from dcsim.units import Dimension, QuantityError, parse_quantity
 _MISSING = object()
 
 
-def suggest(key: str, valid: list[str] | tuple[str, ...]) -> str:
+def suggest(key: str, valid: list[str] | tuple[str, ...], listing: bool = True) -> str:
+    """'Did you mean ...?' for the nearest valid key, else (with ``listing``) all of them.
+
+    Pass ``listing=False`` when the message lists the valid values already.
+    """
     close = difflib.get_close_matches(key, list(valid), n=1, cutoff=0.5)
     if close:
         return f"Did you mean '{close[0]}'?"
-    return "Valid keys: " + ", ".join(sorted(valid)) + "." if valid else ""
+    if not listing or not valid:
+        return ""
+    return "Valid keys: " + ", ".join(sorted(valid)) + "."
 
 
 class Table:
@@ -71,8 +77,15 @@ class Table:
         if key in self.data:
             return self.data[key]
         if default is _MISSING:
-            raise self.error(key, "<nothing: the key is missing>", "this required key to be set")
+            raise self.error(key, "<nothing: the key is missing>", "this required key to be set",
+                             self._misspelling(key))
         return default
+
+    def _misspelling(self, key: str) -> str:
+        """A hint naming an unread key of this table that looks like a typo of ``key``."""
+        unread = [k for k in self.data if k not in self._seen]
+        close = difflib.get_close_matches(key, unread, n=1, cutoff=0.75)
+        return f"Is '{close[0]}' a misspelling of it?" if close else ""
 
     def done(self) -> None:
         """Refuse every key that was never read."""
@@ -92,7 +105,7 @@ class Table:
             raise self.error(key, value, "a non-empty string")
         if choices is not None and value not in choices:
             raise self.error(key, value, "one of " + ", ".join(repr(c) for c in choices),
-                             suggest(value, choices))
+                             suggest(value, choices, listing=False))
         return value
 
     def reference(self, key: str, known: dict[str, Any] | list[str], what: str,
@@ -101,7 +114,8 @@ class Table:
         if value not in known:
             names = sorted(known)
             raise self.error(key, value, f"the name of a {what} that exists"
-                             f" ({', '.join(names) or 'none defined'})", suggest(value, names))
+                             f" ({', '.join(names) or 'none defined'})",
+                             suggest(value, names, listing=False))
         return value
 
     def integer(self, key: str, default: object = _MISSING, minimum: int = 0) -> int:
@@ -114,12 +128,12 @@ class Table:
 
     def number(self, key: str, default: object = _MISSING, low: float = 0.0,
                high: float = float("inf"), low_open: bool = False) -> float:
-        value = self.raw(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.error(key, value, f"a plain number {_range(low, high, low_open)}")
-        value = float(value)
+        raw = self.raw(key, default)
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+            raise self.error(key, raw, f"a plain number {_range(low, high, low_open)}")
+        value = float(raw)
         if not (value > low if low_open else value >= low) or value > high or value != value:
-            raise self.error(key, value, f"a number {_range(low, high, low_open)}")
+            raise self.error(key, raw, f"a number {_range(low, high, low_open)}")
         return value
 
     def quantity(self, key: str, dim: Dimension, default: object = _MISSING,
@@ -133,9 +147,9 @@ class Table:
         except QuantityError as exc:
             raise self.error(key, value, str(exc)) from None
         if positive and magnitude <= 0:
-            raise self.error(key, value, f"a {dim.name} greater than zero")
+            raise self.error(key, value, f"{dim.a} greater than zero")
         if not positive and magnitude < 0:
-            raise self.error(key, value, f"a {dim.name} of zero or more")
+            raise self.error(key, value, f"{dim.a} of zero or more")
         return magnitude
 
     def date(self, key: str, start: dt.date | None, horizon_days: float | None,
@@ -166,7 +180,7 @@ class Table:
             return Fixed(self._quantity(key, value, dim, positive))
         table = self.sub(key, value) if isinstance(value, dict) else None
         if table is None:
-            raise self.error(key, value, f"a {dim.name} like {dim.example}, or a distribution"
+            raise self.error(key, value, f"{dim.a} like {dim.example}, or a distribution"
                              " table like { dist = \"uniform\", low = ..., high = ... }")
         return table._distribution_body(dim, positive)
 

@@ -32,6 +32,11 @@ class Dimension:
     example: str
 
     @property
+    def a(self) -> str:
+        """The name with its article: 'a power', 'an apparent power'."""
+        return ("an " if self.name[0] in "aeiou" else "a ") + self.name
+
+    @property
     def units(self) -> pint.Unit:
         return UREG.Unit(self.canonical)
 
@@ -42,11 +47,14 @@ APPARENT_POWER = Dimension("apparent power", "MVA", "'150 MVA'")
 GPU_POWER = Dimension("power per GPU", "kW", "'1.67 kW'")
 RACK_POWER = Dimension("power per rack", "kW", "'120 kW'")
 MONEY = Dimension("money", "USD", "'30000 USD'")
-GPU_RATE = Dimension("GPUs per time", "GPU / day", "'5000 GPU/week'")
-REQUEST_RATE = Dimension("requests per time", "request / day", "'12 requests/year'")
-UNIT_RATE = Dimension("units per time", "unit / day", "'600 units/year'")
+GPU_RATE = Dimension("rate of GPUs per time", "GPU / day", "'5000 GPU/week'")
+REQUEST_RATE = Dimension("rate of requests per time", "request / day", "'12 requests/year'")
+UNIT_RATE = Dimension("rate of units per time", "unit / day", "'600 units/year'")
 
-_NUMBER = r"[+-]?(?:\d+(?:[.,_]\d+)*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?"
+# Digits may be grouped by "_" or by "," in threes ("1,000"); one decimal point at most.
+# "1,5" is refused rather than read as 15 (or as the European 1.5).
+_NUMBER = (r"[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+(?:_\d+)*)(?:\.\d*)?|\.\d+)"
+           r"(?:[eE][+-]?\d{1,3})?")
 _UNIT_WORD = r"[A-Za-zµ_]+(?:\^[+-]?\d{1,2})?"
 _UNIT = rf"{_UNIT_WORD}(?:\s*[/*·]\s*{_UNIT_WORD}|\s+{_UNIT_WORD})*"
 _QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*({_UNIT})\s*$")
@@ -68,23 +76,24 @@ def parse_quantity(text: object, dim: Dimension) -> float:
     Raises QuantityError with a sentence that says what was expected.
     """
     if isinstance(text, bool) or not isinstance(text, str):
-        raise QuantityError(f"a {dim.name} written as a string with a unit, like {dim.example}")
+        raise QuantityError(f"{dim.a} written as a string with a unit, like {dim.example}")
     match = _QUANTITY.match(text)
     if match is None:
         raise QuantityError(
-            f"a {dim.name} written as '<number> <unit>', like {dim.example}"
+            f"{dim.a} written as '<number> <unit>', like {dim.example}"
             " (numbers and unit names only, no expressions)"
         )
     number_text, unit_text = match.groups()
     magnitude = float(number_text.replace("_", "").replace(",", ""))
+    too_big = f"a finite {dim.name} of reasonable size, like {dim.example}"
     if not math.isfinite(magnitude) or abs(magnitude) > _MAX_MAGNITUDE:
-        raise QuantityError(f"a finite {dim.name} of reasonable size, like {dim.example}")
+        raise QuantityError(too_big)
     try:
         unit = _unit(unit_text.strip())
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError,
             AttributeError, TypeError, SyntaxError) as exc:
         raise QuantityError(
-            f"a {dim.name} with a known unit, like {dim.example} ('{unit_text}' is not a unit)"
+            f"{dim.a} with a known unit, like {dim.example} ('{unit_text}' is not a unit)"
         ) from exc
     target = dim.units
     if unit == target:
@@ -92,18 +101,25 @@ def parse_quantity(text: object, dim: Dimension) -> float:
         return magnitude
     if unit.dimensionality != target.dimensionality:
         raise QuantityError(
-            f"a {dim.name}, like {dim.example} ('{unit_text}' is a"
-            f" {_describe(unit)}, not a {dim.name})"
+            f"{dim.a}, like {dim.example} ('{unit_text}' is"
+            f" {_describe(unit)}, not {dim.a})"
         )
-    return float(UREG.Quantity(magnitude, unit).to(target).magnitude)
+    try:
+        converted = float(UREG.Quantity(magnitude, unit).to(target).magnitude)
+    except (OverflowError, ZeroDivisionError):
+        raise QuantityError(too_big) from None
+    # Prefixes and powers ("Ys^50/s^49") can blow a modest number up past any sense.
+    if not math.isfinite(converted) or abs(converted) > _MAX_MAGNITUDE:
+        raise QuantityError(too_big)
+    return converted
 
 
 def _describe(unit: pint.Unit) -> str:
     dims = unit.dimensionality
     for known in (DURATION, POWER, GPU_POWER, MONEY, GPU_RATE, REQUEST_RATE, UNIT_RATE):
         if known.units.dimensionality == dims:
-            return known.name
-    return f"quantity of dimension {dims}"
+            return known.a
+    return f"a quantity of dimension {dims}"
 
 
 def format_quantity(value: float, dim: Dimension) -> str:

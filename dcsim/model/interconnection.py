@@ -20,19 +20,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import simpy
 
-from dcsim.model.recorder import Recorder
+from dcsim.model.recorder import EventRow, Recorder
 from dcsim.spec import Region, Tranche
 
 P = "interconnection"
+NAN = float("nan")
 
 
-@dataclass(frozen=True)
-class RequestPlan:
+class RequestPlan(NamedTuple):
     """Every draw a request will need, taken when it is submitted.
 
     Drawing up front in a fixed order keeps the k-th request's randomness the
@@ -48,16 +48,17 @@ class RequestPlan:
 
     @staticmethod
     def draw(spec: Region, rng: np.random.Generator) -> RequestPlan:
+        phases = spec.phases
         return RequestPlan(
-            phase_durations=tuple(p.duration.sample(rng) for p in spec.phases),
-            withdrawal_draws=tuple(float(rng.random()) for _ in spec.phases),
-            network_upgrade=spec.network_upgrade_time.sample(rng),
-            agreement=spec.agreement_time.sample(rng),
-            energization=spec.energization_time.sample(rng),
+            tuple([p.duration.sample(rng) for p in phases]),
+            tuple([rng.random() for _ in phases]),
+            spec.network_upgrade_time.sample(rng),
+            spec.agreement_time.sample(rng),
+            spec.energization_time.sample(rng),
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class GridRequest:
     """One request for load service. Sites watch its events; background ones only log."""
 
@@ -69,7 +70,7 @@ class GridRequest:
     background: bool = False
     plan: RequestPlan | None = None
     submitted: float = 0.0
-    agreement: simpy.Event | None = None
+    agreement: simpy.Event | None = None  # succeeds when the agreement is signed
     on_energized: Callable[[float], None] | None = None
     withdrawn: bool = field(default=False)
     study_started_at: float | None = None
@@ -83,6 +84,7 @@ class RegionQueue:
         self.env = env
         self.spec = spec
         self.recorder = recorder
+        self._rows = recorder.rows
         self.background_rng = background_rng
         self.headroom = spec.headroom_mw
         self._count = 0
@@ -93,8 +95,6 @@ class RegionQueue:
     def submit(self, request: GridRequest) -> None:
         request.submitted = self.env.now
         request.plan = RequestPlan.draw(self.spec, request.rng)
-        if request.agreement is None:
-            request.agreement = self.env.event()
         self._log(request, "request_submitted", request.mw, "MW")
         self._enqueue(request)
 
@@ -102,10 +102,11 @@ class RegionQueue:
         raise NotImplementedError
 
     # -- shared steps ----------------------------------------------------
-    def _log(self, request: GridRequest, event: str, quantity: float = float("nan"),
+    def _log(self, request: GridRequest, event: str, quantity: float = NAN,
              unit: str = "", detail: str = "") -> None:
-        self.recorder.event(self.env.now, request.site, P, event, request.ident, quantity, unit,
-                            detail, request.background)
+        # The queue is the hottest path of a run: append the row without a call layer.
+        self._rows.append(EventRow(self.env.now, request.site, P, event, request.ident,
+                                   quantity, unit, detail, request.background))
 
     def _withdraws(self, request: GridRequest, phase: int) -> bool:
         probability = self.spec.phases[phase].withdrawal
@@ -131,8 +132,8 @@ class RegionQueue:
             yield env.timeout(plan.agreement)
         self._log(request, "agreement_signed", env.now - request.submitted, "days",
                   "days since request")
-        assert request.agreement is not None
-        request.agreement.succeed()
+        if request.agreement is not None:
+            request.agreement.succeed()
         ready = env.now + plan.energization
         for tranche in sorted(request.tranches, key=lambda t: t.earliest):
             when = max(ready, tranche.earliest)
@@ -177,8 +178,8 @@ class SerialQueue(RegionQueue):
                       "days waited for a study engineer")
             for index, phase in enumerate(self.spec.phases):
                 yield env.timeout(plan.phase_durations[index])
-                self._log(request, "phase_completed", detail=phase.name)
-                if self._withdraws(request, index):
+                self._log(request, "phase_completed", NAN, "", phase.name)
+                if request.background and self._withdraws(request, index):
                     request.withdrawn = True
                     self._log(request, "request_withdrawn", detail=phase.name)
                     return

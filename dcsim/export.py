@@ -1,0 +1,117 @@
+"""Writing a run's tables to a folder: CSV or Parquet, each file atomically.
+
+A folder that already holds files is refused unless ``force`` is given. Each
+file is written under a temporary name and renamed when complete, so an
+interrupted export (Ctrl-C included) leaves only whole files; the
+:class:`ExportInterrupted` error says which were kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from dcsim.atomic import atomic_write
+from dcsim.dump import to_document
+from dcsim.errors import DcsimError
+
+if TYPE_CHECKING:
+    from dcsim.results import RunResult
+
+TABLES = ("events", "timeseries", "summary", "stats")
+FORMATS = ("csv", "parquet")
+
+
+class ExportInterrupted(KeyboardInterrupt):
+    """Raised when Ctrl-C stops an export; ``kept`` lists the files that are whole."""
+
+    def __init__(self, kept: list[Path]) -> None:
+        super().__init__(kept)
+        self.kept = kept
+
+
+def version() -> str:
+    try:
+        return metadata.version("dcsim")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def prepare_folder(folder: Path, force: bool) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise DcsimError(f"{folder}: exists and is not a folder; choose another --out.")
+    if folder.is_dir() and any(folder.iterdir()) and not force:
+        raise DcsimError(f"{folder}: already holds files; dcsim will not overwrite them."
+                         " Choose an empty or new folder with --out, or pass --force.")
+    folder.mkdir(parents=True, exist_ok=True)
+
+
+def write_tables(result: RunResult, folder: Path, fmt: str = "csv", *, force: bool = False,
+                 include_background: bool = True,
+                 run_info: dict[str, Any] | None = None) -> list[Path]:
+    """Write events, timeseries, summary, stats and run.json; return the paths written."""
+    if fmt not in FORMATS:
+        raise DcsimError(f"format {fmt!r} is not known; expected one of {', '.join(FORMATS)}.")
+    if fmt == "parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise DcsimError("Parquet output needs pyarrow: pip install 'dcsim[parquet]',"
+                             " or use --format csv.") from None
+    prepare_folder(folder, force)
+    events = result.events
+    if not include_background:
+        events = events[~events["background"]].reset_index(drop=True)
+    frames = {"events": events, "timeseries": result.timeseries,
+              "summary": result.summary, "stats": result.stats}
+    kept: list[Path] = []
+    try:
+        for name in TABLES:
+            path = folder / f"{name}.{fmt}"
+            _write_frame(frames[name], path, fmt)
+            kept.append(path)
+        path = folder / "run.json"
+        with atomic_write(path, force=True) as handle:
+            json.dump(run_record(result, run_info or {}), handle, indent=2, default=_json)
+            handle.write("\n")
+        kept.append(path)
+    except KeyboardInterrupt:
+        raise ExportInterrupted(kept) from None
+    return kept
+
+
+def _write_frame(frame: pd.DataFrame, path: Path, fmt: str) -> None:
+    if fmt == "csv":
+        with atomic_write(path, force=True) as handle:
+            frame.to_csv(handle, index=False, date_format="%Y-%m-%dT%H:%M:%S",
+                         lineterminator="\n")
+    else:
+        with atomic_write(path, force=True, binary=True) as handle:
+            frame.to_parquet(handle, index=False)
+
+
+def run_record(result: RunResult, run_info: dict[str, Any]) -> dict[str, Any]:
+    scenario = result.scenario
+    return {
+        "dcsim_version": version(),
+        "scenario": scenario.name,
+        "source_file": scenario.source_file,
+        "seed": scenario.seed,
+        "replications": result.replications,
+        "horizon_days": scenario.horizon_days,
+        "command_line": run_info.get("command_line", sys.argv),
+        **{k: v for k, v in run_info.items() if k != "command_line"},
+        "spec": to_document(scenario),
+    }
+
+
+def _json(value: object) -> object:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")

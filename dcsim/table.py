@@ -1,0 +1,61 @@
+"""The compact per-site table printed after a run."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from dcsim.model.layers import LAYERS
+from dcsim.results import RunResult
+
+
+def _stat(stats: pd.DataFrame, site: str, metric: str) -> pd.Series:
+    row = stats[(stats["site"] == site) & (stats["metric"] == metric)]
+    return row.iloc[0]
+
+
+def _date(result: RunResult, days: float) -> str:
+    if math.isnan(days):
+        return "-"
+    return result.scenario.date_of(days).date().isoformat()
+
+
+def _big(value: float) -> str:
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            return f"{value / limit:.2f}{suffix}"
+    return f"{value:.0f}"
+
+
+def site_table(result: RunResult) -> str:
+    """Sites ordered by idle GPU-hours, most first, with why they were idle."""
+    stats, reps = result.stats, result.replications
+    sites = [s.name for s in result.scenario.sites]
+    sites.sort(key=lambda s: -float(_stat(stats, s, "idle_gpu_hours")["mean"]))
+    header = (f"{'site':14s} {'GPUs':>8s} {'first power':>11s} {'all running':>13s}"
+              f" {'idle GPU-hours (95% CI)':>26s} {'idle cost':>10s}  binding layers")
+    lines = [header, "-" * len(header)]
+    for site in sites:
+        idle = _stat(stats, site, "idle_gpu_hours")
+        running = _stat(stats, site, "all_running_days")
+        running_text = _date(result, running["mean"])
+        if running["n"] < reps:
+            running_text = f"{running['n']}/{reps} reps" if running["n"] else "not reached"
+        half = (idle["ci95_high"] - idle["mean"]) if not math.isnan(idle["ci95_high"]) else 0
+        idle_text = f"{_big(idle['mean'])} ± {_big(half)}" if reps > 1 else _big(idle["mean"])
+        total = idle["mean"]
+        shares = []
+        for layer in LAYERS:
+            part = _stat(stats, site, f"idle_gpu_hours_{layer}")["mean"]
+            if total > 0 and part / total >= 0.005:
+                shares.append((part / total, layer))
+        why = ", ".join(f"{layer} {share:.0%}" for share, layer in sorted(shares, reverse=True))
+        lines.append(
+            f"{site:14s} {_big(_stat(stats, site, 'gpus_delivered')['mean']):>8s}"
+            f" {_date(result, _stat(stats, site, 'first_power_days')['mean']):>11s}"
+            f" {running_text:>13s} {idle_text:>26s}"
+            f" {'$' + _big(_stat(stats, site, 'idle_cost_usd')['mean']):>10s}  {why or '-'}")
+    lines.append(f"({reps} replication(s); dates are means across replications;"
+                 " 'k/R reps' = reached within the horizon in k of R)")
+    return "\n".join(lines)

@@ -70,6 +70,8 @@ class Table:
 
     # -- presence --------------------------------------------------------
     def has(self, key: str) -> bool:
+        # Asking about a key makes it a valid key of this table (for done()'s suggestions).
+        self._seen.add(key)
         return key in self.data
 
     def raw(self, key: str, default: object = _MISSING) -> Any:

@@ -44,6 +44,7 @@ class RunResult:
     timeseries: pd.DataFrame
     summary: pd.DataFrame
     stats: pd.DataFrame
+    relaxed: frozenset[str] = frozenset()  # layers made non-binding for this run
 
     def to_csv(self, folder: str | Path, *, force: bool = False,
                include_background: bool = True) -> list[Path]:
@@ -60,13 +61,14 @@ class RunResult:
                             include_background=include_background)
 
 
-def collect(scenario: Scenario, results: list[ReplicationResult]) -> RunResult:
+def collect(scenario: Scenario, results: list[ReplicationResult],
+            relaxed: frozenset[str] = frozenset()) -> RunResult:
     start = pd.Timestamp(scenario.start_date)
     events = _events(results, start)
     timeseries = _timeseries(results, start)
     summary = _summary(results, start)
     return RunResult(scenario, len(results), events, timeseries, summary,
-                     summary_stats(summary))
+                     summary_stats(summary), relaxed)
 
 
 def _timestamps(days: pd.Series, start: pd.Timestamp) -> pd.Series:

@@ -18,8 +18,9 @@ from dcsim.spec import Scenario
 from dcsim.variants import with_run_settings
 
 
-def _one(scenario: Scenario, replication: int) -> ReplicationResult:
-    result = simulate(scenario, replication)
+def _one(scenario: Scenario, replication: int,
+         relaxed: frozenset[str] = frozenset()) -> ReplicationResult:
+    result = simulate(scenario, replication, relaxed)
     result.snapshots = {}  # not needed downstream; keeps what crosses processes small
     return result
 
@@ -30,13 +31,15 @@ def default_workers() -> int:
 
 def run(scenario: Scenario, *, years: float | None = None, replications: int = 1,
         seed: int | None = None, workers: int | None = None, first_replication: int = 0,
-        progress: Callable[[int], None] | None = None) -> RunResult:
+        progress: Callable[[int], None] | None = None,
+        relaxed: frozenset[str] = frozenset()) -> RunResult:
     """Run ``replications`` replications and return their tables.
 
     ``years`` sets the horizon from the scenario's start date and ``seed`` the
     root seed (both default to the scenario's own). ``workers`` processes share
     the replications (default: every core). ``progress`` is called with the
-    number of replications finished so far.
+    number of replications finished so far. ``relaxed`` names layers made
+    non-binding (instantly available, unlimited), as the cascade does.
     """
     if replications < 1:
         raise DcsimError(f"replications must be at least 1 (got {replications}).")
@@ -50,12 +53,12 @@ def run(scenario: Scenario, *, years: float | None = None, replications: int = 1
     results: dict[int, ReplicationResult] = {}
     if workers == 1 or replications == 1:
         for index in indices:
-            results[index] = _one(scenario, index)
+            results[index] = _one(scenario, index, relaxed)
             if progress is not None:
                 progress(len(results))
     else:
         with ProcessPoolExecutor(max_workers=min(workers, replications)) as pool:
-            futures = [pool.submit(_one, scenario, index) for index in indices]
+            futures = [pool.submit(_one, scenario, index, relaxed) for index in indices]
             try:
                 for future in as_completed(futures):
                     result = future.result()
@@ -67,4 +70,4 @@ def run(scenario: Scenario, *, years: float | None = None, replications: int = 1
                     future.cancel()
                 raise
     ordered = [results[index] for index in indices]
-    return collect(scenario, ordered)
+    return collect(scenario, ordered, relaxed)

@@ -21,7 +21,9 @@ def _date(result: RunResult, days: float) -> str:
     return result.scenario.date_of(days).date().isoformat()
 
 
-def _big(value: float) -> str:
+def big(value: float) -> str:
+    if value != value:
+        return "-"
     for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= limit:
             return f"{value / limit:.2f}{suffix}"
@@ -43,7 +45,7 @@ def site_table(result: RunResult) -> str:
         if running["n"] < reps:
             running_text = f"{running['n']}/{reps} reps" if running["n"] else "not reached"
         half = (idle["ci95_high"] - idle["mean"]) if not math.isnan(idle["ci95_high"]) else 0
-        idle_text = f"{_big(idle['mean'])} ± {_big(half)}" if reps > 1 else _big(idle["mean"])
+        idle_text = f"{big(idle['mean'])} ± {big(half)}" if reps > 1 else big(idle["mean"])
         total = idle["mean"]
         shares = []
         for layer in LAYERS:
@@ -52,10 +54,10 @@ def site_table(result: RunResult) -> str:
                 shares.append((part / total, layer))
         why = ", ".join(f"{layer} {share:.0%}" for share, layer in sorted(shares, reverse=True))
         lines.append(
-            f"{site:14s} {_big(_stat(stats, site, 'gpus_delivered')['mean']):>8s}"
+            f"{site:14s} {big(_stat(stats, site, 'gpus_delivered')['mean']):>8s}"
             f" {_date(result, _stat(stats, site, 'first_power_days')['mean']):>11s}"
             f" {running_text:>13s} {idle_text:>26s}"
-            f" {'$' + _big(_stat(stats, site, 'idle_cost_usd')['mean']):>10s}  {why or '-'}")
+            f" {'$' + big(_stat(stats, site, 'idle_cost_usd')['mean']):>10s}  {why or '-'}")
     lines.append(f"({reps} replication(s); dates are means across replications;"
                  " 'k/R reps' = reached within the horizon in k of R)")
     return "\n".join(lines)

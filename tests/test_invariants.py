@@ -162,5 +162,5 @@ def test_invariants_hold_at_every_instant(text: str, replication: int) -> None:
         assert summary["gpus_idle_at_horizon"] == rows[-1].gpus_idle
 
     for row in result.timeseries:
-        idle, binding = row[11], row[13]
+        idle, binding = row[11], row[14]
         assert (binding != "") == (idle > 0), "a binding layer exactly when GPUs are idle"

@@ -9,6 +9,7 @@ shared in lot order (earliest lot first). All power here is IT MW.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ class Space:
 
 
 _EPS = 1e-9
+_UNLIMITED = 2**62
 
 
 def place(lots: Sequence[LotLoad], halls: Sequence[Space], check_cooling: bool = True) -> list[int]:
@@ -47,7 +49,7 @@ def place(lots: Sequence[LotLoad], halls: Sequence[Space], check_cooling: bool =
                 break
             if check_cooling and halls[h].level < lot.level:
                 continue
-            fit = min(need, int(remaining[h] * 1000.0 / lot.kw + _EPS))
+            fit = min(need, _gpus_in(remaining[h], lot.kw))
             if fit > 0:
                 placed[i] += fit
                 need -= fit
@@ -60,10 +62,17 @@ def power_share(counts: Sequence[int], kws: Sequence[float], power_mw: float) ->
     left = power_mw
     running = []
     for count, kw in zip(counts, kws, strict=True):
-        n = min(count, max(0, int(left * 1000.0 / kw + _EPS)))
+        n = min(count, max(0, _gpus_in(left, kw)))
         running.append(n)
         left -= n * kw / 1000.0
     return running
+
+
+def _gpus_in(mw: float, kw: float) -> int:
+    """Whole GPUs of ``kw`` each that ``mw`` can take (unlimited when ``mw`` is infinite)."""
+    if math.isinf(mw):
+        return _UNLIMITED
+    return int(mw * 1000.0 / kw + _EPS)
 
 
 def it_mw(counts: Sequence[int], kws: Sequence[float]) -> float:

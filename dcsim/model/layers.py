@@ -22,6 +22,7 @@ the run by :mod:`dcsim.model.binding`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -40,9 +41,12 @@ class HallState:
     pue: float
     commissioned: bool = False
     offline_share: float = 0.0
+    unlimited: bool = False  # space made non-binding (what-if: building removed as a layer)
 
     @property
     def usable_mw(self) -> float:
+        if self.unlimited:
+            return math.inf
         return self.it_mw * (1.0 - self.offline_share)
 
 
@@ -73,6 +77,7 @@ class Snapshot(NamedTuple):
     gpus_running: int
     gpus_idle: int
     running_mw: float  # IT MW of the GPUs running
+    on_site_mw: float  # IT MW of the GPUs on site
     idle_cost_per_day: float
     tight: int  # bit mask of LAYERS that are candidates for the binding layer
     power_mw: float  # facility MW reaching the GPUs: min(grid, transformers) + on-site
@@ -87,7 +92,8 @@ class PowerState:
 
 
 def evaluate(time: float, power: PowerState, halls: list[HallState], lots: list[LotState],
-             depreciation_days: float, max_level: int) -> tuple[Snapshot, list[int]]:
+             depreciation_days: float, max_level: int,
+             relaxed: int = 0) -> tuple[Snapshot, list[int]]:
     """The site at one instant; also returns GPUs running per lot."""
     total_it = sum(h.it_mw for h in halls)
     pue = sum(h.it_mw * h.pue for h in halls) / total_it
@@ -106,14 +112,16 @@ def evaluate(time: float, power: PowerState, halls: list[HallState], lots: list[
 
     tight = 0
     if idle > 0:
-        tight = _tight(power, grid, xfmr, power_it, running_mw, halls, lots, kws)
+        tight = _tight(power, grid, xfmr, power_it, running_mw, halls, lots, kws) & ~relaxed
     snapshot = Snapshot(
         time_days=time, cap_grid=grid, cap_transformers=xfmr, cap_onsite=onsite,
-        cap_building=sum(h.it_mw for h in halls if h.commissioned),
+        cap_building=sum(h.usable_mw if h.unlimited else h.it_mw
+                         for h in halls if h.commissioned),
         cap_cooling=sum(h.usable_mw for h in halls if h.level >= max_level),
         cap_installation=it_mw([lot.installed for lot in lots], kws),
         gpus_on_site=on_site, gpus_installed=sum(lot.installed for lot in lots),
         gpus_running=sum(running), gpus_idle=idle, running_mw=running_mw,
+        on_site_mw=it_mw([lot.on_site for lot in lots], kws),
         idle_cost_per_day=cost_per_day,
         tight=tight, power_mw=min(power.grid_mw, power.transformer_mw) + power.onsite_mw,
     )
@@ -133,7 +141,8 @@ def _tight(power: PowerState, grid: float, xfmr: float, power_it: float, running
             tight |= TRANSFORMERS
         if power.onsite_mw < power.onsite_planned_mw:
             tight |= ONSITE
-    built = [Space(sum(h.it_mw for h in halls if h.commissioned), 0)]
+    built = [Space(sum(h.usable_mw if h.unlimited else h.it_mw for h in halls
+                       if h.commissioned), 0)]
     if it_mw(place(on_site, built, check_cooling=False), kws) <= running_mw + tol:
         tight |= BUILDING
     cooled = [Space(h.usable_mw, h.level) for h in halls]

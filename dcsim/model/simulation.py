@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import simpy
 
+from dcsim.errors import DcsimError
 from dcsim.model.binding import NONE, binding_layers, integrate
 from dcsim.model.interconnection import RegionQueue, make_queue
 from dcsim.model.layers import LAYERS, Snapshot
@@ -25,7 +26,8 @@ from dcsim.spec import Scenario
 TIMESERIES_COLUMNS = (
     "time_days", "site", "cap_grid_mw", "cap_transformers_mw", "cap_onsite_mw",
     "cap_building_mw", "cap_cooling_mw", "cap_installation_mw", "gpus_on_site",
-    "gpus_installed", "gpus_running", "gpus_idle", "running_it_mw", "binding_layer",
+    "gpus_installed", "gpus_running", "gpus_idle", "on_site_it_mw", "running_it_mw",
+    "binding_layer",
 )
 
 
@@ -38,8 +40,16 @@ class ReplicationResult:
     snapshots: dict[str, list[Snapshot]]  # raw rows per site, for checks and plots
 
 
-def simulate(scenario: Scenario, replication: int = 0) -> ReplicationResult:
-    """Run replication ``replication`` of ``scenario`` and return its rows."""
+def simulate(scenario: Scenario, replication: int = 0,
+             relaxed: frozenset[str] = frozenset()) -> ReplicationResult:
+    """Run replication ``replication`` of ``scenario`` and return its rows.
+
+    ``relaxed`` names layers (see LAYERS) made non-binding — instantly available
+    and unlimited — as the bottleneck cascade needs.
+    """
+    unknown = set(relaxed) - set(LAYERS)
+    if unknown:
+        raise DcsimError(f"unknown layer(s) {sorted(unknown)}; layers are {', '.join(LAYERS)}")
     env = simpy.Environment()
     streams = Streams(scenario.seed, replication)
     recorder = Recorder()
@@ -55,7 +65,7 @@ def simulate(scenario: Scenario, replication: int = 0) -> ReplicationResult:
     }
     sites = [
         SiteModel(env, scenario, spec, queues[spec.region], markets[spec.transformer_supply],
-                  recorder, streams)
+                  recorder, streams, relaxed)
         for spec in scenario.sites
     ]
     horizon = scenario.horizon_days
@@ -75,7 +85,7 @@ def simulate(scenario: Scenario, replication: int = 0) -> ReplicationResult:
                 row.time_days, site.spec.name, row.cap_grid, row.cap_transformers,
                 row.cap_onsite, row.cap_building, row.cap_cooling, row.cap_installation,
                 row.gpus_on_site, row.gpus_installed, row.gpus_running, row.gpus_idle,
-                row.running_mw, name))
+                row.on_site_mw, row.running_mw, name))
             if layer != previous:
                 before = LAYERS[previous] if previous != NONE else "none"
                 events.append(EventRow(

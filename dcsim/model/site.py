@@ -8,6 +8,7 @@ binding layer in :mod:`dcsim.model.binding`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -16,7 +17,7 @@ import simpy
 
 from dcsim.model.allocation import LotLoad, Space, place
 from dcsim.model.interconnection import GridRequest, RegionQueue
-from dcsim.model.layers import HallState, LotState, PowerState, Snapshot, evaluate
+from dcsim.model.layers import LAYERS, HallState, LotState, PowerState, Snapshot, evaluate
 from dcsim.model.recorder import Recorder
 from dcsim.model.transformers import TransformerMarket
 from dcsim.spec import Hall, Lot, Retrofit, Scenario, Site
@@ -27,7 +28,8 @@ Proc = Generator[simpy.Event, Any, None]
 class SiteModel:
     def __init__(self, env: simpy.Environment, scenario: Scenario, spec: Site,
                  region: RegionQueue, market: TransformerMarket, recorder: Recorder,
-                 streams: Callable[[str], np.random.Generator]) -> None:
+                 streams: Callable[[str], np.random.Generator],
+                 relaxed: frozenset[str] = frozenset()) -> None:
         self.env = env
         self.spec = spec
         self.region = region
@@ -56,8 +58,32 @@ class SiteModel:
         self.all_running_at: float | None = None
         self._wake = env.event()  # installation waits on this for space to open up
         self._retrofits_pending = [r for r in spec.retrofits if r.at is None]
+        self.relaxed = relaxed
+        self.relaxed_mask = sum(1 << LAYERS.index(layer) for layer in relaxed)
+        self._relax()
         self.changed()
         self._start()
+
+    def _relax(self) -> None:
+        """Make the named layers non-binding: instantly available and unlimited.
+
+        Used by the bottleneck cascade; the processes of a relaxed layer still
+        run and log, they just no longer constrain anything.
+        """
+        relaxed = self.relaxed
+        if "grid" in relaxed:
+            self.power.grid_mw = math.inf
+        if "transformers" in relaxed:
+            self.power.transformer_mw = math.inf
+        if "onsite" in relaxed:
+            self.power.onsite_mw = self.power.onsite_planned_mw = math.inf
+        for hall in self.halls:
+            if "building" in relaxed:
+                hall.commissioned = hall.unlimited = True
+            if "cooling" in relaxed:
+                hall.level = max(c.level for c in self.cooling.values())
+        if "cooling" in relaxed:
+            self._retrofits_pending = []
 
     def _hall_state(self, hall: Hall) -> HallState:
         cooling = self.cooling[hall.cooling]
@@ -73,7 +99,8 @@ class SiteModel:
         """Re-evaluate after any change of state; keep one timeseries row per instant."""
         now = self.env.now
         snap, _ = evaluate(now, self.power, self.halls, self.lots,
-                           self.spec.economics.depreciation_days, self.max_level)
+                           self.spec.economics.depreciation_days, self.max_level,
+                           self.relaxed_mask)
         rows = self.timeseries
         if rows and rows[-1][1:] == snap[1:]:
             return
@@ -114,7 +141,7 @@ class SiteModel:
         for index, hall in enumerate(spec.halls):
             env.process(self._build(index, hall))
         for retrofit in spec.retrofits:
-            if retrofit.at is not None:
+            if retrofit.at is not None and "cooling" not in self.relaxed:
                 env.process(self._scheduled_retrofit(retrofit))
         for index, lot in enumerate(spec.lots):
             env.process(self._deliver(index, lot))
@@ -142,7 +169,7 @@ class SiteModel:
     def _energize(self, mw: float) -> None:
         if self.first_energized_at is None:
             self.first_energized_at = self.env.now
-        self.power.grid_mw += mw
+        self.power.grid_mw += mw  # stays infinite when the grid layer is relaxed
         self.changed()
 
     def _order_transformers(self) -> None:
@@ -175,7 +202,8 @@ class SiteModel:
             yield self.env.timeout(install)
         self.in_service += 1
         sub = self.spec.substation
-        self.power.transformer_mw = max(0, self.in_service - sub.spares) * sub.unit_mw
+        if "transformers" not in self.relaxed:
+            self.power.transformer_mw = max(0, self.in_service - sub.spares) * sub.unit_mw
         self.log("transformers", "transformer_in_service", ident, self.power.transformer_mw,
                  "MW", "substation capacity")
         self.changed()
@@ -237,13 +265,17 @@ class SiteModel:
     def _install(self) -> Proc:
         """Crews bring GPUs into service in batches, where commissioned, fitting space waits."""
         rate, batch = self.spec.installation.rate_per_day, self.spec.installation.batch
+        instant = "installation" in self.relaxed
+        if instant:
+            batch = self.spec.gpu_count
         while True:
             index, count = self._next_batch(batch)
             if count == 0:
                 self._wake = self.env.event()
                 yield self._wake
                 continue
-            yield self.env.timeout(count / rate)
+            if not instant:
+                yield self.env.timeout(count / rate)
             lot = self.lots[index]
             lot.installed += count
             self.log("gpus", "gpus_installed", lot.name, count, "GPU",
@@ -274,7 +306,7 @@ class SiteModel:
                 gap = onsite.block_interval.sample(rng)
                 if gap > 0:
                     yield self.env.timeout(gap)
-            self.power.onsite_mw += onsite.block_mw
+            self.power.onsite_mw += onsite.block_mw  # stays infinite when relaxed
             self.log("onsite", "onsite_block_online", f"onsite/block-{block + 1}",
                      onsite.block_mw, "MW")
             self.changed()

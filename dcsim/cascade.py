@@ -1,0 +1,79 @@
+"""The bottleneck cascade: remove the binding layer, see what binds next, repeat.
+
+Step 0 is the base run. At each step the layer holding the most idle
+GPU-hours (mean across replications, summed over the chosen sites) is made
+non-binding — instantly available and unlimited — and the scenario is run
+again with the same replications (common random numbers), until idle
+GPU-hours are near zero or no layer is left. Bottlenecks don't disappear,
+they migrate: this makes the migration measurable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from dcsim.errors import DcsimError
+from dcsim.model.layers import LAYERS
+from dcsim.results import RunResult, describe
+from dcsim.runner import run
+from dcsim.spec import Scenario
+
+CASCADE_COLUMNS = ("step", "layer_removed", "removed_so_far", "binds_next",
+                   "binds_next_share", "idle_gpu_hours_mean", "idle_gpu_hours_ci95_low",
+                   "idle_gpu_hours_ci95_high", "idle_cost_usd_mean")
+
+
+@dataclass
+class Cascade:
+    table: pd.DataFrame  # one row per step, CASCADE_COLUMNS
+    runs: list[RunResult]
+
+
+def _per_replication(result: RunResult, sites: list[str], column: str) -> np.ndarray:
+    frame = result.summary[result.summary["site"].isin(sites)]
+    return frame.groupby("replication")[column].sum().to_numpy(dtype=float)
+
+
+def cascade(scenario: Scenario, *, sites: list[str] | None = None, years: float | None = None,
+            replications: int = 10, seed: int | None = None, workers: int | None = None,
+            near_zero: float = 0.01,
+            on_step: Callable[[int, frozenset[str]], None] | None = None) -> Cascade:
+    """Run the cascade; ``near_zero`` is the share of the base idle GPU-hours to stop at."""
+    names = [s.name for s in scenario.sites]
+    chosen = sites or names
+    unknown = [s for s in chosen if s not in names]
+    if unknown:
+        raise DcsimError(f"--site {unknown[0]!r} is not in the scenario; sites: {', '.join(names)}")
+    relaxed: frozenset[str] = frozenset()
+    rows, runs = [], []
+    base_idle = None
+    removed = "-"
+    for step in range(len(LAYERS) + 1):
+        if on_step is not None:
+            on_step(step, relaxed)
+        result = run(scenario, years=years, replications=replications, seed=seed,
+                     workers=workers, relaxed=relaxed)
+        runs.append(result)
+        idle = _per_replication(result, chosen, "idle_gpu_hours")
+        by_layer = {layer: float(_per_replication(result, chosen,
+                                                  f"idle_gpu_hours_{layer}").mean())
+                    for layer in LAYERS if layer not in relaxed}
+        total = float(idle.mean())
+        base_idle = total if base_idle is None else base_idle
+        binding = max(by_layer, key=lambda layer: by_layer[layer]) if by_layer else ""
+        if not by_layer or by_layer[binding] <= 0:
+            binding = ""
+        _, mean, _, low, high, _, _ = describe(idle)
+        rows.append((step, removed, "+".join(sorted(relaxed)) or "-", binding or "-",
+                     by_layer.get(binding, 0.0) / total if total > 0 and binding else 0.0,
+                     mean, low, high,
+                     float(_per_replication(result, chosen, "idle_cost_usd").mean())))
+        if not binding or total <= near_zero * base_idle:
+            break
+        relaxed = relaxed | {binding}
+        removed = binding
+    return Cascade(pd.DataFrame(rows, columns=list(CASCADE_COLUMNS)), runs)

@@ -1,0 +1,237 @@
+"""Pictures of a run folder: PNG charts and one self-contained HTML page.
+
+``dcsim report DIR`` reads the tables a run wrote (and compare.csv,
+sweep.csv or cascade.csv when present) and writes PNGs plus report.html, whose
+images are embedded so it opens anywhere without a network.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display needed, and the same pictures everywhere
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from dcsim.atomic import atomic_write
+from dcsim.errors import DcsimError
+from dcsim.model.layers import LAYERS
+
+COLORS = {"grid": "#d62728", "transformers": "#ff7f0e", "onsite": "#8c564b",
+          "building": "#1f77b4", "cooling": "#17becf", "installation": "#9467bd"}
+MILESTONES = {
+    "request_submitted": "request", "agreement_signed": "agreement",
+    "tranche_energized": "energized", "transformer_in_service": "transformer",
+    "hall_commissioned": "hall", "retrofit_started": "retrofit", "retrofit_completed":
+    "retrofit done", "lot_delivered": "lot", "onsite_block_online": "on-site block",
+}
+DAYS_PER_YEAR = 365.25
+
+
+def _png(fig: plt.Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _read(folder: Path, name: str, required: bool = True) -> pd.DataFrame | None:
+    path = folder / name
+    if not path.exists():
+        if required:
+            raise DcsimError(f"{path}: missing; dcsim report needs a folder written by"
+                             " dcsim run (events.csv, timeseries.csv, summary.csv, stats.csv).")
+        return None
+    return pd.read_csv(path)
+
+
+def timeline(ts: pd.DataFrame, events: pd.DataFrame, site: str, start: pd.Timestamp,
+             horizon_days: float) -> bytes:
+    """Layer capacities against GPUs on site and running; idle area shaded by binding layer."""
+    rows = ts[ts["site"] == site].sort_values("time_days")
+    # The state holds until the horizon: repeat the last row there so the steps reach it.
+    last = rows.iloc[[-1]].copy()
+    last["time_days"] = max(horizon_days, float(last["time_days"].iloc[0]))
+    rows = pd.concat([rows, last], ignore_index=True)
+    years = rows["time_days"] / DAYS_PER_YEAR
+    fig, ax = plt.subplots(figsize=(11, 4.8))
+    top = max(rows["on_site_it_mw"].max(), 1.0) * 1.35
+    for layer in ("grid", "transformers", "onsite", "building", "cooling"):
+        values = rows[f"cap_{layer}_mw"].clip(upper=top * 2)
+        if values.max() > 0:
+            ax.step(years, values, where="post", color=COLORS[layer], lw=1.4, label=layer)
+    ax.step(years, rows["on_site_it_mw"], where="post", color="black", lw=2,
+            label="GPUs on site")
+    ax.step(years, rows["running_it_mw"], where="post", color="#2ca02c", lw=2,
+            label="GPUs running")
+    binding = rows["binding_layer"].fillna("")
+    for layer in LAYERS:
+        mask = (binding == layer).to_numpy()
+        if mask.any():
+            ax.fill_between(years, rows["running_it_mw"], rows["on_site_it_mw"], where=mask,
+                            step="post", color=COLORS[layer], alpha=0.25,
+                            label=f"idle: {layer}")
+    marks = events[(events["site"] == site) & events["event"].isin(list(MILESTONES))]
+    seen: set[tuple[str, int]] = set()
+    for _, event in marks.iterrows():
+        key = (str(event["event"]), round(float(event["time_days"])))
+        if key in seen:
+            continue
+        seen.add(key)
+        x = float(event["time_days"]) / DAYS_PER_YEAR
+        ax.axvline(x, color="grey", lw=0.5, ls=":")
+        ax.text(x, top * 0.98, MILESTONES[key[0]], rotation=90, fontsize=7, va="top",
+                ha="right", color="dimgrey")
+    ax.set_xlim(0, max(years.max(), 0.1))
+    ax.set_ylim(0, top)
+    ax.set_xlabel(f"years from {start.date()}")
+    ax.set_ylabel("IT MW")
+    ax.set_title(f"{site}: capacity by layer vs GPUs (replication 0)")
+    ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1))
+    return _png(fig)
+
+
+def distributions(summary: pd.DataFrame, site: str) -> bytes:
+    rows = summary[summary["site"] == site]
+    panels = [("idle_gpu_hours", 1e6, "idle GPU-hours (millions)"),
+              ("first_power_days", DAYS_PER_YEAR, "first power (years from start)"),
+              ("request_to_energization_days", DAYS_PER_YEAR, "request → energization (years)"),
+              ("transformer_lead_time_days", 7, "transformer lead time (weeks)")]
+    fig, axes = plt.subplots(1, 4, figsize=(13, 2.8))
+    for ax, (column, scale, label) in zip(axes, panels, strict=True):
+        values = (rows[column] / scale).dropna()
+        if len(values):
+            ax.hist(values, bins=min(20, max(5, len(values) // 3)), color="#4c72b0")
+        else:
+            ax.text(0.5, 0.5, "not reached", ha="center", transform=ax.transAxes)
+        ax.set_title(label, fontsize=9)
+    fig.suptitle(f"{site}: across {rows['replication'].nunique()} replications", fontsize=10)
+    return _png(fig)
+
+
+def compare_chart(table: pd.DataFrame) -> bytes:
+    rows = table[table["metric"] == "idle_gpu_hours"]
+    labels = [f"{v}\n{s}" for v, s in zip(rows["variant"], rows["site"], strict=True)]
+    diff = rows["diff_mean"] / 1e6
+    err = [(rows["diff_mean"] - rows["diff_ci95_low"]).fillna(0) / 1e6,
+           (rows["diff_ci95_high"] - rows["diff_mean"]).fillna(0) / 1e6]
+    fig, ax = plt.subplots(figsize=(max(6, len(rows) * 0.9), 3.5))
+    ax.bar(range(len(rows)), diff, yerr=err, capsize=3,
+           color=["#2ca02c" if d < 0 else "#d62728" for d in diff])
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xticks(range(len(rows)), labels, fontsize=7)
+    ax.set_ylabel("Δ idle GPU-hours vs base (millions)")
+    ax.set_title("Variants against the base (paired, 95% CI)")
+    return _png(fig)
+
+
+def cascade_chart(table: pd.DataFrame) -> bytes:
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    means = table["idle_gpu_hours_mean"] / 1e6
+    err = [(table["idle_gpu_hours_mean"] - table["idle_gpu_hours_ci95_low"]).fillna(0) / 1e6,
+           (table["idle_gpu_hours_ci95_high"] - table["idle_gpu_hours_mean"]).fillna(0) / 1e6]
+    colors = [COLORS.get(str(b), "grey") for b in table["binds_next"]]
+    ax.bar(range(len(table)), means, yerr=err, capsize=3, color=colors)
+    labels = [f"{'base' if r == '-' else '− ' + r}\nbinds: {b}"
+              for r, b in zip(table["layer_removed"], table["binds_next"], strict=True)]
+    ax.set_xticks(range(len(table)), labels, fontsize=8)
+    ax.set_ylabel("idle GPU-hours (millions)")
+    ax.set_title("Bottleneck cascade: remove the binding layer, see what binds next")
+    return _png(fig)
+
+
+def sweep_charts(table: pd.DataFrame, keys: list[str]) -> list[tuple[str, bytes]]:
+    charts = []
+    for kpi in ("idle_gpu_hours", "idle_cost_usd", "first_power_days"):
+        for key in keys:
+            fig, ax = plt.subplots(figsize=(6, 3.2))
+            for site, group in table.groupby("site"):
+                means = group.groupby(key, sort=False)[kpi].mean()
+                ax.plot(range(len(means)), means.to_numpy(), marker="o", label=str(site))
+                ax.set_xticks(range(len(means)), [str(v) for v in means.index], fontsize=8)
+            ax.set_xlabel(key, fontsize=8)
+            ax.set_ylabel(kpi)
+            ax.legend(fontsize=7)
+            charts.append((f"sweep_{kpi}_by_{key.replace('.', '_')}.png", _png(fig)))
+    return charts
+
+
+def build_report(folder: Path, force: bool = False) -> Path:
+    """Write the PNGs and report.html into ``folder``; return the HTML path."""
+    if not folder.is_dir():
+        raise DcsimError(f"{folder}: no such folder; give the --out folder of a dcsim run.")
+    target = folder / "report.html"
+    if target.exists() and not force:
+        raise DcsimError(f"{target}: already exists; pass --force to replace it.")
+    images: list[tuple[str, str, bytes]] = []  # (section, file name, png)
+    summary_table = ""
+    run_info = json.loads((folder / "run.json").read_text()) if (folder / "run.json").exists() \
+        else {}
+    for name, heading in (("compare.csv", "Variants"), ("cascade.csv", "Cascade")):
+        table = _read(folder, name, required=False)
+        if table is not None:
+            chart = compare_chart(table) if name == "compare.csv" else cascade_chart(table)
+            images.append((heading, name.replace(".csv", ".png"), chart))
+            summary_table += f"<h2>{heading}</h2>" + table.to_html(index=False,
+                                                                     float_format="{:.4g}".format)
+    sweep = _read(folder, "sweep.csv", required=False)
+    if sweep is not None:
+        keys = [c for c in sweep.columns if "." in c]  # swept keys are dotted paths
+        for file, png in sweep_charts(sweep, keys):
+            images.append(("Sweep", file, png))
+    if not images and not (folder / "timeseries.csv").exists():
+        _read(folder, "timeseries.csv")  # nothing to show: say what a report needs
+    if (folder / "timeseries.csv").exists():
+        ts = _read(folder, "timeseries.csv")
+        events = _read(folder, "events.csv")
+        summary = _read(folder, "summary.csv")
+        stats = _read(folder, "stats.csv")
+        assert ts is not None and events is not None and summary is not None and stats is not None
+        start = pd.Timestamp(pd.to_datetime(ts["timestamp"]).min().date())
+        ts0, ev0 = ts[ts["replication"] == ts["replication"].min()], \
+            events[events["replication"] == events["replication"].min()]
+        order = (stats[stats["metric"] == "idle_gpu_hours"]
+                 .sort_values("mean", ascending=False)["site"].tolist())
+        headline = stats[stats["metric"].isin(
+            ["idle_gpu_hours", "idle_cost_usd", "first_power_days", "all_running_days"])]
+        wide = headline.pivot(index="site", columns="metric", values="mean").loc[order]
+        summary_table = ("<h2>Sites, most idle GPU-hours first (means across replications)</h2>"
+                         + wide.to_html(float_format="{:,.0f}".format) + summary_table)
+        for site in order:
+            horizon = float(run_info.get("horizon_days", ts["time_days"].max()))
+            images.append((f"Site {site}", f"timeline_{site}.png",
+                           timeline(ts0, ev0, site, start, horizon)))
+            images.append((f"Site {site}", f"distributions_{site}.png",
+                           distributions(summary, site)))
+    for _, file, png in images:
+        with atomic_write(folder / file, force=True, binary=True) as handle:
+            handle.write(png)
+    title = html.escape(f"dcsim report: {run_info.get('scenario', folder.name)}")
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>",
+             "<style>body{font-family:sans-serif;margin:2em;max-width:1300px}"
+             "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;"
+             "padding:3px 8px;text-align:right}img{max-width:100%}</style></head><body>",
+             f"<h1>{title}</h1>",
+             f"<p>{html.escape(str(run_info.get('replications', '?')))} replication(s),"
+             f" seed {html.escape(str(run_info.get('seed', '?')))},"
+             f" dcsim {html.escape(str(run_info.get('dcsim_version', '?')))}.</p>",
+             summary_table]
+    section: str | None = None
+    for name, file, png in images:
+        if name != section:
+            parts.append(f"<h2>{html.escape(name)}</h2>")
+            section = name
+        data = base64.b64encode(png).decode("ascii")
+        parts.append(f"<p><img alt='{html.escape(file)}' title='{html.escape(file)}'"
+                     f" src='data:image/png;base64,{data}'></p>")
+    parts.append("</body></html>\n")
+    with atomic_write(target, force=True) as handle:
+        handle.write("\n".join(parts))
+    return target

@@ -79,16 +79,15 @@ def timeline(ts: pd.DataFrame, events: pd.DataFrame, site: str, start: pd.Timest
                             step="post", color=COLORS[layer], alpha=0.25,
                             label=f"idle: {layer}")
     marks = events[(events["site"] == site) & events["event"].isin(list(MILESTONES))]
-    seen: set[tuple[str, int]] = set()
+    labelled: set[str] = set()
     for _, event in marks.iterrows():
-        key = (str(event["event"]), round(float(event["time_days"])))
-        if key in seen:
-            continue
-        seen.add(key)
+        kind = str(event["event"])
         x = float(event["time_days"]) / DAYS_PER_YEAR
         ax.axvline(x, color="grey", lw=0.5, ls=":")
-        ax.text(x, top * 0.98, MILESTONES[key[0]], rotation=90, fontsize=7, va="top",
-                ha="right", color="dimgrey")
+        if kind not in labelled:  # one label per kind keeps the chart legible
+            labelled.add(kind)
+            ax.text(x, top * 0.98, MILESTONES[kind], rotation=90, fontsize=7, va="top",
+                    ha="right", color="dimgrey")
     ax.set_xlim(0, max(years.max(), 0.1))
     ax.set_ylim(0, top)
     ax.set_xlabel(f"years from {start.date()}")
@@ -163,6 +162,38 @@ def sweep_charts(table: pd.DataFrame, keys: list[str]) -> list[tuple[str, bytes]
     return charts
 
 
+def headline(stats: pd.DataFrame, order: list[str], start: pd.Timestamp) -> pd.DataFrame:
+    """One row per site: the numbers a planner reads first, dates as dates."""
+    mean: dict[tuple[str, str], float] = {
+        (str(s), str(m)): float(v) for s, m, v in
+        zip(stats["site"], stats["metric"], stats["mean"], strict=True)}
+    high: dict[tuple[str, str], float] = {
+        (str(s), str(m)): float(v) for s, m, v in
+        zip(stats["site"], stats["metric"], stats["ci95_high"], strict=True)}
+
+    def date(days: float) -> str:
+        return "-" if days != days else str((start + pd.Timedelta(days=days)).date())
+
+    rows = []
+    for site in order:
+        idle = mean[site, "idle_gpu_hours"]
+        half = high[site, "idle_gpu_hours"] - idle
+        shares = sorted(((mean[site, f"idle_gpu_hours_{layer}"] / idle, layer)
+                         for layer in LAYERS if idle > 0), reverse=True)
+        rows.append({
+            "site": site,
+            "GPUs delivered": f"{mean[site, 'gpus_delivered']:,.0f}",
+            "first power": date(mean[site, "first_power_days"]),
+            "all running": date(mean[site, "all_running_days"]),
+            "idle GPU-hours": f"{idle / 1e6:,.1f} M" + ("" if half != half
+                                                     else f" ± {half / 1e6:,.1f}"),
+            "idle cost": f"${mean[site, 'idle_cost_usd'] / 1e6:,.0f} M",
+            "why (binding layers)": ", ".join(f"{layer} {share:.0%}" for share, layer in shares
+                                              if share >= 0.01) or "-",
+        })
+    return pd.DataFrame(rows)
+
+
 def build_report(folder: Path, force: bool = False) -> Path:
     """Write the PNGs and report.html into ``folder``; return the HTML path."""
     if not folder.is_dir():
@@ -199,11 +230,9 @@ def build_report(folder: Path, force: bool = False) -> Path:
             events[events["replication"] == events["replication"].min()]
         order = (stats[stats["metric"] == "idle_gpu_hours"]
                  .sort_values("mean", ascending=False)["site"].tolist())
-        headline = stats[stats["metric"].isin(
-            ["idle_gpu_hours", "idle_cost_usd", "first_power_days", "all_running_days"])]
-        wide = headline.pivot(index="site", columns="metric", values="mean").loc[order]
         summary_table = ("<h2>Sites, most idle GPU-hours first (means across replications)</h2>"
-                         + wide.to_html(float_format="{:,.0f}".format) + summary_table)
+                         + headline(stats, order, start).to_html(index=False)
+                         + summary_table)
         for site in order:
             horizon = float(run_info.get("horizon_days", ts["time_days"].max()))
             images.append((f"Site {site}", f"timeline_{site}.png",

@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class LotLoad:
+class LotLoad(NamedTuple):
     """GPUs of one lot, as far as placement cares."""
 
-    count: int
+    gpus: int
     kw: float  # IT kW per GPU
     level: int  # least cooling level that can host this lot
 
 
-@dataclass(frozen=True)
-class Space:
+class Space(NamedTuple):
     """Usable IT MW in one hall and its cooling level."""
 
     mw: float
@@ -43,7 +41,7 @@ def place(lots: Sequence[LotLoad], halls: Sequence[Space], check_cooling: bool =
     placed = [0] * len(lots)
     for i in lot_order:
         lot = lots[i]
-        need = lot.count
+        need = lot.gpus
         for h in hall_order:
             if need == 0:
                 break

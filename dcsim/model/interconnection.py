@@ -230,6 +230,8 @@ class ClusterQueue(RegionQueue):
                     else:
                         staying.append(request)
                 batch = staying
+                if not batch:
+                    break  # everyone withdrew: free the study slot at once
         for request in batch:
             env.process(self._after_studies(request))
 

@@ -1,0 +1,75 @@
+"""Every dcsim and script command in the README runs, as a user would type it."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def readme_commands() -> list[str]:
+    blocks = re.findall(r"```bash\n(.*?)```", README, flags=re.S)
+    commands = []
+    for block in blocks:
+        for line in block.splitlines():
+            line = line.split(" #")[0].strip()
+            if line.startswith(("dcsim ", "python3 -m pip install", "scripts/", "python ")):
+                commands.append(line)
+    return commands
+
+
+def test_readme_has_the_two_commands() -> None:
+    commands = readme_commands()
+    assert any(c.startswith("python3 -m pip install") and "dcsim run" in c for c in commands)
+    assert "scripts/test" in commands
+
+
+def _prepare(command: str, tmp_path: Path, fast: bool) -> list[str] | None:
+    if command == "scripts/test" or command.startswith("python3 -m pip install"):
+        if "&&" not in command:
+            return None  # the test runner itself: this suite is what it runs
+        command = command.split("&&", 1)[1].strip()  # the package is installed already
+    args = shlex.split(command)
+    if fast and "--reps" in args:
+        args[args.index("--reps") + 1] = "2"
+    # Outputs go to a scratch folder, never into the checkout.
+    for flag in ("--out", "-o"):
+        if flag in args:
+            args[args.index(flag) + 1] = str(tmp_path / Path(args[args.index(flag) + 1]).name)
+    return args
+
+
+def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=1800,
+                          shell=False)
+
+
+@pytest.mark.parametrize("command", readme_commands())
+def test_readme_command_runs(command: str, tmp_path: Path) -> None:
+    args = _prepare(command, tmp_path, fast=True)
+    if args is None:
+        pytest.skip("the test command runs this suite")
+    if any("*" in a for a in args):
+        matches = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob(args[2]))
+        args = [*args[:2], *matches, *args[3:]]  # the shell would expand the glob
+    done = _run(args)
+    assert done.returncode == 0, f"{command}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_readme_main_command_as_written(tmp_path: Path) -> None:
+    command = next(c for c in readme_commands() if c.startswith("python3 -m pip install"))
+    args = _prepare(command, tmp_path, fast=False)
+    assert args is not None
+    done = _run(args)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = tmp_path / Path(args[args.index("--out") + 1]).name
+    for name in ("events.csv", "timeseries.csv", "summary.csv", "stats.csv", "run.json"):
+        assert (out / name).exists()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -37,6 +38,14 @@ def shift_deliveries(spec: dcsim.Scenario, months: int) -> dcsim.Scenario:
 
 
 def main() -> None:
+    try:
+        study()
+    except dcsim.DcsimError as exc:
+        print(f"portfolio_study: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+def study() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenario", nargs="?", default=str(ROOT / "sites" / "portfolio.toml"))
     parser.add_argument("--shifts", default="-6,0,6,12",

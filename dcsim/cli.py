@@ -208,7 +208,8 @@ def _parse_variants(tokens: tuple[str, ...]) -> tuple[Path, list[_Variant]]:
 @_common_run_options
 @click.option("--out", type=click.Path(path_type=Path), default=Path("dcsim-compare"),
               show_default=True, help="Folder for compare.csv (and report.html with --report).")
-@click.option("--report", is_flag=True, help="Also write report.html and a chart.")
+@click.option("--report", is_flag=True, help="Also write report.html (the chart is always"
+              " written).")
 def compare(tokens: tuple[str, ...], years: float | None, reps: int, seed: int | None,
             workers: int | None, quiet: bool, force: bool, out: Path, report: bool) -> None:
     """Compare variants of FILE against it with common random numbers.
@@ -234,10 +235,9 @@ def compare(tokens: tuple[str, ...], years: float | None, reps: int, seed: int |
                          on_run=None if quiet else lambda n: click.echo(f"running {n} ...",
                                                                         err=True))
     _write_csv(result.table, out / "compare.csv")
-    if report:
-        from dcsim.report import build_report
+    from dcsim.report import build_report
 
-        build_report(out, force=True)
+    build_report(out, force=True, page=report)
     if not quiet:
         click.echo(_compare_text(result.table))
         click.echo(f"wrote {out / 'compare.csv'}")
@@ -272,7 +272,8 @@ def _compare_text(table: Any) -> str:
 @_common_run_options
 @click.option("--out", type=click.Path(path_type=Path), default=Path("dcsim-sweep"),
               show_default=True)
-@click.option("--report", is_flag=True, help="Also write report.html and the charts.")
+@click.option("--report", is_flag=True, help="Also write report.html (the charts are"
+              " always written).")
 def sweep(file: Path, grids: tuple[str, ...], years: float | None, reps: int,
           seed: int | None, workers: int | None, quiet: bool, force: bool, out: Path,
           report: bool) -> None:
@@ -294,8 +295,7 @@ def sweep(file: Path, grids: tuple[str, ...], years: float | None, reps: int,
                       on_point=None if quiet else lambda i, n: click.echo(
                           f"point {i + 1} of {n} ...", err=True))
     _write_csv(table, out / "sweep.csv")
-    if report:
-        build_report(out, force=True)
+    build_report(out, force=True, page=report)
     if not quiet:
         keys = list(grid)
         means = table.groupby([*keys, "site"], sort=False)["idle_gpu_hours"].mean() / 1e6
@@ -310,7 +310,8 @@ def sweep(file: Path, grids: tuple[str, ...], years: float | None, reps: int,
 @_common_run_options
 @click.option("--out", type=click.Path(path_type=Path), default=Path("dcsim-cascade"),
               show_default=True)
-@click.option("--report", is_flag=True, help="Also write report.html and the chart.")
+@click.option("--report", is_flag=True, help="Also write report.html (the chart is always"
+              " written).")
 def cascade(file: Path, sites: tuple[str, ...], years: float | None, reps: int,
             seed: int | None, workers: int | None, quiet: bool, force: bool, out: Path,
             report: bool) -> None:
@@ -326,8 +327,7 @@ def cascade(file: Path, sites: tuple[str, ...], years: float | None, reps: int,
                              f"step {step}: removed {', '.join(sorted(relaxed)) or 'nothing'}"
                              " ...", err=True))
     _write_csv(result.table, out / "cascade.csv")
-    if report:
-        build_report(out, force=True)
+    build_report(out, force=True, page=report)
     if not quiet:
         click.echo(f"{'step':>4s}  {'layer removed':14s} {'idle GPU-hours (95% CI)':>30s}"
                    "  binds next")

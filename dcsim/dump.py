@@ -79,7 +79,7 @@ def dist(d: Distribution, dim: Dimension) -> str | dict[str, Any]:
     if isinstance(d, LogNormal):
         return {"dist": "lognormal", "median": q(d.median), "sigma": d.sigma}
     if isinstance(d, Exponential):
-        return {"dist": "exponential", "mean": q(d.mean_value * 1.0000001)}
+        return {"dist": "exponential", "mean": q(d.mean_value)}
     assert isinstance(d, Empirical)
     return {"dist": "empirical", "values": [q(v) for v in d.values]}
 

@@ -194,12 +194,15 @@ def headline(stats: pd.DataFrame, order: list[str], start: pd.Timestamp) -> pd.D
     return pd.DataFrame(rows)
 
 
-def build_report(folder: Path, force: bool = False) -> Path:
-    """Write the PNGs and report.html into ``folder``; return the HTML path."""
+def build_report(folder: Path, force: bool = False, page: bool = True) -> Path:
+    """Write the PNGs and (unless ``page`` is False) report.html into ``folder``.
+
+    Returns the path of the HTML page (written or not).
+    """
     if not folder.is_dir():
         raise DcsimError(f"{folder}: no such folder; give the --out folder of a dcsim run.")
     target = folder / "report.html"
-    if target.exists() and not force:
+    if page and target.exists() and not force:
         raise DcsimError(f"{target}: already exists; pass --force to replace it.")
     images: list[tuple[str, str, bytes]] = []  # (section, file name, png)
     summary_table = ""
@@ -242,6 +245,8 @@ def build_report(folder: Path, force: bool = False) -> Path:
     for _, file, png in images:
         with atomic_write(folder / file, force=True, binary=True) as handle:
             handle.write(png)
+    if not page:
+        return target
     title = html.escape(f"dcsim report: {run_info.get('scenario', folder.name)}")
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>",
              "<style>body{font-family:sans-serif;margin:2em;max-width:1300px}"

@@ -140,3 +140,27 @@ def test_report_renders_in_headless_chromium(report_folder: Path, tmp_path: Path
     assert image.size == (1280, 2000)
     lo, hi = image.getextrema()
     assert hi - lo > 100, "the screenshot shows something, not a blank page"
+
+
+def test_sweep_runs_the_full_factorial_and_charts_each_kpi_against_each_key(
+        tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    keys = ("sites.ashburn.substation.order_policy", "regions.dominion.study_engineers")
+    done = subprocess.run(
+        ["dcsim", "sweep", str(ASHBURN), "--grid", f"{keys[0]}=at_request,at_agreement",
+         "--grid", f"{keys[1]}=2,6", "--reps", "2", "--workers", "1", "--out", str(out),
+         "--quiet"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    import pandas as pd
+
+    table = pd.read_csv(out / "sweep.csv")
+    assert len(table) == 2 * 2 * 2  # points x replications x sites
+    assert table.groupby(list(keys)).size().tolist() == [2, 2, 2, 2]
+    for kpi in ("idle_gpu_hours", "idle_cost_usd", "first_power_days"):
+        for key in keys:
+            Image.open(out / f"sweep_{kpi}_by_{key.replace('.', '_')}.png").verify()
+    bad = subprocess.run(
+        ["dcsim", "sweep", str(ASHBURN), "--grid", "sites.ashburn.interconnection.request=1 week",
+         "--out", str(tmp_path / "bad")], capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "sites.ashburn.interconnection.request" in bad.stderr

@@ -137,22 +137,54 @@ def run_command(file: Path, years: float | None, reps: int, seed: int | None,
 
 
 class _progress:
-    """A tqdm bar on stderr when it is a terminal; otherwise nothing."""
+    """A tqdm bar on stderr when it is a terminal, and a Ctrl-C that is never lost.
+
+    Python ignores a KeyboardInterrupt raised while the garbage collector closes
+    a suspended SimPy process; the handler below also records the signal, and
+    every finished replication checks it, so the run stops all the same.
+    """
 
     def __init__(self, total: int, quiet: bool) -> None:
         self.bar: Any = None
+        self.interrupted = False
+        self._previous: Any = None
         if not quiet and sys.stderr.isatty():
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, unit="rep", file=sys.stderr, leave=False)
 
+    def _on_sigint(self, signum: int, frame: object) -> None:
+        self.interrupted = True
+        raise KeyboardInterrupt
+
     def __enter__(self) -> Any:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._on_sigint)
+        self._hook = sys.unraisablehook
+
+        def quiet_interrupts(info: Any) -> None:
+            # The swallowed interrupt is handled by tick(); don't print it as a traceback.
+            if not isinstance(info.exc_value, KeyboardInterrupt):
+                self._hook(info)
+
+        sys.unraisablehook = quiet_interrupts
+
         def tick(done: int) -> None:
+            if self.interrupted:
+                raise KeyboardInterrupt
             if self.bar is not None:
                 self.bar.update(done - self.bar.n)
         return tick
 
     def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        sys.unraisablehook = self._hook
         if self.bar is not None:
             self.bar.close()
 

@@ -90,8 +90,8 @@ def parse_quantity(text: object, dim: Dimension) -> float:
         raise QuantityError(too_big)
     try:
         unit = _unit(unit_text.strip())
-    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError,
-            AttributeError, TypeError, SyntaxError) as exc:
+    except (pint.errors.PintError, ValueError, AttributeError, TypeError, SyntaxError,
+            KeyError) as exc:  # pint raises KeyError for a lone unit to the power 0 ("m^0")
         raise QuantityError(
             f"{dim.a} with a known unit, like {dim.example} ('{unit_text}' is not a unit)"
         ) from exc

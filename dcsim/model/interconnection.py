@@ -9,9 +9,9 @@ Two disciplines, each a small class over :class:`RegionQueue`:
   windows of ``cluster_window``; each cluster is studied as one through the
   phases; ``study_engineers`` clusters can be under study at once.
 
-After its studies a request needs a network upgrade if it is larger than the
-region's remaining headroom, then signs an agreement, then is energized, in
-tranches where the site asked for them. Background requests may withdraw at
+After its studies a request signs an agreement, then waits for a network
+upgrade if it is larger than the region's remaining headroom, then is
+energized, in tranches where the site asked for them. Background requests may withdraw at
 the end of each phase; a site's own request never does (the planner is
 committed to it).
 """
@@ -119,10 +119,21 @@ class RegionQueue:
         return request.plan.withdrawal_draws[phase] < probability
 
     def _after_studies(self, request: GridRequest) -> Generator[simpy.Event, Any, None]:
-        """Network upgrade if needed, agreement, then energization of each tranche."""
+        """Agreement, then a network upgrade if needed, then energization of each tranche.
+
+        The agreement is signed before the upgrades it commits the utility to are
+        built, so a site that orders transformers at agreement orders them while
+        the upgrade is under way.
+        """
         env, plan = self.env, request.plan
         assert plan is not None
         self._log(request, "study_completed")
+        if plan.agreement > 0:
+            yield env.timeout(plan.agreement)
+        self._log(request, "agreement_signed", env.now - request.submitted, "days",
+                  "days since request")
+        if request.agreement is not None:
+            request.agreement.succeed()
         if request.mw > self.headroom:
             upgrade = plan.network_upgrade
             self._log(request, "network_upgrade_started", request.mw - self.headroom, "MW",
@@ -131,12 +142,6 @@ class RegionQueue:
             self._log(request, "network_upgrade_completed", upgrade, "days")
         else:
             self.headroom -= request.mw
-        if plan.agreement > 0:
-            yield env.timeout(plan.agreement)
-        self._log(request, "agreement_signed", env.now - request.submitted, "days",
-                  "days since request")
-        if request.agreement is not None:
-            request.agreement.succeed()
         ready = env.now + plan.energization
         # A request without tranches (background traffic) is energized whole.
         tranches = request.tranches or (Tranche(request.mw, 0.0),)

@@ -12,18 +12,40 @@ them dark? A small public API::
     result.to_csv("out/")
 """
 
+from importlib import metadata as _metadata
+from typing import TYPE_CHECKING, Any
+
 from dcsim.errors import DcsimError, SpecError
-from dcsim.export import version as _version
 from dcsim.loader import load
 from dcsim.model.layers import LAYERS
 from dcsim.model.recorder import EVENT_TYPES
-from dcsim.model.simulation import ReplicationResult, simulate
-from dcsim.results import RunResult
-from dcsim.runner import run
 from dcsim.spec import Scenario, Site
 from dcsim.variants import override
 
-__version__ = _version()
+if TYPE_CHECKING:
+    from dcsim.model.simulation import ReplicationResult, simulate
+    from dcsim.results import RunResult
+    from dcsim.runner import run
+
+try:
+    __version__ = _metadata.version("dcsim")
+except _metadata.PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "unknown"
+
+# Running pulls in SimPy, pandas and SciPy; load them on first use so that
+# `dcsim check` and `import dcsim` stay quick.
+_LAZY = {
+    "run": "dcsim.runner", "RunResult": "dcsim.results",
+    "simulate": "dcsim.model.simulation", "ReplicationResult": "dcsim.model.simulation",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'dcsim' has no attribute {name!r}")
 
 __all__ = [
     "EVENT_TYPES",

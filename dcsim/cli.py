@@ -12,10 +12,8 @@ from dcsim.atomic import atomic_write
 from dcsim.describe import describe
 from dcsim.dump import to_toml
 from dcsim.errors import DcsimError
-from dcsim.export import ExportInterrupted, prepare_folder, write_tables
+from dcsim.export import ExportInterrupted, prepare_folder
 from dcsim.loader import load
-from dcsim.runner import default_workers, run
-from dcsim.table import site_table
 
 
 def _overrides(values: tuple[str, ...]) -> list[tuple[str, object]]:
@@ -114,6 +112,10 @@ def run_command(file: Path, years: float | None, reps: int, seed: int | None,
                 sets: tuple[str, ...], quiet: bool, force: bool, report: bool) -> None:
     """Run replications of a site or scenario FILE and write its tables to --out."""
     import time
+
+    from dcsim.export import write_tables
+    from dcsim.runner import default_workers, run
+    from dcsim.table import site_table
 
     started = time.perf_counter()
     scenario = load(file, _overrides(sets))

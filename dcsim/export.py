@@ -15,13 +15,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from dcsim.atomic import atomic_write
 from dcsim.dump import to_document
 from dcsim.errors import DcsimError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from dcsim.results import RunResult
 
 TABLES = ("events", "timeseries", "summary", "stats")

@@ -170,6 +170,7 @@ def _region(name: str, t: Table) -> Region:
         network_upgrade_time=t.distribution("network_upgrade_time", DURATION, positive=False),
         background_rate=t.quantity("background_rate", REQUEST_RATE, positive=False),
         background_size=t.distribution("background_size", POWER),
+        initial_backlog=t.integer("initial_backlog", default=0, minimum=0),
         source=t.string("source", default=""),
     )
     t.done()
@@ -218,6 +219,7 @@ def _site(name: str, t: Table, refs: _Refs) -> Site:
     interconnection = Interconnection(
         request_mw=request_mw, request_date=request_date,
         region=ic.reference("region", refs.regions, "region"), tranches=tranches,
+        existing_mw=ic.quantity("existing", POWER, default="0 MW", positive=False),
         source=ic.string("source", default=""),
     )
     ic.done()

@@ -30,7 +30,8 @@ def _site(scenario: Scenario, site: Site) -> list[str]:
     out = [
         f"  site {site.name} ({site.location or 'no location given'}), region {site.region}",
         f"    grid request   {ic.request_mw:g} MW on {date(ic.request_date)}"
-        f" in {len(ic.tranches)} tranche(s)",
+        f" in {len(ic.tranches)} tranche(s)"
+        + (f", {ic.existing_mw:g} MW already energized" if ic.existing_mw else ""),
         f"    transformers   {sub.transformers} x {sub.rating_mva:g} MVA"
         f" (pf {sub.power_factor:g}, {sub.spares} spare), order policy {sub.order_policy}"
         + (f", delivered {date(sub.owned_delivery)}" if sub.owned_delivery is not None else ""),

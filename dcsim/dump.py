@@ -107,6 +107,7 @@ def _site(site: Site, date: Any) -> dict[str, Any]:
         "request_date": date(ic.request_date), "region": ic.region,
         "tranches": [{"power": format_quantity(t.mw, POWER), "earliest": date(t.earliest)}
                      for t in ic.tranches],
+        "existing": format_quantity(ic.existing_mw, POWER),
         "source": ic.source,
     })
     table["substation"] = _clean({
@@ -175,7 +176,8 @@ def _region(r: Region) -> dict[str, Any]:
         "headroom": format_quantity(r.headroom_mw, POWER),
         "network_upgrade_time": dist(r.network_upgrade_time, DURATION),
         "background_rate": format_quantity(r.background_rate, REQUEST_RATE),
-        "background_size": dist(r.background_size, POWER), "source": r.source,
+        "background_size": dist(r.background_size, POWER),
+        "initial_backlog": r.initial_backlog, "source": r.source,
     })
 
 

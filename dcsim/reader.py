@@ -159,7 +159,10 @@ class Table:
         """A calendar date, returned as days from ``start``, checked against the horizon."""
         value = self.raw(key, default)
         if isinstance(value, dt.datetime):
-            when = value.replace(tzinfo=None)
+            if value.tzinfo is not None:
+                raise self.error(key, value, "a date or local date-time without a time zone"
+                                 " offset (dcsim has no time zones)")
+            when = value
         elif isinstance(value, dt.date):
             when = dt.datetime.combine(value, dt.time())
         else:

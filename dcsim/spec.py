@@ -60,6 +60,7 @@ class Region:
     network_upgrade_time: Distribution
     background_rate: float  # background requests per day (Poisson)
     background_size: Distribution  # MW per background request
+    initial_backlog: int = 0  # background requests already waiting at the start date
     source: str = ""
 
 
@@ -94,6 +95,7 @@ class Interconnection:
     request_date: float
     region: str
     tranches: tuple[Tranche, ...]
+    existing_mw: float = 0.0  # service already energized at the start, besides the request
     source: str = ""
 
 

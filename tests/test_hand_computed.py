@@ -208,3 +208,32 @@ def test_bridge_power_binds_when_it_is_what_releases_the_gpus(tmp_path: Path) ->
     assert summary["all_running_days"] == 250
     assert summary["idle_gpu_hours_onsite"] == pytest.approx(130 * 10000 * HOURS)
     assert summary["idle_gpu_hours"] == pytest.approx(130 * 10000 * HOURS)
+
+
+def test_existing_service_and_a_queue_already_full_at_the_start(tmp_path: Path) -> None:
+    # Site A again, with 100 MW already energized and two requests already in line
+    # for the region's single study engineer (100 days each; background requests
+    # never withdraw here): the site's study starts on day 200, its agreement is
+    # signed on day 310, and the transformers are ordered then: designed by 330,
+    # built 331 and 332, delivered 336 and 337, in service 341 and 342.
+    # First power on day 341: min(100 MW existing, 50 MW of transformers) > 0.
+    # The lot (day 150) is installed 200-220 once the hall is commissioned (200).
+    # Idle 150-341. The grid is never short (100 MW from the start). 150-200 building
+    # and transformers are tight, 200-220 installation and transformers: the
+    # transformers' shortfall ends last (341) each time, so they bind throughout.
+    site = SITE_A.replace('region = "r"', 'region = "r"\nexisting = "100 MW"')
+    path = scenario_file(tmp_path, site)
+    path.write_text(path.read_text().replace(
+        'background_size = "1 MW"', 'background_size = "1 MW"\ninitial_backlog = 2'))
+    spec = load(path)
+    assert spec.sites[0].interconnection.existing_mw == 100
+    result = simulate(spec)
+    summary = result.summary[0]
+    assert summary["queue_wait_days"] == 200
+    assert summary["request_to_agreement_days"] == 310
+    assert summary["first_power_days"] == 341
+    assert summary["all_running_days"] == 341
+    assert summary["idle_gpu_hours_transformers"] == pytest.approx((341 - 150) * 20000 * HOURS)
+    assert summary["idle_gpu_hours"] == pytest.approx((341 - 150) * 20000 * HOURS)
+    backlog = [e for e in result.events if e.background and e.event == "request_submitted"]
+    assert [e.time_days for e in backlog] == [0, 0]

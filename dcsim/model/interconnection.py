@@ -89,6 +89,8 @@ class RegionQueue:
         self.background_rng = background_rng
         self.headroom = spec.headroom_mw
         self._count = 0
+        for _ in range(spec.initial_backlog):
+            self.submit(self._background_request())  # already in line at the start
         if spec.background_rate > 0:
             env.process(self._background())
 
@@ -155,16 +157,18 @@ class RegionQueue:
 
     # -- background traffic ----------------------------------------------
     def _background(self) -> Generator[simpy.Event, Any, None]:
-        rng, spec = self.background_rng, self.spec
-        mean_gap = 1.0 / spec.background_rate
+        rng = self.background_rng
+        mean_gap = 1.0 / self.spec.background_rate
         while True:
             yield self.env.timeout(rng.exponential(mean_gap))
-            self._count += 1
-            mw = spec.background_size.sample(rng)
-            request = GridRequest(
-                ident=f"{spec.name}/bg-{self._count}", site=spec.name, mw=mw,
-                tranches=(), rng=rng, background=True)
-            self.submit(request)
+            self.submit(self._background_request())
+
+    def _background_request(self) -> GridRequest:
+        self._count += 1
+        spec, rng = self.spec, self.background_rng
+        return GridRequest(ident=f"{spec.name}/bg-{self._count}", site=spec.name,
+                           mw=spec.background_size.sample(rng), tranches=(), rng=rng,
+                           background=True)
 
 
 class SerialQueue(RegionQueue):

@@ -38,7 +38,8 @@ class SiteModel:
         self.stream = lambda part: streams(f"site:{spec.name}/{part}")
         self.cooling = {c.name: c for c in scenario.cooling}
 
-        self.power = PowerState(onsite_planned_mw=spec.onsite.total_mw if spec.onsite else 0.0)
+        self.power = PowerState(grid_mw=spec.interconnection.existing_mw,
+                                onsite_planned_mw=spec.onsite.total_mw if spec.onsite else 0.0)
         self.halls = [self._hall_state(h) for h in spec.halls]
         price = spec.economics.gpu_price_usd
         self.lots = []

@@ -50,13 +50,13 @@ class RequestPlan(NamedTuple):
     @staticmethod
     def draw(spec: Region, rng: np.random.Generator) -> RequestPlan:
         phases = spec.phases
-        return RequestPlan(
+        return _new_row(RequestPlan, (  # NamedTuple without its Python-level __new__
             tuple([p.duration.sample(rng) for p in phases]),
             tuple([rng.random() for _ in phases]),
             spec.network_upgrade_time.sample(rng),
             spec.agreement_time.sample(rng),
             spec.energization_time.sample(rng),
-        )
+        ))
 
 
 @dataclass(slots=True)
@@ -114,11 +114,9 @@ class RegionQueue:
                                               request.background)))
 
     def _withdraws(self, request: GridRequest, phase: int) -> bool:
-        probability = self.spec.phases[phase].withdrawal
-        if not request.background or probability <= 0:
-            return False
+        """Whether a background request drops out at the end of ``phase``."""
         assert request.plan is not None
-        return request.plan.withdrawal_draws[phase] < probability
+        return request.plan.withdrawal_draws[phase] < self.spec.phases[phase].withdrawal
 
     def _after_studies(self, request: GridRequest) -> Generator[simpy.Event, Any, None]:
         """Agreement, then a network upgrade if needed, then energization of each tranche.
@@ -127,31 +125,34 @@ class RegionQueue:
         built, so a site that orders transformers at agreement orders them while
         the upgrade is under way.
         """
-        env, plan = self.env, request.plan
+        env, plan, log = self.env, request.plan, self._log
         assert plan is not None
-        self._log(request, "study_completed")
+        log(request, "study_completed")
         if plan.agreement > 0:
             yield env.timeout(plan.agreement)
-        self._log(request, "agreement_signed", env.now - request.submitted, "days",
+        log(request, "agreement_signed", env.now - request.submitted, "days",
                   "days since request")
         if request.agreement is not None:
             request.agreement.succeed()
         if request.mw > self.headroom:
             upgrade = plan.network_upgrade
-            self._log(request, "network_upgrade_started", request.mw - self.headroom, "MW",
+            log(request, "network_upgrade_started", request.mw - self.headroom, "MW",
                       f"request exceeds remaining headroom of {self.headroom:g} MW")
             yield env.timeout(upgrade)
-            self._log(request, "network_upgrade_completed", upgrade, "days")
+            log(request, "network_upgrade_completed", upgrade, "days")
         else:
             self.headroom -= request.mw
         ready = env.now + plan.energization
-        # A request without tranches (background traffic) is energized whole.
-        tranches = request.tranches or (Tranche(request.mw, 0.0),)
-        for tranche in sorted(tranches, key=lambda t: t.earliest):
+        if not request.tranches:  # background traffic: energized whole, nobody to tell
+            if ready > env.now:
+                yield env.timeout(ready - env.now)
+            log(request, "tranche_energized", request.mw, "MW")
+            return
+        for tranche in sorted(request.tranches, key=lambda t: t.earliest):
             when = max(ready, tranche.earliest)
             if when > env.now:
                 yield env.timeout(when - env.now)
-            self._log(request, "tranche_energized", tranche.mw, "MW")
+            log(request, "tranche_energized", tranche.mw, "MW")
             if request.on_energized is not None:
                 request.on_energized(tranche.mw)
 
@@ -162,6 +163,11 @@ class RegionQueue:
         while True:
             yield self.env.timeout(rng.exponential(mean_gap))
             self.submit(self._background_request())
+
+    @property
+    def arrivals(self) -> int:
+        """Background requests so far (the initial backlog included)."""
+        return self._count
 
     def _background_request(self) -> GridRequest:
         self._count += 1
@@ -183,19 +189,21 @@ class SerialQueue(RegionQueue):
         self.env.process(self._serve(request))
 
     def _serve(self, request: GridRequest) -> Generator[simpy.Event, Any, None]:
-        env, plan = self.env, request.plan
+        env, plan, log = self.env, request.plan, self._log
         assert plan is not None
         with self.engineers.request() as slot:
             yield slot
             request.study_started_at = env.now
-            self._log(request, "study_started", env.now - request.submitted, "days",
-                      "days waited for a study engineer")
+            log(request, "study_started", env.now - request.submitted, "days",
+                "days waited for a study engineer")
+            durations = plan.phase_durations
             for index, phase in enumerate(self.spec.phases):
-                yield env.timeout(plan.phase_durations[index])
-                self._log(request, "phase_completed", NAN, "", phase.name)
-                if request.background and self._withdraws(request, index):
+                yield env.timeout(durations[index])
+                log(request, "phase_completed", NAN, "", phase.name)
+                if (request.background and phase.withdrawal > 0
+                        and self._withdraws(request, index)):
                     request.withdrawn = True
-                    self._log(request, "request_withdrawn", detail=phase.name)
+                    log(request, "request_withdrawn", NAN, "", phase.name)
                     return
         yield from self._after_studies(request)
 
@@ -238,7 +246,7 @@ class ClusterQueue(RegionQueue):
                 staying = []
                 for request in batch:
                     self._log(request, "phase_completed", detail=phase.name)
-                    if self._withdraws(request, index):
+                    if request.background and self._withdraws(request, index):
                         request.withdrawn = True
                         self._log(request, "request_withdrawn", detail=phase.name)
                     else:

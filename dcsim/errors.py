@@ -49,4 +49,8 @@ def _show(found: object) -> str:
         return found
     if isinstance(found, (dt.date, dt.time)):  # datetime is a date
         return found.isoformat()
+    if isinstance(found, list):
+        return "[" + ", ".join(_show(item) for item in found) + "]"
+    if isinstance(found, dict):
+        return "{" + ", ".join(f"{key} = {_show(value)}" for key, value in found.items()) + "}"
     return repr(found)

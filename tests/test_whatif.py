@@ -165,3 +165,31 @@ def test_sweep_runs_the_full_factorial_and_charts_each_kpi_against_each_key(
          "--out", str(tmp_path / "bad")], capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert "sites.ashburn.interconnection.request" in bad.stderr
+
+
+def test_compare_cli_takes_set_and_whole_file_variants(tmp_path: Path) -> None:
+    other = tmp_path / "ashburn_more_headroom.toml"
+    text = ASHBURN.read_text()
+    other.write_text(text)
+    (tmp_path / "catalog").symlink_to(ROOT / "sites" / "catalog")
+    out = tmp_path / "cmp"
+    done = subprocess.run(
+        ["dcsim", "compare", str(ASHBURN), "--reps", "2", "--workers", "1", "--out", str(out),
+         "--variant", "same", "--variant", f"copy={other}",
+         "--variant", "bigger", "--set", "regions.dominion.headroom=100000 MW"],
+        capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    import pandas as pd
+
+    table = pd.read_csv(out / "compare.csv")
+    assert set(table["variant"]) == {"same", "copy", "bigger"}
+    # The same file under another name draws the same numbers: no difference at all.
+    assert (table.loc[table["variant"] != "bigger", "diff_mean"].fillna(0) == 0).all()
+    Image.open(out / "compare.png").verify()
+    for bad in (["--set", "x=1"], ["--variant"], ["--variant", "a", "--oops"],
+                ["--variant", "a", "--set", "sites.ashburn.halls[9].it_power=5 MW"], []):
+        refused = subprocess.run(["dcsim", "compare", str(ASHBURN), "--out",
+                                  str(tmp_path / "x"), *bad], capture_output=True, text=True,
+                                 cwd=ROOT)
+        assert refused.returncode == 2, (bad, refused.stderr)
+        assert "Traceback" not in refused.stderr

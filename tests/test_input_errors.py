@@ -238,7 +238,7 @@ def test_unparseable_quantity(tmp_path: Path, value: str, expected: str, real: b
 
 @pytest.mark.parametrize(("value", "shown", "real"), cases(
     (300, "found 300"), (300.5, "found 300.5"), (True, "found True"),
-    (["300 MW"], "found ['300 MW']"), ({"value": "300 MW"}, "found {'value': '300 MW'}"),
+    (["300 MW"], "found ['300 MW']"), ({"value": "300 MW"}, "found {value = '300 MW'}"),
     ids=["integer", "float", "boolean", "list", "table"], cli=()))
 def test_quantity_that_is_not_a_string(tmp_path: Path, value: Any, shown: str,
                                        real: bool) -> None:

@@ -256,6 +256,11 @@ def _site(name: str, t: Table, refs: _Refs) -> Site:
         raise t.error("halls", hall_names, "halls with distinct names")
     retrofits = tuple(_retrofit(r, refs, date, hall_names)
                       for r in t.tables("retrofits", default=[]))
+    retrofitted = [r.hall for r in retrofits]
+    for index, hall in enumerate(retrofitted):
+        if hall in retrofitted[:index]:
+            raise t.error(f"retrofits[{index}].hall", hall,
+                          "at most one retrofit per hall (a retrofit converts the whole hall)")
     lots = tuple(_lot(i, lot, refs, date) for i, lot in enumerate(t.tables("lots")))
     if not lots:
         raise t.error("lots", [], "at least one GPU lot ([[lots]])")

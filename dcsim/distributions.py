@@ -6,130 +6,138 @@ inline table with units::
     construction_time = { dist = "triangular", low = "12 months", mode = "15 months",
                           high = "20 months" }
 
-Each kind is a small frozen dataclass with ``sample(rng)`` and ``mean``; the
-model never sees a unit. Every draw takes the generator it should use, so no
-global random state exists.
+Each kind is a small frozen dataclass with ``quantile(u)``, ``sample(rng)`` and
+``mean``; the model never sees a unit. Every draw takes the generator it should
+use, so no global random state exists.
+
+Every sample is the inverse CDF of exactly one uniform draw, whatever the kind
+(a fixed value consumes its draw too). So changing one duration from fixed to
+random, or its parameters, never shifts the draws that follow it in the same
+stream, and a longer duration in a variant is longer in every replication:
+common random numbers stay synchronised.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import ClassVar
 
 import numpy as np
 
+_STANDARD_NORMAL = NormalDist()
+_TINY = 1e-300  # keeps the inverse CDFs finite at u = 0
+
+
+class _Sampled:
+    """``sample`` as the quantile of one uniform draw (see the module docstring)."""
+
+    def quantile(self, u: float) -> float:
+        raise NotImplementedError
+
+    def sample(self, rng: np.random.Generator) -> float:
+        return self.quantile(rng.random())
+
 
 @dataclass(frozen=True)
-class Fixed:
+class Fixed(_Sampled):
     kind: ClassVar[str] = "fixed"
     value: float
 
-    def sample(self, rng: np.random.Generator) -> float:
+    def quantile(self, u: float) -> float:
         return self.value
 
     @property
     def mean(self) -> float:
         return self.value
 
-    @property
-    def is_fixed(self) -> bool:
-        return True
 
 
 @dataclass(frozen=True)
-class Uniform:
+class Uniform(_Sampled):
     kind: ClassVar[str] = "uniform"
     low: float
     high: float
 
-    def sample(self, rng: np.random.Generator) -> float:
-        return float(rng.uniform(self.low, self.high))
+    def quantile(self, u: float) -> float:
+        return self.low + u * (self.high - self.low)
 
     @property
     def mean(self) -> float:
         return (self.low + self.high) / 2
 
-    @property
-    def is_fixed(self) -> bool:
-        return self.low == self.high
 
 
 @dataclass(frozen=True)
-class Triangular:
+class Triangular(_Sampled):
     kind: ClassVar[str] = "triangular"
     low: float
     mode: float
     high: float
 
-    def sample(self, rng: np.random.Generator) -> float:
-        if self.low == self.high:
-            return self.low
-        return float(rng.triangular(self.low, self.mode, self.high))
+    def quantile(self, u: float) -> float:
+        low, mode, high = self.low, self.mode, self.high
+        if low == high:
+            return low
+        if u * (high - low) < mode - low:
+            return low + math.sqrt(u * (high - low) * (mode - low))
+        return high - math.sqrt((1.0 - u) * (high - low) * (high - mode))
 
     @property
     def mean(self) -> float:
         return (self.low + self.mode + self.high) / 3
 
-    @property
-    def is_fixed(self) -> bool:
-        return self.low == self.high
 
 
 @dataclass(frozen=True)
-class LogNormal:
+class LogNormal(_Sampled):
     """Lognormal given by its median and the standard deviation of its log (the spread)."""
 
     kind: ClassVar[str] = "lognormal"
     median: float
     sigma: float
 
-    def sample(self, rng: np.random.Generator) -> float:
-        return float(self.median * math.exp(self.sigma * rng.standard_normal()))
+    def quantile(self, u: float) -> float:
+        if self.sigma == 0:
+            return self.median
+        z = _STANDARD_NORMAL.inv_cdf(min(max(u, _TINY), 1.0 - 1e-16))
+        return self.median * math.exp(self.sigma * z)
 
     @property
     def mean(self) -> float:
         return self.median * math.exp(self.sigma**2 / 2)
 
-    @property
-    def is_fixed(self) -> bool:
-        return self.sigma == 0
 
 
 @dataclass(frozen=True)
-class Exponential:
+class Exponential(_Sampled):
     kind: ClassVar[str] = "exponential"
     mean_value: float
 
-    def sample(self, rng: np.random.Generator) -> float:
-        return float(rng.exponential(self.mean_value))
+    def quantile(self, u: float) -> float:
+        return -self.mean_value * math.log1p(-u)
 
     @property
     def mean(self) -> float:
         return self.mean_value
 
-    @property
-    def is_fixed(self) -> bool:
-        return False
 
 
 @dataclass(frozen=True)
-class Empirical:
+class Empirical(_Sampled):
     """Each listed value equally likely."""
 
     kind: ClassVar[str] = "empirical"
     values: tuple[float, ...]
 
-    def sample(self, rng: np.random.Generator) -> float:
-        return self.values[int(rng.integers(len(self.values)))]
+    def quantile(self, u: float) -> float:
+        return self.values[min(int(u * len(self.values)), len(self.values) - 1)]
 
     @property
     def mean(self) -> float:
         return sum(self.values) / len(self.values)
 
-    @property
-    def is_fixed(self) -> bool:
-        return len(set(self.values)) == 1
 
 
 Distribution = Fixed | Uniform | Triangular | LogNormal | Exponential | Empirical

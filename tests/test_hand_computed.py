@@ -211,29 +211,32 @@ def test_bridge_power_binds_when_it_is_what_releases_the_gpus(tmp_path: Path) ->
 
 
 def test_existing_service_and_a_queue_already_full_at_the_start(tmp_path: Path) -> None:
-    # Site A again, with 100 MW already energized and two requests already in line
-    # for the region's single study engineer (100 days each; background requests
-    # never withdraw here): the site's study starts on day 200, its agreement is
-    # signed on day 310, and the transformers are ordered then: designed by 330,
-    # built 331 and 332, delivered 336 and 337, in service 341 and 342.
-    # First power on day 341: min(100 MW existing, 50 MW of transformers) > 0.
-    # The lot (day 150) is installed 200-220 once the hall is commissioned (200).
-    # Idle 150-341. The grid is never short (100 MW from the start). 150-200 building
-    # and transformers are tight, 200-220 installation and transformers: the
-    # transformers' shortfall ends last (341) each time, so they bind throughout.
-    site = SITE_A.replace('region = "r"', 'region = "r"\nexisting = "100 MW"')
+    # Site A again, with 10 MW of service (and its substation) in place at the start
+    # and two requests already in line for the region's single study engineer (100
+    # days each): the site's study starts on day 200, its agreement is signed on
+    # day 310, the grid energizes 50 days later (360); transformers ordered at 310
+    # are in service on days 341 and 342.
+    # First power on day 0 (the existing 10 MW: 8 MW IT at PUE 1.25).
+    # The lot (day 150, 20 MW IT) is installed 200-220 once the hall stands; then
+    # 8,000 GPUs run on the existing service and 12,000 wait for more power.
+    # 150-200 building (power is not used up: nothing runs yet); 200-220 installation;
+    # 220-360 grid and transformers are both short, the transformers' shortfall ends
+    # at 341 and the grid's at 360: the grid binds. All run on day 360.
+    site = SITE_A.replace('region = "r"', 'region = "r"\nexisting = "10 MW"')
     path = scenario_file(tmp_path, site)
     path.write_text(path.read_text().replace(
         'background_size = "1 MW"', 'background_size = "1 MW"\ninitial_backlog = 2'))
     spec = load(path)
-    assert spec.sites[0].interconnection.existing_mw == 100
+    assert spec.sites[0].interconnection.existing_mw == 10
     result = simulate(spec)
     summary = result.summary[0]
     assert summary["queue_wait_days"] == 200
     assert summary["request_to_agreement_days"] == 310
-    assert summary["first_power_days"] == 341
-    assert summary["all_running_days"] == 341
-    assert summary["idle_gpu_hours_transformers"] == pytest.approx((341 - 150) * 20000 * HOURS)
-    assert summary["idle_gpu_hours"] == pytest.approx((341 - 150) * 20000 * HOURS)
+    assert summary["first_power_days"] == 0
+    assert summary["all_running_days"] == 360
+    assert summary["idle_gpu_hours_building"] == pytest.approx(50 * 20000 * HOURS)
+    assert summary["idle_gpu_hours_installation"] == pytest.approx(20 * 20000 * HOURS)
+    assert summary["idle_gpu_hours_grid"] == pytest.approx(140 * 12000 * HOURS)
+    assert summary["idle_gpu_hours_transformers"] == 0
     backlog = [e for e in result.events if e.background and e.event == "request_submitted"]
     assert [e.time_days for e in backlog] == [0, 0]

@@ -6,7 +6,8 @@ built) it is the one whose shortfall ends last: the one you would have had to
 fix to release those GPUs. "Ends" means the first later instant at which that
 layer is no longer tight (or nothing is idle); when two end at the same
 instant, the one whose own capacity rose then is the one that released the
-GPUs; any remaining tie goes to the earlier layer in LAYERS. Only the timeseries
+GPUs; a tie beyond that (typically layers still short at the horizon) goes to
+the narrowest one at that instant, and only then to the earlier in LAYERS. Only the timeseries
 is needed, so this runs once per site after the simulation, not in the loop.
 """
 
@@ -21,13 +22,15 @@ HOURS_PER_DAY = 24.0
 NONE = -1
 
 
+def _caps(row: Snapshot) -> tuple[float, ...]:
+    """Each layer's capacity (IT MW), in LAYERS order."""
+    return (row.cap_grid, row.cap_transformers, row.cap_onsite, row.cap_building,
+            row.cap_cooling, row.cap_installation)
+
+
 def _rises(before: Snapshot, after: Snapshot) -> int:
-    caps_before = (before.cap_grid, before.cap_transformers, before.cap_onsite,
-                   before.cap_building, before.cap_cooling, before.cap_installation)
-    caps_after = (after.cap_grid, after.cap_transformers, after.cap_onsite,
-                  after.cap_building, after.cap_cooling, after.cap_installation)
     mask = 0
-    for index, (a, b) in enumerate(zip(caps_before, caps_after, strict=True)):
+    for index, (a, b) in enumerate(zip(_caps(before), _caps(after), strict=True)):
         if b > a + 1e-12:
             mask |= 1 << index
     return mask
@@ -42,7 +45,10 @@ def binding_layers(rows: Sequence[Snapshot], horizon: float) -> list[int]:
         row = rows[k]
         if row.gpus_idle > 0:
             candidates = [i for i in range(count) if row.tight >> i & 1]
-            binding[k] = max(candidates, key=lambda i: (*next_exit[i], -i))
+            caps = _caps(row)
+            # Ends last; then the one whose capacity rose as it ended (it released the
+            # GPUs); then the narrowest now (a tie at the horizon is not decided by order).
+            binding[k] = max(candidates, key=lambda i: (*next_exit[i], -caps[i], -i))
         rose = _rises(rows[k - 1], row) if k > 0 else 0
         for i in range(count):
             if row.gpus_idle == 0 or not row.tight >> i & 1:

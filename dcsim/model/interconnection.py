@@ -18,6 +18,7 @@ committed to it).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -161,7 +162,8 @@ class RegionQueue:
         rng = self.background_rng
         mean_gap = 1.0 / self.spec.background_rate
         while True:
-            yield self.env.timeout(rng.exponential(mean_gap))
+            # Inverse transform: one uniform per gap, as every other draw (CRN).
+            yield self.env.timeout(-mean_gap * math.log1p(-rng.random()))
             self.submit(self._background_request())
 
     @property

@@ -85,7 +85,8 @@ class Snapshot(NamedTuple):
 
 @dataclass
 class PowerState:
-    grid_mw: float = 0.0
+    grid_mw: float = 0.0  # energized for the site's request
+    existing_mw: float = 0.0  # service in place at the start, with its own substation
     transformer_mw: float = 0.0
     onsite_mw: float = 0.0
     onsite_planned_mw: float = 0.0
@@ -95,10 +96,12 @@ def evaluate(time: float, power: PowerState, halls: list[HallState], lots: list[
              depreciation_days: float, max_level: int,
              relaxed: int = 0) -> tuple[Snapshot, list[int]]:
     """The site at one instant; also returns GPUs running per lot."""
-    total_it = sum(h.it_mw for h in halls)
-    pue = sum(h.it_mw * h.pue for h in halls) / total_it
+    # Facility power feeds the halls that stand; before any does, the planned mix.
+    built = [h for h in halls if h.commissioned] or halls
+    pue = sum(h.it_mw * h.pue for h in built) / sum(h.it_mw for h in built)
     grid, xfmr, onsite = power.grid_mw / pue, power.transformer_mw / pue, power.onsite_mw / pue
-    power_it = min(grid, xfmr) + onsite
+    existing = power.existing_mw / pue
+    power_it = min(grid, xfmr) + existing + onsite
 
     kws = [lot.kw for lot in lots]
     installed = [LotLoad(lot.installed, lot.kw, lot.level) for lot in lots]
@@ -114,7 +117,8 @@ def evaluate(time: float, power: PowerState, halls: list[HallState], lots: list[
     if idle > 0:
         tight = _tight(power, grid, xfmr, power_it, running_mw, halls, lots, kws) & ~relaxed
     snapshot = Snapshot(
-        time_days=time, cap_grid=grid, cap_transformers=xfmr, cap_onsite=onsite,
+        time_days=time, cap_grid=grid + existing, cap_transformers=xfmr + existing,
+        cap_onsite=onsite,
         cap_building=sum(h.usable_mw if h.unlimited else h.it_mw
                          for h in halls if h.commissioned),
         cap_cooling=sum(h.usable_mw for h in halls if h.level >= max_level),
@@ -123,7 +127,8 @@ def evaluate(time: float, power: PowerState, halls: list[HallState], lots: list[
         gpus_running=sum(running), gpus_idle=idle, running_mw=running_mw,
         on_site_mw=it_mw([lot.on_site for lot in lots], kws),
         idle_cost_per_day=cost_per_day,
-        tight=tight, power_mw=min(power.grid_mw, power.transformer_mw) + power.onsite_mw,
+        tight=tight, power_mw=(min(power.grid_mw, power.transformer_mw) + power.existing_mw
+                               + power.onsite_mw),
     )
     return snapshot, running
 

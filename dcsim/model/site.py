@@ -38,7 +38,7 @@ class SiteModel:
         self.stream = lambda part: streams(f"site:{spec.name}/{part}")
         self.cooling = {c.name: c for c in scenario.cooling}
 
-        self.power = PowerState(grid_mw=spec.interconnection.existing_mw,
+        self.power = PowerState(existing_mw=spec.interconnection.existing_mw,
                                 onsite_planned_mw=spec.onsite.total_mw if spec.onsite else 0.0)
         self.halls = [self._hall_state(h) for h in spec.halls]
         price = spec.economics.gpu_price_usd
@@ -77,7 +77,9 @@ class SiteModel:
         if "transformers" in relaxed:
             self.power.transformer_mw = math.inf
         if "onsite" in relaxed:
-            self.power.onsite_mw = self.power.onsite_planned_mw = math.inf
+            # Instantly available: every planned block online from the start. (Unlimited
+            # on-site power would also remove the grid and transformers as constraints.)
+            self.power.onsite_mw = self.power.onsite_planned_mw
         for hall in self.halls:
             if "building" in relaxed:
                 hall.commissioned = hall.unlimited = True
@@ -98,6 +100,9 @@ class SiteModel:
 
     def changed(self) -> None:
         """Re-evaluate after any change of state; keep one timeseries row per instant."""
+        # Space may have opened up even when nothing in the row changed: wake the crews.
+        if not self._wake.triggered:
+            self._wake.succeed()
         now = self.env.now
         snap, _ = evaluate(now, self.power, self.halls, self.lots,
                            self.spec.economics.depreciation_days, self.max_level,
@@ -118,8 +123,6 @@ class SiteModel:
                 and snap.gpus_running == self.spec.gpu_count):
             self.all_running_at = now
             self.log("site", "all_gpus_running", self.spec.name, snap.gpus_running, "GPU")
-        if not self._wake.triggered:
-            self._wake.succeed()
 
     def region_wait(self) -> float | None:
         """Days the site's request waited before its studies began."""
@@ -307,7 +310,8 @@ class SiteModel:
                 gap = onsite.block_interval.sample(rng)
                 if gap > 0:
                     yield self.env.timeout(gap)
-            self.power.onsite_mw += onsite.block_mw  # stays infinite when relaxed
+            if "onsite" not in self.relaxed:
+                self.power.onsite_mw += onsite.block_mw
             self.log("onsite", "onsite_block_online", f"onsite/block-{block + 1}",
                      onsite.block_mw, "MW")
             self.changed()

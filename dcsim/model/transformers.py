@@ -16,6 +16,7 @@ stream is a process, and the model's cost grows with events, not with units.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Generator
 from typing import Any
 
@@ -33,7 +34,6 @@ class TransformerMarket:
         self.build_time = spec.build_time
         self._free_at = [0.0] * spec.lines  # a heap: when each line next falls free
         self.background_rng = background_rng
-        self.background_orders = 0
         for _ in range(spec.initial_backlog):
             self._join_queue(0.0)
         if spec.background_rate > 0:
@@ -65,6 +65,6 @@ class TransformerMarket:
         mean_gap = 1.0 / self.spec.background_rate
         rng = self.background_rng
         while True:
-            yield self.env.timeout(rng.exponential(mean_gap))
-            self.background_orders += 1
+            # Inverse transform: one uniform per gap, as every other draw (CRN).
+            yield self.env.timeout(-mean_gap * math.log1p(-rng.random()))
             self._join_queue(self.env.now)

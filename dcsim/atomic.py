@@ -26,11 +26,17 @@ def atomic_write(path: Path, *, force: bool = False, binary: bool = False) -> It
     ``path`` is left as it was.
     """
     path = Path(path)
+    if path.is_dir():
+        raise DcsimError(f"{path}: is a folder; give a file name.")
     if path.exists() and not force:
         raise DcsimError(f"{path}: already exists; dcsim does not overwrite files unless"
                          " you pass --force.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial",
+                                   dir=path.parent)
+    except OSError as exc:
+        raise DcsimError(f"{path}: cannot be written ({exc.strerror}).") from None
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
     try:
         handle: IO[Any] = (os.fdopen(fd, "wb") if binary

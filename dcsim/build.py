@@ -51,7 +51,10 @@ DEFAULT_BATCH = 576  # eight 72-GPU racks brought up together
 DEFAULT_SUPPLY = "north_america"
 
 
-def build_scenario(doc: dict[str, Any], origins: Origins) -> Scenario:
+def build_scenario(doc: dict[str, Any], origins: Origins,
+                   dates_within_horizon: bool = True) -> Scenario:
+    """Validate ``doc``. A file's dates must lie within its horizon (a typo guard);
+    ``dates_within_horizon=False`` lets a run be cut short with --years instead."""
     root = Table(doc, "", origins)
     # Catalog first: sites refer to it by name.
     cooling = tuple(_cooling(name, t) for name, t in root.named_tables("cooling"))
@@ -84,7 +87,8 @@ def build_scenario(doc: dict[str, Any], origins: Origins) -> Scenario:
     refs = _Refs(
         gpus={g.name: g for g in gpus}, cooling=cooling_names,
         regions=[r.name for r in regions], supplies=supply_names,
-        default_supply=default_supply, start=start, horizon=horizon,
+        default_supply=default_supply, start=start,
+        horizon=horizon if dates_within_horizon else None,
     )
     sites = tuple(_site(site_name, t, refs) for site_name, t in root.named_tables("sites"))
     root.raw("overrides", None)
@@ -118,7 +122,7 @@ def _start_date(scen: Table, sites_raw: dict[str, Any], origins: Origins) -> dt.
 class _Refs:
     def __init__(self, *, gpus: dict[str, GpuModel], cooling: dict[str, CoolingType],
                  regions: list[str], supplies: list[str], default_supply: str,
-                 start: dt.date, horizon: float) -> None:
+                 start: dt.date, horizon: float | None) -> None:
         self.gpus = gpus
         self.cooling = cooling
         self.regions = regions

@@ -119,7 +119,12 @@ def run_command(file: Path, years: float | None, reps: int, seed: int | None,
 
     started = time.perf_counter()
     scenario = load(file, _overrides(sets))
-    prepare_folder(out, force)  # refuse before spending time on the run
+    # Refuse before spending time on the run.
+    prepare_folder(out, force)
+    if fmt == "parquet":
+        from dcsim.export import require_parquet
+
+        require_parquet()
     with _progress(reps, quiet) as tick:
         result = run(scenario, years=years, replications=reps, seed=seed, workers=workers,
                      progress=tick)
@@ -288,17 +293,18 @@ def _write_csv(frame: Any, path: Path) -> None:
 def _compare_text(table: Any) -> str:
     from dcsim.table import big
 
-    lines = [f"{'variant':12s} {'site':12s} {'metric':28s} {'base':>10s} {'variant':>10s}"
-             f" {'difference (95% CI)':>30s}"]
+    lines = [f"{'variant':12s} {'site':12s} {'metric':22s} {'n':>4s} {'base':>10s}"
+             f" {'variant':>10s} {'difference (95% CI)':>30s}"]
     shown = table[table["metric"].isin(["idle_gpu_hours", "idle_cost_usd", "first_power_days",
                                         "all_running_days"])]
     for _, row in shown.iterrows():
         mark = "*" if row["distinguishable"] else " "
-        lines.append(f"{row['variant']:12s} {row['site']:12s} {row['metric']:28s}"
-                     f" {big(row['base_mean']):>10s} {big(row['variant_mean']):>10s}"
+        lines.append(f"{row['variant']:12s} {row['site']:12s} {row['metric']:22s}"
+                     f" {row['n']:>4d} {big(row['base_mean']):>10s} {big(row['variant_mean']):>10s}"
                      f" {big(row['diff_mean']):>9s} [{big(row['diff_ci95_low'])},"
                      f" {big(row['diff_ci95_high'])}] {mark}")
-    lines.append("* = distinguishable from zero (the 95% interval excludes it)")
+    lines.append("* = distinguishable from zero (the 95% interval excludes it); n = replication"
+                 " pairs where both runs reached the value (dates never reached are left out)")
     return "\n".join(lines)
 
 
@@ -326,8 +332,9 @@ def sweep(file: Path, grids: tuple[str, ...], years: float | None, reps: int,
                              " sites.abilene.onsite.blocks=2,4,6.")
         grid[key.strip()] = [value for _, value in _overrides(
             tuple(f"{key}={v.strip()}" for v in values.split(",")))]
+    spec = load(file)
     prepare_folder(out, force)
-    table = run_sweep(load(file), grid, years=years, replications=reps, seed=seed,
+    table = run_sweep(spec, grid, years=years, replications=reps, seed=seed,
                       workers=workers,
                       on_point=None if quiet else lambda i, n: click.echo(
                           f"point {i + 1} of {n} ...", err=True))
@@ -357,8 +364,9 @@ def cascade(file: Path, sites: tuple[str, ...], years: float | None, reps: int,
     from dcsim.report import build_report
     from dcsim.table import big
 
+    spec = load(file)
     prepare_folder(out, force)
-    result = run_cascade(load(file), sites=list(sites) or None, years=years,
+    result = run_cascade(spec, sites=list(sites) or None, years=years,
                          replications=reps, seed=seed, workers=workers,
                          on_step=None if quiet else lambda step, relaxed: click.echo(
                              f"step {step}: removed {', '.join(sorted(relaxed)) or 'nothing'}"

@@ -43,13 +43,25 @@ def version() -> str:
         return "unknown"
 
 
+def require_parquet() -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise DcsimError("Parquet output needs pyarrow: pip install 'dcsim[parquet]',"
+                         " or use --format csv.") from None
+
+
 def prepare_folder(folder: Path, force: bool) -> None:
     if folder.exists() and not folder.is_dir():
         raise DcsimError(f"{folder}: exists and is not a folder; choose another --out.")
     if folder.is_dir() and any(folder.iterdir()) and not force:
         raise DcsimError(f"{folder}: already holds files; dcsim will not overwrite them."
                          " Choose an empty or new folder with --out, or pass --force.")
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DcsimError(f"{folder}: cannot create this folder ({exc.strerror});"
+                         " choose another --out.") from None
 
 
 def write_tables(result: RunResult, folder: Path, fmt: str = "csv", *, force: bool = False,
@@ -59,11 +71,7 @@ def write_tables(result: RunResult, folder: Path, fmt: str = "csv", *, force: bo
     if fmt not in FORMATS:
         raise DcsimError(f"format {fmt!r} is not known; expected one of {', '.join(FORMATS)}.")
     if fmt == "parquet":
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError:
-            raise DcsimError("Parquet output needs pyarrow: pip install 'dcsim[parquet]',"
-                             " or use --format csv.") from None
+        require_parquet()
     prepare_folder(folder, force)
     events = result.events
     if not include_background:

@@ -12,6 +12,7 @@ import html
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -33,6 +34,8 @@ MILESTONES = {
     "retrofit done", "lot_delivered": "lot", "onsite_block_online": "on-site block",
 }
 DAYS_PER_YEAR = 365.25
+_TEXT_COLUMNS = ("site", "variant", "metric", "object", "event", "process", "unit", "detail",
+                 "binding_layer", "layer_removed", "removed_so_far", "binds_next")
 
 
 def _png(fig: plt.Figure) -> bytes:
@@ -49,7 +52,14 @@ def _read(folder: Path, name: str, required: bool = True) -> pd.DataFrame | None
             raise DcsimError(f"{path}: missing; dcsim report needs a folder written by"
                              " dcsim run (events.csv, timeseries.csv, summary.csv, stats.csv).")
         return None
-    return pd.read_csv(path)
+    try:
+        # Names stay text: a site called "NA" or "001" must not become NaN or 1.
+        return pd.read_csv(path, dtype={c: str for c in _TEXT_COLUMNS},
+                           keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
+            ValueError) as exc:
+        raise DcsimError(f"{path}: cannot be read as a dcsim table ({exc}); was it"
+                         " written by dcsim and left unchanged?") from None
 
 
 def timeline(ts: pd.DataFrame, events: pd.DataFrame, site: str, start: pd.Timestamp,
@@ -194,6 +204,17 @@ def headline(stats: pd.DataFrame, order: list[str], start: pd.Timestamp) -> pd.D
     return pd.DataFrame(rows)
 
 
+def _run_info(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        info = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DcsimError(f"{path}: not valid JSON ({exc}); rerun dcsim run to rewrite it.")\
+            from None
+    return info if isinstance(info, dict) else {}
+
+
 def build_report(folder: Path, force: bool = False, page: bool = True) -> Path:
     """Write the PNGs and (unless ``page`` is False) report.html into ``folder``.
 
@@ -206,8 +227,7 @@ def build_report(folder: Path, force: bool = False, page: bool = True) -> Path:
         raise DcsimError(f"{target}: already exists; pass --force to replace it.")
     images: list[tuple[str, str, bytes]] = []  # (section, file name, png)
     summary_table = ""
-    run_info = json.loads((folder / "run.json").read_text()) if (folder / "run.json").exists() \
-        else {}
+    run_info = _run_info(folder / "run.json")
     for name, heading in (("compare.csv", "Variants"), ("cascade.csv", "Cascade")):
         table = _read(folder, name, required=False)
         if table is not None:

@@ -17,7 +17,7 @@ from dcsim.spec import Scenario
 
 
 def override(scenario: Scenario, changes: Mapping[str, object] | Iterable[tuple[str, object]],
-             source: str = "override") -> Scenario:
+             source: str = "override", dates_within_horizon: bool = True) -> Scenario:
     """A new Scenario with each dotted key set, e.g. ``{"sites.ashburn.onsite.blocks": 4}``.
 
     Values are written as in a file: quantities as strings with units
@@ -28,7 +28,7 @@ def override(scenario: Scenario, changes: Mapping[str, object] | Iterable[tuple[
     origins = Origins(scenario.source_file or source)
     for key, value in items:
         apply_override(doc, key, value, source, origins)
-    result = build_scenario(doc, origins)
+    result = build_scenario(doc, origins, dates_within_horizon)
     return dataclasses.replace(result, source_file=scenario.source_file)
 
 
@@ -40,4 +40,7 @@ def with_run_settings(scenario: Scenario, years: float | None = None,
         changes["scenario.horizon"] = f"{years!r} years"
     if seed is not None:
         changes["scenario.seed"] = seed
-    return override(scenario, changes, source="run settings") if changes else scenario
+    if not changes:
+        return scenario
+    # A shorter horizon cuts the run: what is dated after it simply does not happen.
+    return override(scenario, changes, source="run settings", dates_within_horizon=False)

@@ -184,7 +184,7 @@ class SiteModel:
     def _transformer(self, unit: int, rng: np.random.Generator) -> Proc:
         ident = f"{self.spec.name}/transformer-{unit + 1}"
         self.log("transformers", "transformer_ordered", ident, 1, "unit",
-                 f"factory queue {self.market.backlog_days():.0f} days")
+                 f"factory backlog at order {self.market.backlog_days():.0f} days")
         lead = yield self.env.process(self.market.order(rng))
         self.lead_times.append(lead)
         self.log("transformers", "transformer_delivered", ident, lead, "days", "lead time")

@@ -165,3 +165,26 @@ def test_bad_run_settings_are_refused_cleanly(tmp_path: Path) -> None:
     with pytest.raises(DcsimError):
         dcsim.run(dcsim.load(ASHBURN), replications=0)
     assert os.environ.get("PYTEST_CURRENT_TEST")
+
+
+def test_a_short_horizon_censors_instead_of_dropping(tmp_path: Path) -> None:
+    # Four years: ashburn's GPUs are on site but its grid is not energized yet.
+    result = dcsim.run(dcsim.load(ASHBURN), years=4, replications=2, workers=1)
+    horizon = 4 * 365.25
+    assert result.scenario.horizon_days == pytest.approx(horizon)
+    assert (result.events["time_days"] <= horizon).all()
+    summary = result.summary
+    assert (summary["gpus_idle_at_horizon"] > 0).all(), "still waiting, reported as such"
+    assert summary["all_running_days"].isna().all()
+    assert summary["all_running_date"].isna().all()
+    # Idle hours run up to the horizon, not beyond: integrate the timeseries by hand.
+    for _, row in summary.iterrows():
+        ts = result.timeseries[(result.timeseries.replication == row["replication"])
+                               & (result.timeseries.site == row["site"])]
+        ends = [*ts["time_days"].iloc[1:], horizon]
+        integral = sum(idle * (end - t) * 24 for idle, t, end in
+                       zip(ts["gpus_idle"], ts["time_days"], ends, strict=True))
+        assert row["idle_gpu_hours"] == pytest.approx(integral)
+    done = dcsim_cli("run", ASHBURN, "--years", "1", "--reps", "1", "--out", tmp_path / "o",
+                     "--quiet")
+    assert done.returncode == 0, done.stderr

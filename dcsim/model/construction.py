@@ -9,6 +9,7 @@ from dcsim.spec import Hall
 if TYPE_CHECKING:
     from dcsim.model.site import Proc, SiteModel
 
+
 def build_hall(site: SiteModel, index: int, hall: Hall) -> Proc:
     rng = site.stream(f"hall:{hall.name}")
     duration, commissioning = hall.construction_time.sample(rng), \

@@ -14,11 +14,11 @@ from dcsim.spec import Retrofit
 if TYPE_CHECKING:
     from dcsim.model.site import Proc, SiteModel
 
+
 def scheduled_retrofit(site: SiteModel, retrofit: Retrofit) -> Proc:
     assert retrofit.at is not None
     yield site.at(retrofit.at)
     yield from run_retrofit(site, retrofit, "scheduled")
-
 
 
 def run_retrofit(site: SiteModel, retrofit: Retrofit, why: str) -> Proc:
@@ -35,7 +35,6 @@ def run_retrofit(site: SiteModel, retrofit: Retrofit, why: str) -> Proc:
     hall.offline_share = 0.0
     site.log("cooling", "retrofit_completed", hall.name, hall.it_mw, "MW", target.name)
     site.changed()
-
 
 
 def trigger_retrofits(site: SiteModel, lot: LotState) -> None:

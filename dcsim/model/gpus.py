@@ -12,6 +12,7 @@ from dcsim.spec import Lot
 if TYPE_CHECKING:
     from dcsim.model.site import Proc, SiteModel
 
+
 def deliver(site: SiteModel, index: int, lot: Lot) -> Proc:
     delay = lot.delay.sample(site.stream(f"lot:{lot.name}"))
     yield site.at(lot.delivery + delay)
@@ -21,7 +22,6 @@ def deliver(site: SiteModel, index: int, lot: Lot) -> Proc:
              f"{lot.model}, {delay:.1f} days late")
     trigger_retrofits(site, state)
     site.changed()
-
 
 
 def install(site: SiteModel) -> Proc:
@@ -43,7 +43,6 @@ def install(site: SiteModel) -> Proc:
         site.log("gpus", "gpus_installed", lot.name, count, "GPU",
                  f"{lot.installed} of {lot.count}")
         site.changed()
-
 
 
 def next_batch(site: SiteModel, batch: int) -> tuple[int, int]:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from dcsim.model.site import Proc, SiteModel
 
+
 def generate(site: SiteModel) -> Proc:
     onsite = site.spec.onsite
     assert onsite is not None

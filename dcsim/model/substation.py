@@ -9,11 +9,11 @@ import numpy as np
 if TYPE_CHECKING:
     from dcsim.model.site import Proc, SiteModel
 
+
 def order_transformers(site: SiteModel) -> None:
     rng = site.stream("transformers")
     for unit in range(site.spec.substation.transformers):
         site.env.process(transformer(site, unit, rng))
-
 
 
 def transformer(site: SiteModel, unit: int, rng: np.random.Generator) -> Proc:
@@ -26,7 +26,6 @@ def transformer(site: SiteModel, unit: int, rng: np.random.Generator) -> Proc:
     yield from put_in_service(site, ident, rng)
 
 
-
 def owned_transformers(site: SiteModel) -> Proc:
     rng = site.stream("transformers")
     delivery = site.spec.substation.owned_delivery
@@ -36,7 +35,6 @@ def owned_transformers(site: SiteModel) -> Proc:
         ident = f"{site.spec.name}/transformer-{unit + 1}"
         site.log("transformers", "transformer_delivered", ident, 0.0, "days", "owned")
         site.env.process(put_in_service(site, ident, rng))
-
 
 
 def put_in_service(site: SiteModel, ident: str, rng: np.random.Generator) -> Proc:

@@ -58,9 +58,11 @@ def paired(base: pd.DataFrame, other: pd.DataFrame, variant: str,
 def compare(base: Scenario, variants: dict[str, Scenario], *, years: float | None = None,
             replications: int = 10, seed: int | None = None, workers: int | None = None,
             on_run: Callable[[str], None] | None = None) -> Comparison:
-    settings = {"years": years, "replications": replications, "seed": seed, "workers": workers}
-    if seed is None:
-        settings["seed"] = base.seed  # the same root seed for every variant
+    # Every variant runs on the base's horizon and root seed unless told otherwise, so a
+    # whole-file variant with a horizon or seed of its own is still compared like for like.
+    settings = {"years": base.horizon_days / 365.25 if years is None else years,
+                "replications": replications, "workers": workers,
+                "seed": base.seed if seed is None else seed}
     if on_run is not None:
         on_run("base")
     base_result = run(base, **settings)  # type: ignore[arg-type]

@@ -85,7 +85,7 @@ def check(files: tuple[Path, ...], dump: bool, output: Path | None, force: bool)
 @click.option("--no-background", is_flag=True,
               help="Leave background queue traffic out of the event export.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
-              help="Override one dotted key, e.g. sites.ashburn.onsite.blocks=4 (repeatable).")
+              help="Override one dotted key, e.g. sites.abilene.onsite.blocks=4 (repeatable).")
 @click.option("--quiet", is_flag=True, help="No progress bar and no table.")
 @click.option("--force", is_flag=True, help="Write into a folder that already holds files.")
 @click.option("--report", is_flag=True, help="Also write report.html and PNG charts.")

@@ -21,7 +21,7 @@ def parse_sets(values: tuple[str, ...]) -> list[tuple[str, object]]:
         key, sep, text = item.partition("=")
         if not sep or not key.strip():
             raise DcsimError(f"--set {item!r}: expected KEY=VALUE, for example"
-                             " sites.ashburn.onsite.blocks=4 or"
+                             " sites.abilene.onsite.blocks=4 or"
                              " regions.dominion.headroom='3000 MW'.")
         try:
             value: object = tomllib.loads(f"v = {text}")["v"]

@@ -58,7 +58,7 @@ def compare(tokens: tuple[str, ...], years: float | None, reps: int, seed: int |
     \b
     dcsim compare sites/ashburn.toml \\
         --variant early --set sites.ashburn.substation.order_policy=at_request \\
-        --variant turbines --set "sites.ashburn.onsite.block=50 MW" ...
+        --variant headroom --set "regions.dominion.headroom=3000 MW" ...
     A variant may also be a whole file: --variant abilene=sites/abilene.toml.
     """
     from dcsim.compare import compare as run_compare
@@ -124,8 +124,9 @@ def sweep(file: Path, grids: tuple[str, ...], years: float | None, reps: int,
         if not sep or not values:
             raise DcsimError(f"--grid {item!r}: expected KEY=V1,V2,..., for example"
                              " sites.abilene.onsite.blocks=2,4,6.")
-        grid[key.strip()] = [value for _, value in parse_sets(
-            tuple(f"{key}={v.strip()}" for v in values.split(",")))]
+        # A key given twice adds its values to the first list.
+        grid.setdefault(key.strip(), []).extend(value for _, value in parse_sets(
+            tuple(f"{key}={v.strip()}" for v in values.split(","))))
     spec = load(file)
     prepare_folder(out, force)
     table = run_sweep(spec, grid, years=years, replications=reps, seed=seed,
@@ -168,12 +169,15 @@ def cascade(file: Path, sites: tuple[str, ...], years: float | None, reps: int,
     write_csv(result.table, out / "cascade.csv")
     build_report(out, force=True, page=report)
     if not quiet:
-        click.echo(f"{'step':>4s}  {'layer removed':14s} {'idle GPU-hours (95% CI)':>30s}"
-                   "  binds next")
+        click.echo(f"{'step':>4s}  {'layer removed':14s} {'idle GPU-hours (95% CI)':>28s}"
+                   f" {'idle cost':>10s}  binds most now")
         for _, row in result.table.iterrows():
-            click.echo(f"{row['step']:>4d}  {row['layer_removed']:14s}"
-                       f" {big(row['idle_gpu_hours_mean']):>10s}"
-                       f" [{big(row['idle_gpu_hours_ci95_low'])},"
-                       f" {big(row['idle_gpu_hours_ci95_high'])}]"
-                       f"{'':>6s}  {row['binds_next']} ({row['binds_next_share']:.0%})")
+            interval = (f"{big(row['idle_gpu_hours_mean'])}"
+                        f" [{big(row['idle_gpu_hours_ci95_low'])},"
+                        f" {big(row['idle_gpu_hours_ci95_high'])}]")
+            binds = (f"{row['binds_next']} ({row['binds_next_share']:.0%})"
+                     if row["binds_next"] != "-" else "- (nothing left idle)")
+            cost = "$" + big(row["idle_cost_usd_mean"])
+            click.echo(f"{row['step']:>4d}  {row['layer_removed']:14s} {interval:>28s}"
+                       f" {cost:>10s}  {binds}")
         click.echo(f"wrote {out / 'cascade.csv'}")

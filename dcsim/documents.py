@@ -215,7 +215,8 @@ def _add_site(doc: dict[str, Any], data: dict[str, Any], source: str, origins: O
     data.pop("catalog", None)
     name = data.get("name")
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_-]*", name):
-        raise SpecError.at(source, f"sites.{key_hint}.name" if name is None else "name", name,
+        raise SpecError.at(source, f"sites.{key_hint}.name" if name is None else "name",
+                           "<nothing: the key is missing>" if name is None else name,
                            "a site name of letters, digits, '-' and '_' (it becomes a key)")
     if name in doc["sites"]:
         raise SpecError.at(source, f"sites.{name}", name,

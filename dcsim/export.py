@@ -56,7 +56,8 @@ def prepare_folder(folder: Path, force: bool) -> None:
         raise DcsimError(f"{folder}: exists and is not a folder; choose another --out.")
     if folder.is_dir() and any(folder.iterdir()) and not force:
         raise DcsimError(f"{folder}: already holds files; dcsim will not overwrite them."
-                         " Choose an empty or new folder with --out, or pass --force.")
+                         " Choose an empty or new folder (--out), or pass --force"
+                         " (force=True from Python).")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

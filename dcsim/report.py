@@ -47,6 +47,12 @@ def _png(fig: plt.Figure) -> bytes:
 
 def _read(folder: Path, name: str, required: bool = True) -> pd.DataFrame | None:
     path = folder / name
+    parquet = path.with_suffix(".parquet")
+    if not path.exists() and parquet.exists():  # a run written with --format parquet
+        try:
+            return pd.read_parquet(parquet)
+        except (ImportError, OSError, ValueError) as exc:
+            raise DcsimError(f"{parquet}: cannot be read ({exc}).") from None
     if not path.exists():
         if required:
             raise DcsimError(f"{path}: missing; dcsim report needs a folder written by"
@@ -240,9 +246,10 @@ def build_report(folder: Path, force: bool = False, page: bool = True) -> Path:
         keys = [c for c in sweep.columns if "." in c]  # swept keys are dotted paths
         for file, png in sweep_charts(sweep, keys):
             images.append(("Sweep", file, png))
-    if not images and not (folder / "timeseries.csv").exists():
+    if not images and not (folder / "timeseries.csv").exists() \
+            and not (folder / "timeseries.parquet").exists():
         _read(folder, "timeseries.csv")  # nothing to show: say what a report needs
-    if (folder / "timeseries.csv").exists():
+    if (folder / "timeseries.csv").exists() or (folder / "timeseries.parquet").exists():
         ts = _read(folder, "timeseries.csv")
         events = _read(folder, "events.csv")
         summary = _read(folder, "summary.csv")

@@ -24,7 +24,7 @@ def _date(result: RunResult, days: float) -> str:
 def big(value: float) -> str:
     if value != value:
         return "-"
-    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):  # billion, million, thousand
         if abs(value) >= limit:
             return f"{value / limit:.2f}{suffix}"
     return f"{value:.0f}"
@@ -40,10 +40,8 @@ def site_table(result: RunResult) -> str:
     lines = [header, "-" * len(header)]
     for site in sites:
         idle = _stat(stats, site, "idle_gpu_hours")
-        running = _stat(stats, site, "all_running_days")
-        running_text = _date(result, running["mean"])
-        if running["n"] < reps:
-            running_text = f"{running['n']}/{reps} reps" if running["n"] else "not reached"
+        first_text = _reached(result, _stat(stats, site, "first_power_days"))
+        running_text = _reached(result, _stat(stats, site, "all_running_days"))
         half = (idle["ci95_high"] - idle["mean"]) if not math.isnan(idle["ci95_high"]) else 0
         idle_text = f"{big(idle['mean'])} ± {big(half)}" if reps > 1 else big(idle["mean"])
         total = idle["mean"]
@@ -55,9 +53,19 @@ def site_table(result: RunResult) -> str:
         why = ", ".join(f"{layer} {share:.0%}" for share, layer in sorted(shares, reverse=True))
         lines.append(
             f"{site:14s} {big(_stat(stats, site, 'gpus_delivered')['mean']):>8s}"
-            f" {_date(result, _stat(stats, site, 'first_power_days')['mean']):>11s}"
+            f" {first_text:>11s}"
             f" {running_text:>13s} {idle_text:>26s}"
             f" {'$' + big(_stat(stats, site, 'idle_cost_usd')['mean']):>10s}  {why or '-'}")
-    lines.append(f"({reps} replication(s); dates are means across replications;"
-                 " 'k/R reps' = reached within the horizon in k of R)")
+    note = (f"({reps} replication(s); dates are means across replications; k = thousand,"
+            " M = million, B = billion")
+    if any("reps" in line for line in lines[2:]):
+        note += "; 'k/R reps' = reached within the horizon in k of R replications"
+    lines.append(note + ")")
     return "\n".join(lines)
+
+
+def _reached(result: RunResult, stat: pd.Series) -> str:
+    """A mean date, or how many replications reached it when not all did."""
+    if stat["n"] == result.replications:
+        return _date(result, stat["mean"])
+    return f"{stat['n']}/{result.replications} reps" if stat["n"] else "not reached"

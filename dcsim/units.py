@@ -128,7 +128,7 @@ def _describe(unit: pint.Unit) -> str:
     for known in (DURATION, POWER, GPU_POWER, MONEY, GPU_RATE, REQUEST_RATE, UNIT_RATE):
         if known.units.dimensionality == dims:
             return known.a
-    return f"a quantity of dimension {dims}"
+    return "a quantity of another kind"
 
 
 def format_quantity(value: float, dim: Dimension) -> str:

@@ -148,7 +148,9 @@ def test_sweep_runs_the_full_factorial_and_charts_each_kpi_against_each_key(
     out = tmp_path / "sweep"
     keys = ("sites.ashburn.substation.order_policy", "regions.dominion.study_engineers")
     done = subprocess.run(
-        ["dcsim", "sweep", str(ASHBURN), "--grid", f"{keys[0]}=at_request,at_agreement",
+        # A key given twice adds to its values.
+        ["dcsim", "sweep", str(ASHBURN), "--grid", f"{keys[0]}=at_request",
+         "--grid", f"{keys[0]}=at_agreement",
          "--grid", f"{keys[1]}=2,6", "--reps", "2", "--workers", "1", "--out", str(out),
          "--quiet"], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr

@@ -61,3 +61,7 @@ __all__ = [
     "run",
     "simulate",
 ]
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

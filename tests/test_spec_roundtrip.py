@@ -200,8 +200,9 @@ def site(draw: st.DrawFn, name: str, cat: dict[str, Any], start: dt.date,
         halls.append(hall)
 
     retrofits = []
-    for _ in range(draw(st.integers(0, 2))):
-        retrofit = {"hall": draw(st.sampled_from(hall_names)),
+    # At most one retrofit per hall (a retrofit converts the whole hall).
+    for retrofit_hall in draw(st.lists(st.sampled_from(hall_names), max_size=2, unique=True)):
+        retrofit = {"hall": retrofit_hall,
                     "to": draw(st.sampled_from(cooling)),
                     "at": date() if draw(st.booleans()) else WHEN_NEEDED,
                     "duration": draw(distribution("duration", False))}

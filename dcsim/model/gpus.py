@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dcsim.model.allocation import LotLoad, Space, place
+from dcsim.model.allocation import LotLoad, place
 from dcsim.model.cooling import trigger_retrofits
+from dcsim.model.layers import ready_space
 from dcsim.spec import Lot
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def install(site: SiteModel) -> Proc:
 
 def next_batch(site: SiteModel, batch: int) -> tuple[int, int]:
     loads = [LotLoad(lot.on_site, lot.kw, lot.level) for lot in site.lots]
-    ready = [Space(h.usable_mw if h.commissioned else 0.0, h.level) for h in site.halls]
+    ready = ready_space(site.halls)
     fits = place(loads, ready)
     for index, lot in enumerate(site.lots):
         room = min(fits[index], lot.on_site) - lot.installed

@@ -62,6 +62,11 @@ class LotState:
     installed: int = 0
 
 
+def ready_space(halls: list[HallState]) -> list[Space]:
+    """Space GPUs can be installed and run in: commissioned, less what retrofits hold."""
+    return [Space(h.usable_mw if h.commissioned else 0.0, h.level) for h in halls]
+
+
 class Snapshot(NamedTuple):
     """One row of the site timeseries (the binding layer is added after the run)."""
 
@@ -105,7 +110,7 @@ def evaluate(time: float, power: PowerState, halls: list[HallState], lots: list[
 
     kws = [lot.kw for lot in lots]
     installed = [LotLoad(lot.installed, lot.kw, lot.level) for lot in lots]
-    commissioned = [Space(h.usable_mw if h.commissioned else 0.0, h.level) for h in halls]
+    commissioned = ready_space(halls)
     running = power_share(place(installed, commissioned), kws, power_it)
     running_mw = it_mw(running, kws)
     on_site = sum(lot.on_site for lot in lots)
@@ -155,7 +160,7 @@ def _tight(power: PowerState, grid: float, xfmr: float, power_it: float, running
         tight |= COOLING
     installed_mw = it_mw([lot.installed for lot in lots], kws)
     if installed_mw <= running_mw + tol:
-        ready = [Space(h.usable_mw if h.commissioned else 0.0, h.level) for h in halls]
+        ready = ready_space(halls)
         if it_mw(place(on_site, ready), kws) > installed_mw + tol:
             tight |= INSTALLATION
     if tight == 0:

@@ -102,4 +102,5 @@ def run_options(func: Any) -> Any:
 
 def write_csv(frame: Any, path: Path) -> None:
     with atomic_write(path, force=True) as handle:
-        frame.to_csv(handle, index=False, lineterminator="\n")
+        frame.to_csv(handle, index=False, lineterminator="\n",
+                     date_format="%Y-%m-%dT%H:%M:%S")

@@ -127,7 +127,8 @@ def distributions(summary: pd.DataFrame, site: str) -> bytes:
         else:
             ax.text(0.5, 0.5, "not reached", ha="center", transform=ax.transAxes)
         ax.set_title(label, fontsize=9)
-    fig.suptitle(f"{site}: across {rows['replication'].nunique()} replications", fontsize=10)
+    fig.suptitle(f"{site}: across {rows['replication'].nunique()} replications", fontsize=10,
+                 y=1.06)  # above the panel titles
     return _png(fig)
 
 

@@ -221,9 +221,6 @@ class Scenario:
     def gpu(self, name: str) -> GpuModel:
         return _by_name(self.gpus, name, "GPU model")
 
-    def cooling_type(self, name: str) -> CoolingType:
-        return _by_name(self.cooling, name, "cooling type")
-
     def region(self, name: str) -> Region:
         return _by_name(self.regions, name, "region")
 

@@ -240,3 +240,13 @@ def test_existing_service_and_a_queue_already_full_at_the_start(tmp_path: Path) 
     assert summary["idle_gpu_hours_transformers"] == 0
     backlog = [e for e in result.events if e.background and e.event == "request_submitted"]
     assert [e.time_days for e in backlog] == [0, 0]
+
+
+def test_relaxing_onsite_means_all_blocks_at_once_not_unlimited_power(tmp_path: Path) -> None:
+    # Site A has no on-site generation: making that layer non-binding must change
+    # nothing (unlimited on-site power would wrongly remove the grid and transformers).
+    spec = load(scenario_file(tmp_path, SITE_A))
+    base = simulate(spec).summary[0]
+    relaxed = simulate(spec, relaxed=frozenset({"onsite"})).summary[0]
+    assert relaxed["idle_gpu_hours"] == base["idle_gpu_hours"]
+    assert relaxed["first_power_days"] == base["first_power_days"] == 160

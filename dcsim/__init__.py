@@ -16,16 +16,16 @@ from importlib import metadata as _metadata
 from typing import TYPE_CHECKING, Any
 
 from dcsim.errors import DcsimError, SpecError
-from dcsim.loader import load
+from dcsim.input.load import load
+from dcsim.input.overrides import override
+from dcsim.input.spec import Scenario, Site
+from dcsim.model.events import EVENT_TYPES
 from dcsim.model.layers import LAYERS
-from dcsim.model.recorder import EVENT_TYPES
-from dcsim.spec import Scenario, Site
-from dcsim.variants import override
 
 if TYPE_CHECKING:
+    from dcsim.experiments.results import RunResult
+    from dcsim.experiments.runner import run
     from dcsim.model.simulation import ReplicationResult, simulate
-    from dcsim.results import RunResult
-    from dcsim.runner import run
 
 try:
     __version__ = _metadata.version("dcsim")
@@ -35,8 +35,10 @@ except _metadata.PackageNotFoundError:  # running from a source tree that is not
 # Running pulls in SimPy, pandas and SciPy; load them on first use so that
 # `dcsim check` and `import dcsim` stay quick.
 _LAZY = {
-    "run": "dcsim.runner", "RunResult": "dcsim.results",
-    "simulate": "dcsim.model.simulation", "ReplicationResult": "dcsim.model.simulation",
+    "run": "dcsim.experiments.runner",
+    "RunResult": "dcsim.experiments.results",
+    "simulate": "dcsim.model.simulation",
+    "ReplicationResult": "dcsim.model.simulation",
 }
 
 
@@ -46,6 +48,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'dcsim' has no attribute {name!r}")
+
 
 __all__ = [
     "EVENT_TYPES",

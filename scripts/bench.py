@@ -27,12 +27,12 @@ from typing import Any
 import numpy as np
 import simpy
 
-from dcsim.distributions import Exponential, Fixed
-from dcsim.loader import load
+from dcsim.input.distributions import Exponential, Fixed
+from dcsim.input.load import load
+from dcsim.input.spec import Region, StudyPhase
+from dcsim.model.events import Recorder
 from dcsim.model.interconnection import SerialQueue
-from dcsim.model.recorder import Recorder
 from dcsim.model.simulation import simulate
-from dcsim.spec import Region, StudyPhase
 
 SITES = Path(__file__).resolve().parent.parent / "sites"
 
@@ -64,10 +64,18 @@ def bare_simpy_mmc(lam: float, mu: float, c: int, until: float, seed: int) -> in
 def dcsim_mmc(lam: float, mu: float, c: int, until: float, seed: int) -> int:
     """dcsim's serial region queue with only background requests, configured as M/M/c."""
     region = Region(
-        name="bench", label="bench", discipline="serial", study_engineers=c,
-        cluster_window=365.0, phases=(StudyPhase("study", Exponential(1 / mu), 0.0),),
-        agreement_time=Fixed(0.0), energization_time=Fixed(0.0), headroom_mw=float("inf"),
-        network_upgrade_time=Fixed(0.0), background_rate=lam, background_size=Fixed(1.0),
+        name="bench",
+        label="bench",
+        discipline="serial",
+        study_engineers=c,
+        cluster_window=365.0,
+        phases=(StudyPhase("study", Exponential(1 / mu), 0.0),),
+        agreement_time=Fixed(0.0),
+        energization_time=Fixed(0.0),
+        headroom_mw=float("inf"),
+        network_upgrade_time=Fixed(0.0),
+        background_rate=lam,
+        background_size=Fixed(1.0),
     )
     env = simpy.Environment()
     queue = SerialQueue(env, region, Recorder(), np.random.default_rng(seed))
@@ -75,8 +83,7 @@ def dcsim_mmc(lam: float, mu: float, c: int, until: float, seed: int) -> int:
     return queue.arrivals
 
 
-def rates(fns: list[Callable[..., int]], *args: Any,
-          repeats: int) -> list[list[float]]:
+def rates(fns: list[Callable[..., int]], *args: Any, repeats: int) -> list[list[float]]:
     """Customers per second of each model in each repeat. Runs are interleaved so
     that both models see the same machine, and the collector is paused while
     timing, as timeit does."""
@@ -115,16 +122,20 @@ def main() -> None:
     print("1. M/M/c queue (lambda 8/day, mu 1/day, c 10), customers per second (best run)")
     print(f"   bare SimPy   {max(bare):12,.0f}")
     print(f"   dcsim        {max(ours):12,.0f}")
-    print(f"   ratio dcsim / bare SimPy = {statistics.median(ratios):.2f} (median of"
-          f" {len(ratios)} back-to-back pairs, range {ratios[0]:.2f}-{ratios[-1]:.2f};"
-          " target >= 0.50)")
+    print(
+        f"   ratio dcsim / bare SimPy = {statistics.median(ratios):.2f} (median of"
+        f" {len(ratios)} back-to-back pairs, range {ratios[0]:.2f}-{ratios[-1]:.2f};"
+        " target >= 0.50)"
+    )
 
     print("\n2. One ten-year replication of each bundled site")
     for path in sorted(SITES.glob("*.toml")):
         scenario = load(path, [("scenario.horizon", "10 years")])
         seconds, result = timed(lambda s=scenario: simulate(s, 0))
-        print(f"   {path.name:24s} {seconds:7.3f} s  {len(result.events):7d} events"
-              f"  {1e3 * seconds / max(1, len(result.events)):.3f} ms/event")
+        print(
+            f"   {path.name:24s} {seconds:7.3f} s  {len(result.events):7d} events"
+            f"  {1e3 * seconds / max(1, len(result.events)):.3f} ms/event"
+        )
 
     base = load(SITES / "ashburn.toml")
     print("\n3. Cost against horizon and against background request rate (ashburn)")
@@ -132,8 +143,10 @@ def main() -> None:
     for years in (5, 10, 20, 40):
         scenario = dataclasses.replace(base, horizon_days=years * 365.25)
         seconds, result = timed(lambda s=scenario: simulate(s, 0))
-        print(f"   {years:3d} yr   {seconds:7.3f}  {len(result.events):8d}"
-              f"   {1e3 * seconds / len(result.events):.4f}")
+        print(
+            f"   {years:3d} yr   {seconds:7.3f}  {len(result.events):8d}"
+            f"   {1e3 * seconds / len(result.events):.4f}"
+        )
     print("   bg rate x   seconds    events   ms per event")
     region = base.region(base.sites[0].region)
     for factor in (1, 4, 16):
@@ -141,8 +154,10 @@ def main() -> None:
         regions = tuple(faster if r.name == region.name else r for r in base.regions)
         scenario = dataclasses.replace(base, regions=regions)
         seconds, result = timed(lambda s=scenario: simulate(s, 0))
-        print(f"   {factor:7d}   {seconds:7.3f}  {len(result.events):8d}"
-              f"   {1e3 * seconds / len(result.events):.4f}")
+        print(
+            f"   {factor:7d}   {seconds:7.3f}  {len(result.events):8d}"
+            f"   {1e3 * seconds / len(result.events):.4f}"
+        )
 
 
 if __name__ == "__main__":

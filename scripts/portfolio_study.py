@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 import dcsim
-from dcsim.atomic import atomic_write
+from dcsim.output.atomic import atomic_write
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +33,8 @@ def shift_deliveries(spec: dcsim.Scenario, months: int) -> dcsim.Scenario:
         for index, lot in enumerate(site.lots):
             when = spec.date_of(lot.delivery + months * 30.4375).date()
             changes[f"sites.{site.name}.lots[{index}].delivery"] = min(
-                max(when, spec.start_date), end - dt.timedelta(days=1))
+                max(when, spec.start_date), end - dt.timedelta(days=1)
+            )
     return dcsim.override(spec, changes)
 
 
@@ -48,8 +49,9 @@ def main() -> None:
 def study() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenario", nargs="?", default=str(ROOT / "sites" / "portfolio.toml"))
-    parser.add_argument("--shifts", default="-6,0,6,12",
-                        help="months to move every delivery, comma-separated")
+    parser.add_argument(
+        "--shifts", default="-6,0,6,12", help="months to move every delivery, comma-separated"
+    )
     parser.add_argument("--years", type=float, default=10)
     parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--seed", type=int, default=None)
@@ -63,19 +65,27 @@ def study() -> None:
     rows = []
     for months in (int(m) for m in args.shifts.split(",")):
         name = f"shift{months:+d}m"
-        result = dcsim.run(shift_deliveries(base, months), years=args.years,
-                           replications=args.reps, seed=args.seed, workers=args.workers)
+        result = dcsim.run(
+            shift_deliveries(base, months),
+            years=args.years,
+            replications=args.reps,
+            seed=args.seed,
+            workers=args.workers,
+        )
         result.to_csv(out / name, force=args.force)
         stats = result.stats.set_index(["site", "metric"])
         for site in result.summary["site"].unique():
             idle = stats.loc[(site, "idle_gpu_hours")]
-            rows.append({
-                "schedule": name, "site": site,
-                "idle_gpu_hours_mean": idle["mean"],
-                "idle_gpu_hours_ci95_low": idle["ci95_low"],
-                "idle_gpu_hours_ci95_high": idle["ci95_high"],
-                "idle_cost_usd_mean": stats.loc[(site, "idle_cost_usd")]["mean"],
-            })
+            rows.append(
+                {
+                    "schedule": name,
+                    "site": site,
+                    "idle_gpu_hours_mean": idle["mean"],
+                    "idle_gpu_hours_ci95_low": idle["ci95_low"],
+                    "idle_gpu_hours_ci95_high": idle["ci95_high"],
+                    "idle_cost_usd_mean": stats.loc[(site, "idle_cost_usd")]["mean"],
+                }
+            )
     table = pd.DataFrame(rows)
     with atomic_write(out / "study.csv", force=args.force) as handle:
         table.to_csv(handle, index=False, lineterminator="\n")

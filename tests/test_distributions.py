@@ -8,10 +8,16 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from dcsim.distributions import Empirical, Exponential, Fixed, LogNormal, Triangular, Uniform
+from dcsim.input.distributions import Empirical, Exponential, Fixed, LogNormal, Triangular, Uniform
 
-KINDS = [Fixed(3.0), Uniform(1.0, 3.0), Triangular(1.0, 2.0, 5.0), LogNormal(2.0, 0.5),
-         Exponential(2.0), Empirical((1.0, 2.0, 6.0))]
+KINDS = [
+    Fixed(3.0),
+    Uniform(1.0, 3.0),
+    Triangular(1.0, 2.0, 5.0),
+    LogNormal(2.0, 0.5),
+    Exponential(2.0),
+    Empirical((1.0, 2.0, 6.0)),
+]
 
 
 @pytest.mark.parametrize("dist", KINDS, ids=lambda d: d.kind)
@@ -21,8 +27,7 @@ def test_sample_mean_matches_the_distribution_mean(dist: object) -> None:
     if draws.std() == 0:
         assert draws[0] == dist.mean  # type: ignore[attr-defined]
         return
-    low, high = stats.t.interval(0.999, len(draws) - 1, loc=draws.mean(),
-                                 scale=stats.sem(draws))
+    low, high = stats.t.interval(0.999, len(draws) - 1, loc=draws.mean(), scale=stats.sem(draws))
     assert low <= dist.mean <= high  # type: ignore[attr-defined]
 
 

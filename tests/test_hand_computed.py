@@ -1,6 +1,6 @@
 """Sites with every duration fixed, checked against timelines worked out by hand.
 
-Shared catalog below: liquid cooling has PUE 1.25, air 1.5; GPU model G draws
+Shared catalog (in tests/support.py): liquid cooling has PUE 1.25, air 1.5; GPU model G draws
 1 kW of IT power and needs liquid cooling; it costs 8760 USD over a 365-day
 life, so one idle GPU costs 24 USD a day. Transformers: one production line,
 one unit a day, 20 days of design, 5 of transport, 5 of installation.
@@ -13,86 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from dcsim.loader import load
+from dcsim.input.load import load
 from dcsim.model.simulation import simulate
-
-CATALOG = """
-[cooling.air]
-level = 0
-max_rack_power = "25 kW"
-pue = 1.5
-
-[cooling.liquid]
-level = 1
-max_rack_power = "120 kW"
-pue = 1.25
-
-[gpus.G]
-it_power = "1 kW"
-cooling = "liquid"
-price = "8760 USD"
-
-[regions.r]
-discipline = "serial"
-study_engineers = 1
-phases = [{ name = "study", duration = "STUDY", withdrawal = 0.0 }]
-agreement_time = "10 days"
-energization_time = "50 days"
-headroom = "1000 MW"
-network_upgrade_time = "0 days"
-background_rate = "0 requests/year"
-background_size = "1 MW"
-
-[transformer_supplies.t]
-output = "1 units/day"
-lines = 1
-design_time = "20 days"
-transport_time = "5 days"
-installation_time = "5 days"
-background_rate = "0 units/year"
-"""
-
-HOURS = 24.0
-
-
-def scenario_file(tmp_path: Path, site: str, study: str = "100 days") -> Path:
-    path = tmp_path / "scenario.toml"
-    path.write_text(
-        '[scenario]\nname = "hand"\nstart_date = 2025-01-01\nhorizon = "600 days"\n'
-        'catalog = false\ntransformer_supply = "t"\n\n'
-        + site + CATALOG.replace("STUDY", study))
-    return path
-
-
-SITE_A = """
-[sites.a]
-start_date = 2025-01-01
-[sites.a.interconnection]
-request = "100 MW"
-request_date = 2025-01-01
-region = "r"
-[sites.a.substation]
-transformers = 2
-rating = "50 MVA"
-power_factor = 1.0
-order_policy = "at_agreement"
-[[sites.a.halls]]
-name = "h1"
-it_power = "40 MW"
-cooling = "liquid"
-construction_start = 2025-01-01
-construction_time = "200 days"
-[[sites.a.lots]]
-name = "L1"
-delivery = 2025-05-31
-count = 20000
-model = "G"
-[sites.a.installation]
-rate = "1000 GPU/day"
-batch = 20000
-[sites.a.economics]
-depreciation_life = "365 days"
-"""
+from tests.support import HOURS, SITE_A, SITE_B, scenario_file
 
 
 def test_grid_site_timeline_binding_layers_and_idle_hours(tmp_path: Path) -> None:
@@ -118,57 +41,15 @@ def test_grid_site_timeline_binding_layers_and_idle_hours(tmp_path: Path) -> Non
     assert summary["idle_cost_usd"] == pytest.approx(70 * 20000 * 24.0)
     assert summary["gpus_idle_at_horizon"] == 0
 
-    changes = [(e.time_days, e.detail) for e in result.events
-               if e.event == "binding_layer_changed"]
-    assert changes == [(150, "none -> building"), (200, "building -> installation"),
-                       (220, "installation -> none")]
+    changes = [(e.time_days, e.detail) for e in result.events if e.event == "binding_layer_changed"]
+    assert changes == [
+        (150, "none -> building"),
+        (200, "building -> installation"),
+        (220, "installation -> none"),
+    ]
     in_service = [e.time_days for e in result.events if e.event == "transformer_in_service"]
     assert in_service == [141, 142]
     assert [e.time_days for e in result.events if e.event == "hall_commissioned"] == [200]
-
-
-SITE_B = """
-[sites.b]
-start_date = 2025-01-01
-[sites.b.interconnection]
-request = "100 MW"
-request_date = 2025-01-01
-region = "r"
-[sites.b.substation]
-transformers = 2
-rating = "50 MVA"
-power_factor = 1.0
-order_policy = "owned"
-delivery = 2025-01-01
-[[sites.b.halls]]
-name = "h1"
-it_power = "30 MW"
-cooling = "air"
-construction_start = 2025-01-01
-construction_time = "100 days"
-[[sites.b.retrofits]]
-hall = "h1"
-to = "liquid"
-at = "when_needed"
-duration = "60 days"
-offline_share = 1.0
-[[sites.b.lots]]
-name = "L1"
-delivery = 2025-05-01
-count = 10000
-model = "G"
-[sites.b.onsite]
-block = "15 MW"
-blocks = 2
-start = 2025-01-01
-permit_time = "20 days"
-lead_time = "30 days"
-[sites.b.installation]
-rate = "10000 GPU/day"
-batch = 10000
-[sites.b.economics]
-depreciation_life = "365 days"
-"""
 
 
 def test_retrofit_site_cooling_then_installation(tmp_path: Path) -> None:
@@ -198,10 +79,12 @@ def test_bridge_power_binds_when_it_is_what_releases_the_gpus(tmp_path: Path) ->
     # From 121 only power is tight (grid and on-site generation both at zero);
     # both stop being tight on day 250, when on-site capacity rises: on-site binds.
     # 120-121: installation, grid and onsite tight; onsite's shortfall ends last.
-    site = (SITE_B.replace('cooling = "air"', 'cooling = "liquid"')
-            .replace('permit_time = "20 days"', 'permit_time = "150 days"')
-            .replace('lead_time = "30 days"', 'lead_time = "100 days"'))
-    site = site[:site.index("[[sites.b.retrofits]]")] + site[site.index("[[sites.b.lots]]"):]
+    site = (
+        SITE_B.replace('cooling = "air"', 'cooling = "liquid"')
+        .replace('permit_time = "20 days"', 'permit_time = "150 days"')
+        .replace('lead_time = "30 days"', 'lead_time = "100 days"')
+    )
+    site = site[: site.index("[[sites.b.retrofits]]")] + site[site.index("[[sites.b.lots]]") :]
     result = simulate(load(scenario_file(tmp_path, site, study="1000 days")))
     summary = result.summary[0]
     assert summary["first_power_days"] == 250
@@ -224,8 +107,11 @@ def test_existing_service_and_a_queue_already_full_at_the_start(tmp_path: Path) 
     # at 341 and the grid's at 360: the grid binds. All run on day 360.
     site = SITE_A.replace('region = "r"', 'region = "r"\nexisting = "10 MW"')
     path = scenario_file(tmp_path, site)
-    path.write_text(path.read_text().replace(
-        'background_size = "1 MW"', 'background_size = "1 MW"\ninitial_backlog = 2'))
+    path.write_text(
+        path.read_text().replace(
+            'background_size = "1 MW"', 'background_size = "1 MW"\ninitial_backlog = 2'
+        )
+    )
     spec = load(path)
     assert spec.sites[0].interconnection.existing_mw == 10
     result = simulate(spec)

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from dcsim.dump import to_toml
-from dcsim.loader import load
+from dcsim.input.dump import to_toml
+from dcsim.input.load import load
 
 SITES = Path(__file__).resolve().parent.parent / "sites"
 BUNDLED = sorted(SITES.glob("*.toml"))

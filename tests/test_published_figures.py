@@ -48,7 +48,8 @@ def test_dominion_large_load_waits_four_to_seven_years(ashburn_runs: dcsim.RunRe
 
 
 def test_transformer_lead_time_at_2024_demand_is_80_to_210_weeks(
-        ashburn_runs: dcsim.RunResult) -> None:
+    ashburn_runs: dcsim.RunResult,
+) -> None:
     weeks = ashburn_runs.summary["transformer_lead_time_days"].to_numpy() / 7
     low, high = median_interval(weeks)
     assert low >= 80 and high <= 210, f"median CI {low:.0f}-{high:.0f} weeks"

@@ -46,8 +46,7 @@ def _prepare(command: str, tmp_path: Path, fast: bool) -> list[str] | None:
 
 
 def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=1800,
-                          shell=False)
+    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=1800, shell=False)
 
 
 @pytest.mark.parametrize("command", readme_commands())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -15,8 +14,8 @@ import pytest
 from scipy import stats
 
 import dcsim
-from dcsim import export
 from dcsim.errors import DcsimError
+from dcsim.output import export
 
 ROOT = Path(__file__).resolve().parent.parent
 ASHBURN = ROOT / "sites" / "ashburn.toml"
@@ -24,15 +23,31 @@ TABLES = ("events.csv", "timeseries.csv", "summary.csv", "stats.csv")
 
 
 def dcsim_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "dcsim", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "dcsim", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_same_seed_gives_byte_identical_csv_for_one_and_two_workers(tmp_path: Path) -> None:
     one, two = tmp_path / "one", tmp_path / "two"
     for out, workers in ((one, "1"), (two, "2")):
-        done = dcsim_cli("run", ASHBURN, "--reps", "4", "--seed", "7", "--workers", workers,
-                         "--out", out, "--quiet")
+        done = dcsim_cli(
+            "run",
+            ASHBURN,
+            "--reps",
+            "4",
+            "--seed",
+            "7",
+            "--workers",
+            workers,
+            "--out",
+            out,
+            "--quiet",
+        )
         assert done.returncode == 0, done.stderr
     for name in TABLES:
         assert (one / name).read_bytes() == (two / name).read_bytes(), name
@@ -46,30 +61,37 @@ def test_same_seed_gives_byte_identical_csv_for_one_and_two_workers(tmp_path: Pa
 def test_adding_a_site_leaves_other_sites_unchanged(tmp_path: Path) -> None:
     # The new site has its own region and owns its transformers, so it shares no
     # market with ashburn: ashburn's results must not move by a single draw.
-    other = ASHBURN.read_text().replace('name = "ashburn"', 'name = "other"').replace(
-        'region = "dominion"', 'region = "elsewhere"').replace(
-        'order_policy = "at_agreement"', 'order_policy = "owned"\ndelivery = 2026-01-01')
+    other = (
+        ASHBURN.read_text()
+        .replace('name = "ashburn"', 'name = "other"')
+        .replace('region = "dominion"', 'region = "elsewhere"')
+        .replace('order_policy = "at_agreement"', 'order_policy = "owned"\ndelivery = 2026-01-01')
+    )
     (tmp_path / "other.toml").write_text(other)
     (tmp_path / "ashburn.toml").write_text(ASHBURN.read_text())
     catalog = dcsim.load(ASHBURN).region("dominion")
     assert catalog.background_rate > 0
     base = tmp_path / "base.toml"
-    base.write_text(f'[scenario]\nname = "base"\nseed = 3\ncatalog = "{ROOT / "sites" / "catalog"}"\n'
-                    'sites = ["ashburn.toml"]\n')
+    base.write_text(
+        f'[scenario]\nname = "base"\nseed = 3\ncatalog = "{ROOT / "sites" / "catalog"}"\n'
+        'sites = ["ashburn.toml"]\n'
+    )
     both = tmp_path / "both.toml"
-    both.write_text(f'[scenario]\nname = "both"\nseed = 3\ncatalog = "{ROOT / "sites" / "catalog"}"\n'
-                    'sites = ["ashburn.toml", "other.toml"]\n'
-                    '[regions.elsewhere]\ndiscipline = "serial"\nstudy_engineers = 1\n'
-                    'phases = [{ name = "s", duration = { dist = "exponential", mean = "200 days" } }]\n'
-                    'agreement_time = "30 days"\nenergization_time = "300 days"\n'
-                    'headroom = "100 MW"\nnetwork_upgrade_time = "400 days"\n'
-                    'background_rate = "5 requests/year"\nbackground_size = "50 MW"\n')
+    both.write_text(
+        f'[scenario]\nname = "both"\nseed = 3\ncatalog = "{ROOT / "sites" / "catalog"}"\n'
+        'sites = ["ashburn.toml", "other.toml"]\n'
+        '[regions.elsewhere]\ndiscipline = "serial"\nstudy_engineers = 1\n'
+        'phases = [{ name = "s", duration = { dist = "exponential", mean = "200 days" } }]\n'
+        'agreement_time = "30 days"\nenergization_time = "300 days"\n'
+        'headroom = "100 MW"\nnetwork_upgrade_time = "400 days"\n'
+        'background_rate = "5 requests/year"\nbackground_size = "50 MW"\n'
+    )
     alone = dcsim.run(dcsim.load(base), replications=3, workers=1).summary
     together = dcsim.run(dcsim.load(both), replications=3, workers=1).summary
     assert set(together["site"]) == {"ashburn", "other"}
     pd.testing.assert_frame_equal(
-        alone.reset_index(drop=True),
-        together[together["site"] == "ashburn"].reset_index(drop=True))
+        alone.reset_index(drop=True), together[together["site"] == "ashburn"].reset_index(drop=True)
+    )
 
 
 def test_stats_intervals_match_a_direct_computation() -> None:
@@ -77,8 +99,9 @@ def test_stats_intervals_match_a_direct_computation() -> None:
     for metric in ("idle_gpu_hours", "transformer_lead_time_days", "first_power_days"):
         values = result.summary[metric].to_numpy(dtype=float)
         row = result.stats[(result.stats.site == "ashburn") & (result.stats.metric == metric)]
-        low, high = stats.t.interval(0.95, len(values) - 1, loc=np.mean(values),
-                                     scale=stats.sem(values))
+        low, high = stats.t.interval(
+            0.95, len(values) - 1, loc=np.mean(values), scale=stats.sem(values)
+        )
         assert row["n"].item() == len(values)
         assert row["mean"].item() == pytest.approx(np.mean(values))
         assert row["std"].item() == pytest.approx(np.std(values, ddof=1))
@@ -104,8 +127,9 @@ def test_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     assert {*TABLES, "run.json", "mine.txt"} == {p.name for p in out.iterdir()}
 
 
-def test_interrupted_export_keeps_only_whole_files(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_export_keeps_only_whole_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     result = dcsim.run(dcsim.load(ASHBURN), replications=1, workers=1)
     real = export._write_frame
     calls = []
@@ -123,17 +147,33 @@ def test_interrupted_export_keeps_only_whole_files(tmp_path: Path,
     with pytest.raises(export.ExportInterrupted) as caught:
         result.to_csv(tmp_path / "out")
     assert [p.name for p in caught.value.kept] == ["events.csv", "timeseries.csv"]
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["events.csv",
-                                                                    "timeseries.csv"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["events.csv", "timeseries.csv"]
     for name in ("events.csv", "timeseries.csv"):
         pd.read_csv(tmp_path / "out" / name)  # whole and readable
 
 
 def test_ctrl_c_during_the_run_leaves_no_output(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "dcsim", "run", str(ASHBURN), "--reps", "400",
-                             "--workers", "1", "--out", str(out), "--quiet"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dcsim",
+            "run",
+            str(ASHBURN),
+            "--reps",
+            "400",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     # The output folder is made just before the replications start.
     deadline = time.monotonic() + 60
     while not out.exists() and time.monotonic() < deadline:
@@ -156,15 +196,18 @@ def test_parquet_output_has_the_same_tables(tmp_path: Path) -> None:
 
 
 def test_bad_run_settings_are_refused_cleanly(tmp_path: Path) -> None:
-    for args in (["--reps", "0"], ["--years", "-1"], ["--workers", "0"],
-                 ["--set", "sites.ashburn.onsite.blcks=4"],
-                 ["--set", "sites.ashburn.interconnection.request=300 weeks"]):
+    for args in (
+        ["--reps", "0"],
+        ["--years", "-1"],
+        ["--workers", "0"],
+        ["--set", "sites.ashburn.onsite.blcks=4"],
+        ["--set", "sites.ashburn.interconnection.request=300 weeks"],
+    ):
         done = dcsim_cli("run", ASHBURN, "--out", tmp_path / "x", "--quiet", *args)
         assert done.returncode == 2, (args, done.stderr)
         assert "Traceback" not in done.stderr
     with pytest.raises(DcsimError):
         dcsim.run(dcsim.load(ASHBURN), replications=0)
-    assert os.environ.get("PYTEST_CURRENT_TEST")
 
 
 def test_a_short_horizon_censors_instead_of_dropping(tmp_path: Path) -> None:
@@ -179,12 +222,17 @@ def test_a_short_horizon_censors_instead_of_dropping(tmp_path: Path) -> None:
     assert summary["all_running_date"].isna().all()
     # Idle hours run up to the horizon, not beyond: integrate the timeseries by hand.
     for _, row in summary.iterrows():
-        ts = result.timeseries[(result.timeseries.replication == row["replication"])
-                               & (result.timeseries.site == row["site"])]
+        ts = result.timeseries[
+            (result.timeseries.replication == row["replication"])
+            & (result.timeseries.site == row["site"])
+        ]
         ends = [*ts["time_days"].iloc[1:], horizon]
-        integral = sum(idle * (end - t) * 24 for idle, t, end in
-                       zip(ts["gpus_idle"], ts["time_days"], ends, strict=True))
+        integral = sum(
+            idle * (end - t) * 24
+            for idle, t, end in zip(ts["gpus_idle"], ts["time_days"], ends, strict=True)
+        )
         assert row["idle_gpu_hours"] == pytest.approx(integral)
-    done = dcsim_cli("run", ASHBURN, "--years", "1", "--reps", "1", "--out", tmp_path / "o",
-                     "--quiet")
+    done = dcsim_cli(
+        "run", ASHBURN, "--years", "1", "--reps", "1", "--out", tmp_path / "o", "--quiet"
+    )
     assert done.returncode == 0, done.stderr

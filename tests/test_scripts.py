@@ -12,8 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_script(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=900)
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=900
+    )
 
 
 def test_bench_quick_reports_ratios_and_event_growth() -> None:
@@ -27,8 +28,17 @@ def test_bench_quick_reports_ratios_and_event_growth() -> None:
 
 def test_portfolio_study_writes_a_table_per_schedule(tmp_path: Path) -> None:
     out = tmp_path / "study"
-    done = run_script("scripts/portfolio_study.py", "--reps", "2", "--shifts", "0,6",
-                      "--workers", "1", "--out", str(out))
+    done = run_script(
+        "scripts/portfolio_study.py",
+        "--reps",
+        "2",
+        "--shifts",
+        "0,6",
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+    )
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(out / "study.csv")
     assert set(table["schedule"]) == {"shift+0m", "shift+6m"}
@@ -39,7 +49,16 @@ def test_portfolio_study_writes_a_table_per_schedule(tmp_path: Path) -> None:
     # that arrives later waits less for the same infrastructure.
     wide = table.pivot(index="site", columns="schedule", values="idle_gpu_hours_mean")
     assert (wide["shift+6m"] <= wide["shift+0m"] * 1.0001).all()
-    again = run_script("scripts/portfolio_study.py", "--reps", "2", "--shifts", "0",
-                       "--workers", "1", "--out", str(out))
+    again = run_script(
+        "scripts/portfolio_study.py",
+        "--reps",
+        "2",
+        "--shifts",
+        "0",
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+    )
     assert again.returncode == 2 and "--force" in again.stderr
     assert "Traceback" not in again.stderr

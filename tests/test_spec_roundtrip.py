@@ -3,7 +3,7 @@
 Hypothesis writes random but valid scenario files (inline catalog, one or two
 sites either inline or in their own files, every kind of distribution, with
 and without tranches, on-site power and retrofits), loads them, writes the
-spec back with :func:`dcsim.dump.to_document` / :func:`dcsim.dump.to_toml`,
+spec back with :func:`dcsim.input.dump.to_document` / :func:`dcsim.input.dump.to_toml`,
 and loads that again: the two specs must be equal, and dumping is a fixpoint.
 """
 
@@ -18,14 +18,16 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dcsim.dump import to_document, to_toml
-from dcsim.loader import load
-from dcsim.spec import DISCIPLINES, ORDER_POLICIES, WHEN_NEEDED, Scenario
-from dcsim.units import DURATION, parse_quantity
+from dcsim.input.dump import to_document, to_toml
+from dcsim.input.load import load
+from dcsim.input.spec import DISCIPLINES, ORDER_POLICIES, WHEN_NEEDED, Scenario
+from dcsim.input.units import DURATION, parse_quantity
 
-NAMES = st.builds(lambda first, rest: first + rest,
-                  st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789_"),
-                  st.text("abcdefghijklmnopqrstuvwxyz0123456789_-", max_size=7))
+NAMES = st.builds(
+    lambda first, rest: first + rest,
+    st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789_"),
+    st.text("abcdefghijklmnopqrstuvwxyz0123456789_-", max_size=7),
+)
 # Free text, never blank (the reader refuses blank strings).
 SOURCES = st.one_of(st.just(None), st.text(max_size=20).map(lambda s: f"{s} (EST)"))
 
@@ -33,15 +35,22 @@ SOURCES = st.one_of(st.just(None), st.text(max_size=20).map(lambda s: f"{s} (EST
 def unique_names(min_size: int, max_size: int) -> st.SearchStrategy[list[str]]:
     """Distinct names; duplicates are dropped rather than redrawn (cheaper)."""
     return st.lists(NAMES, min_size=min_size, max_size=max_size).map(
-        lambda names: list(dict.fromkeys(names)))
+        lambda names: list(dict.fromkeys(names))
+    )
+
 
 DURATION_UNITS = ["day", "days", "weeks", "months", "years", "hours", "d"]
 POWER_UNITS = ["MW", "kW", "GW", "W"]
 UNITS = {
-    "duration": DURATION_UNITS, "power": POWER_UNITS, "apparent": ["MVA", "kVA"],
-    "gpu_power": ["kW", "W"], "rack_power": ["kW"], "money": ["USD", "dollar"],
+    "duration": DURATION_UNITS,
+    "power": POWER_UNITS,
+    "apparent": ["MVA", "kVA"],
+    "gpu_power": ["kW", "W"],
+    "rack_power": ["kW"],
+    "money": ["USD", "dollar"],
     "gpu_rate": ["GPU/week", "GPU/day", "gpus/month"],
-    "request_rate": ["requests/year", "request/month"], "unit_rate": ["units/year", "unit/week"],
+    "request_rate": ["requests/year", "request/month"],
+    "unit_rate": ["units/year", "unit/week"],
 }
 MAGNITUDE = st.one_of(
     st.integers(1, 5000).map(float),
@@ -66,9 +75,19 @@ def distribution(draw: st.DrawFn, kind: str, positive: bool) -> str | dict[str, 
     unit = draw(st.sampled_from(UNITS[kind]))
     q = lambda v: f"{fmt(v)} {unit}"  # noqa: E731
     low = st.just(0.0) | MAGNITUDE if not positive else MAGNITUDE
-    form = draw(st.sampled_from(
-        ["fixed", "fixed-table", "uniform", "triangular", "lognormal", "exponential",
-         "empirical"]))
+    form = draw(
+        st.sampled_from(
+            [
+                "fixed",
+                "fixed-table",
+                "uniform",
+                "triangular",
+                "lognormal",
+                "exponential",
+                "empirical",
+            ]
+        )
+    )
     if form == "fixed":
         return q(draw(low))
     if form == "fixed-table":
@@ -78,11 +97,18 @@ def distribution(draw: st.DrawFn, kind: str, positive: bool) -> str | dict[str, 
         points[2] = max(points[2], 0.5)  # high > 0, also for a positive quantity
         if form == "uniform":
             return {"dist": "uniform", "low": q(points[0]), "high": q(points[2])}
-        return {"dist": "triangular", "low": q(points[0]), "mode": q(points[1]),
-                "high": q(points[2])}
+        return {
+            "dist": "triangular",
+            "low": q(points[0]),
+            "mode": q(points[1]),
+            "high": q(points[2]),
+        }
     if form == "lognormal":
-        return {"dist": "lognormal", "median": q(draw(MAGNITUDE)),
-                "sigma": draw(st.sampled_from([0, 0.25, 0.6, 1.5]))}
+        return {
+            "dist": "lognormal",
+            "median": q(draw(MAGNITUDE)),
+            "sigma": draw(st.sampled_from([0, 0.25, 0.6, 1.5])),
+        }
     if form == "exponential":
         return {"dist": "exponential", "mean": q(draw(MAGNITUDE))}
     values = draw(st.lists(low, min_size=1, max_size=4))
@@ -105,21 +131,28 @@ def catalog(draw: st.DrawFn) -> dict[str, Any]:
     cooling_names = draw(unique_names(1, 3))
     cooling = {}
     for name in cooling_names:
-        entry = {"level": draw(st.integers(0, 5)), "max_rack_power": draw(quantity("rack_power")),
-                 "pue": draw(st.floats(1.0, 5.0))}
+        entry = {
+            "level": draw(st.integers(0, 5)),
+            "max_rack_power": draw(quantity("rack_power")),
+            "pue": draw(st.floats(1.0, 5.0)),
+        }
         put(entry, "source", draw(SOURCES))
         cooling[name] = entry
     gpus = {}
     for name in draw(unique_names(1, 3)):
-        entry = {"it_power": draw(quantity("gpu_power")),
-                 "cooling": draw(st.sampled_from(cooling_names)),
-                 "price": draw(quantity("money"))}
+        entry = {
+            "it_power": draw(quantity("gpu_power")),
+            "cooling": draw(st.sampled_from(cooling_names)),
+            "price": draw(quantity("money")),
+        }
         put(entry, "source", draw(SOURCES))
         gpus[name] = entry
     regions = {}
     for name in draw(unique_names(1, 2)):
-        phases = [{"name": draw(NAMES), "duration": draw(distribution("duration", True))}
-                  for _ in range(draw(st.integers(1, 3)))]
+        phases = [
+            {"name": draw(NAMES), "duration": draw(distribution("duration", True))}
+            for _ in range(draw(st.integers(1, 3)))
+        ]
         for phase in phases:
             put(phase, "withdrawal", draw(maybe(st.floats(0.0, 1.0))))
         entry = {
@@ -150,18 +183,19 @@ def catalog(draw: st.DrawFn) -> dict[str, Any]:
         put(entry, "initial_backlog", draw(maybe(st.integers(0, 2000))))
         put(entry, "source", draw(SOURCES))
         supplies[name] = entry
-    return {"cooling": cooling, "gpus": gpus, "regions": regions,
-            "transformer_supplies": supplies}
+    return {"cooling": cooling, "gpus": gpus, "regions": regions, "transformer_supplies": supplies}
 
 
 @st.composite
-def site(draw: st.DrawFn, name: str, cat: dict[str, Any], start: dt.date,
-         last_day: int, late_start: bool) -> dict[str, Any]:
+def site(
+    draw: st.DrawFn, name: str, cat: dict[str, Any], start: dt.date, last_day: int, late_start: bool
+) -> dict[str, Any]:
     """A valid site whose dates are whole days from ``start`` up to ``last_day``.
 
     With ``late_start`` the site's own start date may fall a few days after ``start``
     (the scenario then sets its start date itself).
     """
+
     def date() -> dt.date:
         return start + dt.timedelta(days=draw(st.integers(0, last_day)))
 
@@ -169,18 +203,23 @@ def site(draw: st.DrawFn, name: str, cat: dict[str, Any], start: dt.date,
     # Tranches in whole MW add up to the request exactly.
     tranche_mw = draw(st.lists(st.integers(1, 500), min_size=1, max_size=3))
     interconnection: dict[str, Any] = {
-        "request": f"{sum(tranche_mw)} MW", "request_date": date(),
+        "request": f"{sum(tranche_mw)} MW",
+        "request_date": date(),
         "region": draw(st.sampled_from(list(cat["regions"]))),
     }
     if draw(st.booleans()):
-        interconnection["tranches"] = [{"power": f"{mw} MW", "earliest": date()}
-                                       for mw in tranche_mw]
+        interconnection["tranches"] = [
+            {"power": f"{mw} MW", "earliest": date()} for mw in tranche_mw
+        ]
     put(interconnection, "source", draw(SOURCES))
 
     transformers = draw(st.integers(1, 8))
     policy = draw(st.sampled_from(ORDER_POLICIES))
-    substation: dict[str, Any] = {"transformers": transformers,
-                                  "rating": draw(quantity("apparent")), "order_policy": policy}
+    substation: dict[str, Any] = {
+        "transformers": transformers,
+        "rating": draw(quantity("apparent")),
+        "order_policy": policy,
+    }
     if policy == "owned":
         substation["delivery"] = date()
     put(substation, "power_factor", draw(maybe(st.floats(0.01, 1.0))))
@@ -191,9 +230,13 @@ def site(draw: st.DrawFn, name: str, cat: dict[str, Any], start: dt.date,
     hall_names = draw(unique_names(1, 3))
     halls = []
     for hall_name in hall_names:
-        hall = {"name": hall_name, "it_power": draw(quantity("power")),
-                "cooling": draw(st.sampled_from(cooling)), "construction_start": date(),
-                "construction_time": draw(distribution("duration", True))}
+        hall = {
+            "name": hall_name,
+            "it_power": draw(quantity("power")),
+            "cooling": draw(st.sampled_from(cooling)),
+            "construction_start": date(),
+            "construction_time": draw(distribution("duration", True)),
+        }
         put(hall, "crews", draw(maybe(st.integers(1, crews))))
         put(hall, "commissioning_time", draw(maybe(distribution("duration", False))))
         put(hall, "source", draw(SOURCES))
@@ -202,10 +245,12 @@ def site(draw: st.DrawFn, name: str, cat: dict[str, Any], start: dt.date,
     retrofits = []
     # At most one retrofit per hall (a retrofit converts the whole hall).
     for retrofit_hall in draw(st.lists(st.sampled_from(hall_names), max_size=2, unique=True)):
-        retrofit = {"hall": retrofit_hall,
-                    "to": draw(st.sampled_from(cooling)),
-                    "at": date() if draw(st.booleans()) else WHEN_NEEDED,
-                    "duration": draw(distribution("duration", False))}
+        retrofit = {
+            "hall": retrofit_hall,
+            "to": draw(st.sampled_from(cooling)),
+            "at": date() if draw(st.booleans()) else WHEN_NEEDED,
+            "duration": draw(distribution("duration", False)),
+        }
         put(retrofit, "offline_share", draw(maybe(st.floats(0.0, 1.0))))
         retrofits.append(retrofit)
 
@@ -213,8 +258,11 @@ def site(draw: st.DrawFn, name: str, cat: dict[str, Any], start: dt.date,
     named = draw(st.booleans())
     lot_names = draw(unique_names(1, 3))
     for lot_name in lot_names:
-        lot = {"delivery": date(), "count": draw(st.integers(1, 100_000)),
-               "model": draw(st.sampled_from(gpus))}
+        lot = {
+            "delivery": date(),
+            "count": draw(st.integers(1, 100_000)),
+            "model": draw(st.sampled_from(gpus)),
+        }
         if named:
             lot["name"] = "x" + lot_name  # never "lot-N", the default names
         put(lot, "delay", draw(maybe(distribution("duration", False))))
@@ -223,8 +271,10 @@ def site(draw: st.DrawFn, name: str, cat: dict[str, Any], start: dt.date,
     table: dict[str, Any] = {
         "name": name,
         "start_date": start + dt.timedelta(days=draw(st.integers(0, 3)) if late_start else 0),
-        "interconnection": interconnection, "substation": substation,
-        "halls": halls, "lots": lots,
+        "interconnection": interconnection,
+        "substation": substation,
+        "halls": halls,
+        "lots": lots,
         "installation": {"rate": draw(quantity("gpu_rate"))},
         "economics": {"depreciation_life": draw(quantity("duration"))},
     }
@@ -234,7 +284,8 @@ def site(draw: st.DrawFn, name: str, cat: dict[str, Any], start: dt.date,
         table["construction"] = {"crews": crews}
     if draw(st.booleans()):
         onsite: dict[str, Any] = {
-            "block": draw(quantity("power")), "blocks": draw(st.integers(1, 20)),
+            "block": draw(quantity("power")),
+            "blocks": draw(st.integers(1, 20)),
             "permit_time": draw(distribution("duration", False)),
             "lead_time": draw(distribution("duration", False)),
         }
@@ -245,8 +296,9 @@ def site(draw: st.DrawFn, name: str, cat: dict[str, Any], start: dt.date,
     put(table["economics"], "gpu_price", draw(maybe(quantity("money"))))
     put(table, "location", draw(SOURCES))
     put(table, "source", draw(SOURCES))
-    put(table, "transformer_supply",
-        draw(maybe(st.sampled_from(list(cat["transformer_supplies"])))))
+    put(
+        table, "transformer_supply", draw(maybe(st.sampled_from(list(cat["transformer_supplies"]))))
+    )
     return table
 
 
@@ -255,8 +307,9 @@ def scenario_files(draw: st.DrawFn) -> dict[str, dict[str, Any]]:
     """File name -> document: a scenario file and perhaps site files beside it."""
     cat = draw(catalog())
     start = draw(st.dates(dt.date(2000, 1, 1), dt.date(2060, 12, 31)))
-    horizon = draw(st.sampled_from(["3 years", "10 years", "400 weeks", "2000 days",
-                                    "60 months", "20 years"]))
+    horizon = draw(
+        st.sampled_from(["3 years", "10 years", "400 weeks", "2000 days", "60 months", "20 years"])
+    )
     # Whole days, and a few days' margin for the sites' own start dates.
     last_day = int(parse_quantity(horizon, DURATION)) - 4
     scenario: dict[str, Any] = {"horizon": horizon, "catalog": False}
@@ -264,8 +317,11 @@ def scenario_files(draw: st.DrawFn) -> dict[str, dict[str, Any]]:
         scenario["start_date"] = start
     put(scenario, "name", draw(maybe(NAMES)))
     put(scenario, "seed", draw(maybe(st.integers(0, 2**31))))
-    put(scenario, "transformer_supply",
-        draw(maybe(st.sampled_from(list(cat["transformer_supplies"])))))
+    put(
+        scenario,
+        "transformer_supply",
+        draw(maybe(st.sampled_from(list(cat["transformer_supplies"])))),
+    )
     files: dict[str, dict[str, Any]] = {}
     inline: dict[str, Any] = {}
     for name in draw(unique_names(1, 2)):
@@ -283,8 +339,11 @@ def scenario_files(draw: st.DrawFn) -> dict[str, dict[str, Any]]:
     return files
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(scenario_files())
 def test_load_dump_load_is_identity(files: dict[str, dict[str, Any]]) -> None:
     with tempfile.TemporaryDirectory() as folder:
@@ -306,8 +365,10 @@ def test_load_dump_load_is_identity(files: dict[str, dict[str, Any]]) -> None:
 def _looks_like(spec: Scenario, files: dict[str, dict[str, Any]]) -> None:
     """The first load read what was written (so the round trip is not of an empty spec)."""
     doc = files["scenario.toml"]
-    sites = {**doc.get("sites", {}),
-             **{t["name"]: t for name, t in files.items() if name != "scenario.toml"}}
+    sites = {
+        **doc.get("sites", {}),
+        **{t["name"]: t for name, t in files.items() if name != "scenario.toml"},
+    }
     assert {s.name for s in spec.sites} == set(sites)
     assert {g.name for g in spec.gpus} == set(doc["gpus"])
     assert {r.name for r in spec.regions} == set(doc["regions"])
@@ -318,4 +379,5 @@ def _looks_like(spec: Scenario, files: dict[str, dict[str, Any]]) -> None:
         assert len(built.retrofits) == len(written.get("retrofits", []))
         assert (built.onsite is None) == ("onsite" not in written)
         assert [r.at is None for r in built.retrofits] == [
-            r["at"] == WHEN_NEEDED for r in written.get("retrofits", [])]
+            r["at"] == WHEN_NEEDED for r in written.get("retrofits", [])
+        ]

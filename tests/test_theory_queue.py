@@ -19,25 +19,40 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 import simpy
-from theory import assert_in_ci, mean_ci, mmc_wq, time_average
 
-from dcsim.distributions import Distribution, Exponential, Fixed
+from dcsim.input.distributions import Distribution, Exponential, Fixed
+from dcsim.input.spec import Region, StudyPhase
+from dcsim.model.events import EventRow, Recorder
 from dcsim.model.interconnection import ClusterQueue, SerialQueue, make_queue
-from dcsim.model.recorder import EventRow, Recorder
 from dcsim.model.streams import Streams
-from dcsim.spec import Region, StudyPhase
+from tests.support import assert_in_ci, mean_ci, mmc_wq, time_average
 
 SEED = 20240611
 MEAN_STUDY = 120.0  # days; the time scale is arbitrary, only ratios matter
 
 
-def region(*, c: int, rate: float, phases: tuple[StudyPhase, ...],
-           discipline: str = "serial", window: float = 0.0) -> Region:
+def region(
+    *,
+    c: int,
+    rate: float,
+    phases: tuple[StudyPhase, ...],
+    discipline: str = "serial",
+    window: float = 0.0,
+) -> Region:
     return Region(
-        name="theory", label="Theory", discipline=discipline, study_engineers=c,
-        cluster_window=window, phases=phases, agreement_time=Fixed(0.0),
-        energization_time=Fixed(0.0), headroom_mw=1e15, network_upgrade_time=Fixed(0.0),
-        background_rate=rate, background_size=Fixed(1.0))
+        name="theory",
+        label="Theory",
+        discipline=discipline,
+        study_engineers=c,
+        cluster_window=window,
+        phases=phases,
+        agreement_time=Fixed(0.0),
+        energization_time=Fixed(0.0),
+        headroom_mw=1e15,
+        network_upgrade_time=Fixed(0.0),
+        background_rate=rate,
+        background_size=Fixed(1.0),
+    )
 
 
 def phase(name: str, duration: Distribution, withdrawal: float = 0.0) -> StudyPhase:
@@ -56,8 +71,9 @@ class Run:
         return {r.object: r.time_days for r in self.rows if r.event == event}
 
     def submitted_in_window(self) -> dict[str, float]:
-        return {k: t for k, t in self.times("request_submitted").items()
-                if self.warmup <= t < self.end}
+        return {
+            k: t for k, t in self.times("request_submitted").items() if self.warmup <= t < self.end
+        }
 
 
 def simulate(spec: Region, replication: int, warmup: float, end: float) -> Run:
@@ -118,14 +134,17 @@ def mmc_stats(case: MMc, replication: int) -> MMcStats:
     for ident, wait in waits.items():  # the logged wait is the time since submission
         assert wait >= 0 and abs(wait - (started[ident] - submitted[ident])) < 1e-6, (
             f"{ident}: study_started logs {wait} days, but the events are "
-            f"{started[ident] - submitted[ident]} days apart")
+            f"{started[ident] - submitted[ident]} days apart"
+        )
     sample = np.array([waits[k] for k in in_window])
     # Number waiting: +1 at each submission, -1 at each study start.
-    jumps = [(r.time_days, 1.0 if r.event == "request_submitted" else -1.0)
-             for r in run.rows if r.event in ("request_submitted", "study_started")]
+    jumps = [
+        (r.time_days, 1.0 if r.event == "request_submitted" else -1.0)
+        for r in run.rows
+        if r.event in ("request_submitted", "study_started")
+    ]
     lq = time_average([t for t, _ in jumps], [s for _, s in jumps], warmup, end)
-    return MMcStats(float(sample.mean()), lq,
-                    lq - float(sample.sum()) / (end - warmup))
+    return MMcStats(float(sample.mean()), lq, lq - float(sample.sum()) / (end - warmup))
 
 
 @functools.cache
@@ -141,7 +160,8 @@ SLOW_MMC = [
 ]
 MMC_CASES = [pytest.param(case, id=f"c{case.c}-rho{case.rho}") for case in FAST_MMC] + [
     pytest.param(case, id=f"c{case.c}-rho{case.rho}-long", marks=pytest.mark.slow)
-    for case in SLOW_MMC]
+    for case in SLOW_MMC
+]
 
 
 @pytest.mark.parametrize("case", MMC_CASES)
@@ -149,8 +169,9 @@ def test_serial_queue_wait_is_erlang_c(case: MMc) -> None:
     """Mean wait for a study engineer = Erlang C mean wait of M/M/c."""
     runs = mmc_runs(case)
     interval = mean_ci(s.mean_wait for s in runs)
-    assert_in_ci(case.wq, interval, f"M/M/{case.c} rho={case.rho} mean wait (days)",
-                 max_rel_half_width=0.15)
+    assert_in_ci(
+        case.wq, interval, f"M/M/{case.c} rho={case.rho} mean wait (days)", max_rel_half_width=0.15
+    )
 
 
 @pytest.mark.parametrize("case", MMC_CASES)
@@ -158,8 +179,7 @@ def test_serial_queue_obeys_littles_law(case: MMc) -> None:
     """Time-average number waiting = lambda * Wq, both against theory and on each path."""
     runs = mmc_runs(case)
     lq = mean_ci(s.lq for s in runs)
-    assert_in_ci(case.lam * case.wq, lq, f"M/M/{case.c} rho={case.rho} Lq",
-                 max_rel_half_width=0.15)
+    assert_in_ci(case.lam * case.wq, lq, f"M/M/{case.c} rho={case.rho} Lq", max_rel_half_width=0.15)
     # Sample-path form: the integral of the queue length and the sum of the logged
     # waits differ only by edge effects, which average to zero in steady state.
     gap = mean_ci(s.little_gap for s in runs)
@@ -180,9 +200,14 @@ class Withdrawal:
 
     @property
     def spec(self) -> Region:
-        return region(c=self.c, rate=self.lam, phases=(
-            phase("feasibility", Exponential(self.mean_1), self.p),
-            phase("facilities", Exponential(self.mean_2))))
+        return region(
+            c=self.c,
+            rate=self.lam,
+            phases=(
+                phase("feasibility", Exponential(self.mean_1), self.p),
+                phase("facilities", Exponential(self.mean_2)),
+            ),
+        )
 
 
 def withdrawal_stats(case: Withdrawal, replication: int) -> tuple[float, float, float]:
@@ -191,31 +216,45 @@ def withdrawal_stats(case: Withdrawal, replication: int) -> tuple[float, float, 
     warmup = 0.15 * end
     run = simulate(case.spec, replication, warmup, end)
     completed = [t for t in run.times("study_completed").values() if warmup <= t < end]
-    busy = [(r.time_days, 1.0 if r.event == "study_started" else -1.0) for r in run.rows
-            if r.event in ("study_started", "study_completed", "request_withdrawn")]
+    busy = [
+        (r.time_days, 1.0 if r.event == "study_started" else -1.0)
+        for r in run.rows
+        if r.event in ("study_started", "study_completed", "request_withdrawn")
+    ]
     phase_1 = [r for r in run.rows if r.event == "phase_completed" and r.detail == "feasibility"]
     withdrawn = run.times("request_withdrawn")
     assert all(r.detail == "feasibility" for r in run.rows if r.event == "request_withdrawn")
-    return (len(completed) / (end - warmup),
-            time_average([t for t, _ in busy], [s for _, s in busy], warmup, end),
-            len(withdrawn) / len(phase_1))
+    return (
+        len(completed) / (end - warmup),
+        time_average([t for t, _ in busy], [s for _, s in busy], warmup, end),
+        len(withdrawn) / len(phase_1),
+    )
 
 
-@pytest.mark.parametrize("case", [
-    pytest.param(Withdrawal(p=0.4, replications=20, customers=1200), id="fast"),
-    pytest.param(Withdrawal(p=0.4, replications=40, customers=5000), id="long",
-                 marks=pytest.mark.slow),
-])
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(Withdrawal(p=0.4, replications=20, customers=1200), id="fast"),
+        pytest.param(
+            Withdrawal(p=0.4, replications=40, customers=5000), id="long", marks=pytest.mark.slow
+        ),
+    ],
+)
 def test_withdrawals_reduce_throughput_and_load(case: Withdrawal) -> None:
     """Withdrawal with probability p after phase 1 of 2: completed studies flow at
     (1-p)*lambda, and the engineers carry lambda*(m1 + (1-p)*m2) (Little on the servers)."""
     runs = [withdrawal_stats(case, r) for r in range(case.replications)]
     throughput = mean_ci(r[0] for r in runs)
-    assert_in_ci((1 - case.p) * case.lam, throughput, "completed studies per day",
-                 max_rel_half_width=0.06)
+    assert_in_ci(
+        (1 - case.p) * case.lam, throughput, "completed studies per day", max_rel_half_width=0.06
+    )
     busy = mean_ci(r[1] for r in runs)
-    assert_in_ci(case.lam * (case.mean_1 + (1 - case.p) * case.mean_2), busy,
-                 "busy study engineers", max_rel_half_width=0.06)
+    assert_in_ci(
+        case.lam * (case.mean_1 + (1 - case.p) * case.mean_2),
+        busy,
+        "busy study engineers",
+        max_rel_half_width=0.06,
+    )
     share = mean_ci(r[2] for r in runs)
     assert_in_ci(case.p, share, "share withdrawn after phase 1", max_rel_half_width=0.06)
 
@@ -224,8 +263,7 @@ def test_withdrawals_reduce_throughput_and_load(case: Withdrawal) -> None:
 WINDOW = 90.0  # days a cluster stays open
 
 
-def cluster_stats(spec: Region, replication: int,
-                  end: float) -> tuple[float, int, list[str]]:
+def cluster_stats(spec: Region, replication: int, end: float) -> tuple[float, int, list[str]]:
     """(mean wait before study, clusters that queued for the slot, violations of the
     cluster-window bounds) of one replication."""
     warmup = 2 * WINDOW
@@ -269,33 +307,46 @@ def cluster_stats(spec: Region, replication: int,
     return float(np.mean(waits)), queued, problems
 
 
-@pytest.mark.parametrize("replications, end", [
-    pytest.param(20, 67 * WINDOW, id="fast"),
-    pytest.param(40, 445 * WINDOW, id="long", marks=pytest.mark.slow),
-])
-def test_cluster_wait_is_half_a_window_when_the_slot_is_idle(replications: int,
-                                                             end: float) -> None:
+@pytest.mark.parametrize(
+    "replications, end",
+    [
+        pytest.param(20, 67 * WINDOW, id="fast"),
+        pytest.param(40, 445 * WINDOW, id="long", marks=pytest.mark.slow),
+    ],
+)
+def test_cluster_wait_is_half_a_window_when_the_slot_is_idle(replications: int, end: float) -> None:
     """Fixed window W and fixed phases shorter than W: every request waits between 0 and
     W for its cluster to close, the cluster starts at once, and the mean wait of Poisson
     arrivals is W/2."""
-    spec = region(c=1, rate=0.2, discipline="cluster", window=WINDOW,
-                  phases=(phase("cluster", Fixed(30.0)), phase("restudy", Fixed(40.0))))
+    spec = region(
+        c=1,
+        rate=0.2,
+        discipline="cluster",
+        window=WINDOW,
+        phases=(phase("cluster", Fixed(30.0)), phase("restudy", Fixed(40.0))),
+    )
     means = []
     for r in range(replications):
         mean, queued, problems = cluster_stats(spec, r, end)
         assert not problems, problems[:5]
         assert queued == 0, "the study slot should never be busy when a cluster closes"
         means.append(mean)
-    assert_in_ci(WINDOW / 2, mean_ci(means), "mean wait in a cluster window",
-                 max_rel_half_width=0.03)
+    assert_in_ci(
+        WINDOW / 2, mean_ci(means), "mean wait in a cluster window", max_rel_half_width=0.03
+    )
 
 
 def test_cluster_wait_adds_queueing_for_the_study_slot() -> None:
     """Phases longer than the window: requests still wait at most W for their cluster to
     close, and each cluster then waits for the study slot exactly as Lindley's
     recursion over the clusters says, so a request's wait is within [0, W + slot wait]."""
-    spec = region(c=1, rate=0.01, discipline="cluster", window=WINDOW,
-                  phases=(phase("cluster", Fixed(60.0)), phase("restudy", Fixed(60.0))))
+    spec = region(
+        c=1,
+        rate=0.01,
+        discipline="cluster",
+        window=WINDOW,
+        phases=(phase("cluster", Fixed(60.0)), phase("restudy", Fixed(60.0))),
+    )
     queued = 0
     for r in range(10):
         _, n, problems = cluster_stats(spec, r, 10_000.0)

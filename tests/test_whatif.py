@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from PIL import Image
 
 import dcsim
-from dcsim.cascade import cascade
-from dcsim.compare import compare
-from tests.test_hand_computed import HOURS, SITE_A, scenario_file
+from dcsim.experiments.cascade import cascade
+from dcsim.experiments.compare import compare
+from tests.support import HOURS, SITE_A, scenario_file
 
 ROOT = Path(__file__).resolve().parent.parent
 ASHBURN = ROOT / "sites" / "ashburn.toml"
@@ -38,26 +38,38 @@ def test_a_real_lever_is_distinguishable_with_common_random_numbers() -> None:
     base = dcsim.load(ASHBURN)
     # Enough grid headroom that the site needs no network upgrade: power comes sooner.
     early = dcsim.override(base, {"regions.dominion.headroom": "100000 MW"})
-    row = compare(base, {"early": early}, replications=4, workers=1).table.query(
-        "metric == 'first_power_days'").iloc[0]
+    row = (
+        compare(base, {"early": early}, replications=4, workers=1)
+        .table.query("metric == 'first_power_days'")
+        .iloc[0]
+    )
     assert row["diff_mean"] < 0
     assert row["distinguishable"]
 
 
 @settings(max_examples=12, deadline=None)
-@given(design=st.integers(1, 400), shorter_by=st.integers(1, 400),
-       study=st.integers(10, 300), delivery_day=st.integers(0, 300))
+@given(
+    design=st.integers(1, 400),
+    shorter_by=st.integers(1, 400),
+    study=st.integers(10, 300),
+    delivery_day=st.integers(0, 300),
+)
 def test_shorter_transformer_lead_time_never_increases_idle_hours(
-        tmp_path_factory: pytest.TempPathFactory, design: int, shorter_by: int, study: int,
-        delivery_day: int) -> None:
+    tmp_path_factory: pytest.TempPathFactory,
+    design: int,
+    shorter_by: int,
+    study: int,
+    delivery_day: int,
+) -> None:
     import datetime as dt
 
     folder = tmp_path_factory.mktemp("lever")
     delivery = dt.date(2025, 1, 1) + dt.timedelta(days=delivery_day)
     site = SITE_A.replace("delivery = 2025-05-31", f"delivery = {delivery}")
     base = dcsim.load(scenario_file(folder, site, study=f"{study} days"))
-    faster = dcsim.override(base, {
-        "transformer_supplies.t.design_time": f"{max(0, design - shorter_by)} days"})
+    faster = dcsim.override(
+        base, {"transformer_supplies.t.design_time": f"{max(0, design - shorter_by)} days"}
+    )
     base = dcsim.override(base, {"transformer_supplies.t.design_time": f"{design} days"})
     idle_base = dcsim.simulate(base).summary[0]["idle_gpu_hours"]
     idle_fast = dcsim.simulate(faster).summary[0]["idle_gpu_hours"]
@@ -77,7 +89,8 @@ def test_cascade_on_a_deterministic_site_follows_the_hand_worked_order(tmp_path:
     assert table["binds_next"].tolist() == ["building", "installation", "grid", "-"]
     expected_days = [70, 20, 10, 0]
     assert table["idle_gpu_hours_mean"].tolist() == pytest.approx(
-        [d * 20000 * HOURS for d in expected_days])
+        [d * 20000 * HOURS for d in expected_days]
+    )
 
 
 class _Images(HTMLParser):
@@ -97,8 +110,12 @@ class _Images(HTMLParser):
 @pytest.fixture(scope="module")
 def report_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("report") / "run"
-    done = subprocess.run(["dcsim", "run", str(ASHBURN), "--reps", "3", "--out", str(out),
-                           "--quiet", "--report"], capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        ["dcsim", "run", str(ASHBURN), "--reps", "3", "--out", str(out), "--quiet", "--report"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stderr
     return out
 
@@ -123,19 +140,35 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.mark.skipif(_chromium() is None, reason="headless Chromium is not installed here"
-                    " (scripts/test installs Debian's chromium when it can)")
+@pytest.mark.skipif(
+    _chromium() is None,
+    reason="headless Chromium is not installed here"
+    " (scripts/test installs Debian's chromium when it can)",
+)
 def test_report_renders_in_headless_chromium(report_folder: Path, tmp_path: Path) -> None:
     shot = tmp_path / "shot.png"
     browser = _chromium()
     assert browser is not None
     done = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
-         "--window-size=1280,2000", f"--screenshot={shot}",
-         (report_folder / "report.html").as_uri()],
-        capture_output=True, text=True, timeout=120)
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1280,2000",
+            f"--screenshot={shot}",
+            (report_folder / "report.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     image = Image.open(shot).convert("L")
     assert image.size == (1280, 2000)
@@ -143,16 +176,33 @@ def test_report_renders_in_headless_chromium(report_folder: Path, tmp_path: Path
     assert hi - lo > 100, "the screenshot shows something, not a blank page"
 
 
-def test_sweep_runs_the_full_factorial_and_charts_each_kpi_against_each_key(
-        tmp_path: Path) -> None:
+def test_sweep_runs_the_full_factorial_and_charts_each_kpi_against_each_key(tmp_path: Path) -> None:
     out = tmp_path / "sweep"
     keys = ("sites.ashburn.substation.order_policy", "regions.dominion.study_engineers")
     done = subprocess.run(
         # A key given twice adds to its values.
-        ["dcsim", "sweep", str(ASHBURN), "--grid", f"{keys[0]}=at_request",
-         "--grid", f"{keys[0]}=at_agreement",
-         "--grid", f"{keys[1]}=2,6", "--reps", "2", "--workers", "1", "--out", str(out),
-         "--quiet"], capture_output=True, text=True, cwd=ROOT)
+        [
+            "dcsim",
+            "sweep",
+            str(ASHBURN),
+            "--grid",
+            f"{keys[0]}=at_request",
+            "--grid",
+            f"{keys[0]}=at_agreement",
+            "--grid",
+            f"{keys[1]}=2,6",
+            "--reps",
+            "2",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stderr
     import pandas as pd
 
@@ -163,8 +213,19 @@ def test_sweep_runs_the_full_factorial_and_charts_each_kpi_against_each_key(
         for key in keys:
             Image.open(out / f"sweep_{kpi}_by_{key.replace('.', '_')}.png").verify()
     bad = subprocess.run(
-        ["dcsim", "sweep", str(ASHBURN), "--grid", "sites.ashburn.interconnection.request=1 week",
-         "--out", str(tmp_path / "bad")], capture_output=True, text=True, cwd=ROOT)
+        [
+            "dcsim",
+            "sweep",
+            str(ASHBURN),
+            "--grid",
+            "sites.ashburn.interconnection.request=1 week",
+            "--out",
+            str(tmp_path / "bad"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert "sites.ashburn.interconnection.request" in bad.stderr
 
@@ -176,10 +237,29 @@ def test_compare_cli_takes_set_and_whole_file_variants(tmp_path: Path) -> None:
     (tmp_path / "catalog").symlink_to(ROOT / "sites" / "catalog")
     out = tmp_path / "cmp"
     done = subprocess.run(
-        ["dcsim", "compare", str(ASHBURN), "--reps", "2", "--workers", "1", "--out", str(out),
-         "--variant", "same", "--variant", f"copy={other}",
-         "--variant", "bigger", "--set", "regions.dominion.headroom=100000 MW"],
-        capture_output=True, text=True, cwd=ROOT)
+        [
+            "dcsim",
+            "compare",
+            str(ASHBURN),
+            "--reps",
+            "2",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+            "--variant",
+            "same",
+            "--variant",
+            f"copy={other}",
+            "--variant",
+            "bigger",
+            "--set",
+            "regions.dominion.headroom=100000 MW",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stderr
     import pandas as pd
 
@@ -188,10 +268,18 @@ def test_compare_cli_takes_set_and_whole_file_variants(tmp_path: Path) -> None:
     # The same file under another name draws the same numbers: no difference at all.
     assert (table.loc[table["variant"] != "bigger", "diff_mean"].fillna(0) == 0).all()
     Image.open(out / "compare.png").verify()
-    for bad in (["--set", "x=1"], ["--variant"], ["--variant", "a", "--oops"],
-                ["--variant", "a", "--set", "sites.ashburn.halls[9].it_power=5 MW"], []):
-        refused = subprocess.run(["dcsim", "compare", str(ASHBURN), "--out",
-                                  str(tmp_path / "x"), *bad], capture_output=True, text=True,
-                                 cwd=ROOT)
+    for bad in (
+        ["--set", "x=1"],
+        ["--variant"],
+        ["--variant", "a", "--oops"],
+        ["--variant", "a", "--set", "sites.ashburn.halls[9].it_power=5 MW"],
+        [],
+    ):
+        refused = subprocess.run(
+            ["dcsim", "compare", str(ASHBURN), "--out", str(tmp_path / "x"), *bad],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         assert refused.returncode == 2, (bad, refused.stderr)
         assert "Traceback" not in refused.stderr

@@ -1,1 +1,12 @@
-"""The SimPy model: shared markets, one Site per site, a recorder, one replication at a time."""
+"""Stage 2, model: one replication of a scenario as SimPy processes.
+
+Shared markets (:mod:`.interconnection` region queues, :mod:`.transformers`)
+and one :class:`.site.SiteModel` per site, whose processes each live in a
+module of their own (:mod:`.substation`, :mod:`.construction`, :mod:`.cooling`,
+:mod:`.gpus`, :mod:`.onsite`) and change the site only through its methods.
+:mod:`.layers` is the registry of capacity layers, :mod:`.capacity` works out
+what runs at one instant, :mod:`.binding` which layer held idle GPUs back,
+:mod:`.events` is the event vocabulary, :mod:`.records` the per-site result
+record, and :mod:`.simulation` puts one replication together. Every draw comes
+from a named stream (:mod:`.streams`).
+"""

@@ -3,8 +3,15 @@
 GPUs come in lots that differ in IT power per GPU and in the cooling they need.
 Placement fills halls greedily: the most demanding lots first (they have the
 fewest halls to choose from), each into the least capable hall that can host
-it, so liquid-cooled space is kept for the GPUs that need it. Power is then
-shared in lot order (earliest lot first). All power here is IT MW.
+it, so liquid-cooled space is kept for the GPUs that need it. Power then goes
+to the GPUs that draw the least first (lot order among equals), which runs the
+most GPUs a given power can run.
+
+Both work on IT MW as a continuous quantity and round each lot down to whole
+GPUs only at the end. Rounding each step instead would let a lot use the
+sub-GPU remainder another left behind, so that more space or power could run
+fewer GPUs; as written, more space or more power never runs fewer GPUs of any
+lot (what makes relaxing a layer never worse).
 """
 
 from __future__ import annotations
@@ -41,28 +48,31 @@ def place(lots: Sequence[LotLoad], halls: Sequence[Space], check_cooling: bool =
     placed = [0] * len(lots)
     for i in lot_order:
         lot = lots[i]
-        need = lot.gpus
+        need = lot.gpus * lot.kw / 1000.0
+        taken = 0.0
         for h in hall_order:
-            if need == 0:
+            if need <= 0.0:
                 break
             if check_cooling and halls[h].level < lot.level:
                 continue
-            fit = min(need, _gpus_in(remaining[h], lot.kw))
-            if fit > 0:
-                placed[i] += fit
-                need -= fit
-                remaining[h] -= fit * lot.kw / 1000.0
+            take = min(need, remaining[h])
+            if take > 0.0:
+                taken += take
+                need -= take
+                remaining[h] -= take
+        placed[i] = min(lot.gpus, _gpus_in(taken, lot.kw))
     return placed
 
 
 def power_share(counts: Sequence[int], kws: Sequence[float], power_mw: float) -> list[int]:
-    """GPUs of each lot that ``power_mw`` of IT power can run, earliest lot first."""
+    """GPUs of each lot that ``power_mw`` of IT power runs, those drawing least first."""
     left = power_mw
-    running = []
-    for count, kw in zip(counts, kws, strict=True):
-        n = min(count, max(0, _gpus_in(left, kw)))
-        running.append(n)
-        left -= n * kw / 1000.0
+    running = [0] * len(counts)
+    for i in sorted(range(len(counts)), key=lambda i: kws[i]):
+        need = counts[i] * kws[i] / 1000.0
+        take = min(need, max(0.0, left))
+        left -= take
+        running[i] = counts[i] if take >= need else min(counts[i], _gpus_in(take, kws[i]))
     return running
 
 

@@ -16,21 +16,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dcsim.model.layers import LAYERS, Snapshot
+from dcsim.model.capacity import Snapshot
+from dcsim.model.layers import LAYERS
 
 HOURS_PER_DAY = 24.0
 NONE = -1
 
 
-def _caps(row: Snapshot) -> tuple[float, ...]:
-    """Each layer's capacity (IT MW), in LAYERS order."""
-    return (row.cap_grid, row.cap_transformers, row.cap_onsite, row.cap_building,
-            row.cap_cooling, row.cap_installation)
-
-
 def _rises(before: Snapshot, after: Snapshot) -> int:
     mask = 0
-    for index, (a, b) in enumerate(zip(_caps(before), _caps(after), strict=True)):
+    for index, (a, b) in enumerate(zip(before.caps, after.caps, strict=True)):
         if b > a + 1e-12:
             mask |= 1 << index
     return mask
@@ -45,7 +40,7 @@ def binding_layers(rows: Sequence[Snapshot], horizon: float) -> list[int]:
         row = rows[k]
         if row.gpus_idle > 0:
             candidates = [i for i in range(count) if row.tight >> i & 1]
-            caps = _caps(row)
+            caps = row.caps
             # Ends last; then the one whose capacity rose as it ended (it released the
             # GPUs); then the narrowest now (a tie at the horizon is not decided by order).
             binding[k] = max(candidates, key=lambda i: (*next_exit[i], -caps[i], -i))

@@ -6,42 +6,58 @@ cooling it brings ('when_needed').
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from dcsim.model.layers import LotState
-from dcsim.spec import Retrofit
-
-if TYPE_CHECKING:
-    from dcsim.model.site import Proc, SiteModel
+from dcsim.input.spec import Retrofit
+from dcsim.model.events import Event
+from dcsim.model.site_api import Proc, SiteContext
 
 
-def scheduled_retrofit(site: SiteModel, retrofit: Retrofit) -> Proc:
+def start(site: SiteContext) -> None:
+    for retrofit in site.spec.retrofits:
+        site.env.process(
+            scheduled(site, retrofit) if retrofit.at is not None else when_needed(site, retrofit)
+        )
+
+
+def scheduled(site: SiteContext, retrofit: Retrofit) -> Proc:
     assert retrofit.at is not None
     yield site.at(retrofit.at)
-    yield from run_retrofit(site, retrofit, "scheduled")
+    yield from run(site, retrofit, "scheduled")
 
 
-def run_retrofit(site: SiteModel, retrofit: Retrofit, why: str) -> Proc:
-    index = next(i for i, h in enumerate(site.halls) if h.name == retrofit.hall)
-    hall = site.halls[index]
+def when_needed(site: SiteContext, retrofit: Retrofit) -> Proc:
+    """Wait for a lot whose GPUs the hall cannot host now and can after the retrofit."""
+    target = site.cooling_type(retrofit.to).level
+    seen = 0
+    while True:
+        arrived = site.arrivals()
+        for level, lot in arrived[seen:]:
+            if site.hall_level(retrofit.hall) < level <= target:
+                yield from run(site, retrofit, f"needed by {lot}")
+                return
+        seen = len(arrived)
+        yield site.lot_arrived()
+
+
+def run(site: SiteContext, retrofit: Retrofit, why: str) -> Proc:
     duration = retrofit.duration.sample(site.stream(f"retrofit:{retrofit.hall}"))
-    hall.offline_share = retrofit.offline_share
-    site.log("cooling", "retrofit_started", hall.name, retrofit.offline_share * hall.it_mw,
-             "MW", f"{hall.cooling} -> {retrofit.to}, {why}")
-    site.changed()
+    hall = next(h for h in site.spec.halls if h.name == retrofit.hall)
+    site.log(
+        Event.RETROFIT_STARTED,
+        hall.name,
+        retrofit.offline_share * hall.it_mw,
+        "MW",
+        f"{_current(site, retrofit)} -> {retrofit.to}, {why}",
+    )
+    site.start_retrofit(hall.name, retrofit.offline_share)
     yield site.env.timeout(duration)
-    target = site.cooling[retrofit.to]
-    hall.cooling, hall.level, hall.pue = target.name, target.level, target.pue
-    hall.offline_share = 0.0
-    site.log("cooling", "retrofit_completed", hall.name, hall.it_mw, "MW", target.name)
-    site.changed()
+    site.log(Event.RETROFIT_COMPLETED, hall.name, hall.it_mw, "MW", retrofit.to)
+    site.complete_retrofit(hall.name, retrofit.to)
 
 
-def trigger_retrofits(site: SiteModel, lot: LotState) -> None:
-    """Start 'when needed' retrofits that this lot's cooling requirement calls for."""
-    for retrofit in list(site.retrofits_pending):
-        hall = next(h for h in site.halls if h.name == retrofit.hall)
-        if hall.level < lot.level <= site.cooling[retrofit.to].level:
-            site.retrofits_pending.remove(retrofit)
-            site.env.process(run_retrofit(site, retrofit, f"needed by {lot.name}"))
-
+def _current(site: SiteContext, retrofit: Retrofit) -> str:
+    hall = next(h for h in site.spec.halls if h.name == retrofit.hall)
+    return (
+        hall.cooling
+        if site.hall_level(hall.name) == site.cooling_type(hall.cooling).level
+        else f"level {site.hall_level(hall.name)}"
+    )

@@ -26,10 +26,10 @@ from typing import Any, NamedTuple
 import numpy as np
 import simpy
 
-from dcsim.model.recorder import EventRow, Recorder
-from dcsim.spec import Region, Tranche
+from dcsim.input.spec import Region, Tranche
+from dcsim.model.events import Event, EventRow, Process, Recorder
 
-P = "interconnection"
+P = Process.INTERCONNECTION
 NAN = float("nan")
 _new_row = tuple.__new__
 
@@ -55,13 +55,16 @@ class RequestPlan(NamedTuple):
         # One vector of uniforms (the same numbers as one draw at a time, fewer calls),
         # each turned into a sample by its distribution's inverse CDF.
         u = rng.random(2 * count + 3).tolist()
-        return _new_row(RequestPlan, (  # NamedTuple without its Python-level __new__
-            tuple([p.duration.quantile(x) for p, x in zip(phases, u, strict=False)]),
-            tuple(u[count:2 * count]),
-            spec.network_upgrade_time.quantile(u[-3]),
-            spec.agreement_time.quantile(u[-2]),
-            spec.energization_time.quantile(u[-1]),
-        ))
+        return _new_row(
+            RequestPlan,
+            (  # NamedTuple without its Python-level __new__
+                tuple([p.duration.quantile(x) for p, x in zip(phases, u, strict=False)]),
+                tuple(u[count : 2 * count]),
+                spec.network_upgrade_time.quantile(u[-3]),
+                spec.agreement_time.quantile(u[-2]),
+                spec.energization_time.quantile(u[-1]),
+            ),
+        )
 
 
 @dataclass(slots=True)
@@ -85,8 +88,13 @@ class GridRequest:
 class RegionQueue:
     """Shared queue of one region. Subclasses decide how studies are scheduled."""
 
-    def __init__(self, env: simpy.Environment, spec: Region, recorder: Recorder,
-                 background_rng: np.random.Generator) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        spec: Region,
+        recorder: Recorder,
+        background_rng: np.random.Generator,
+    ) -> None:
         self.env = env
         self.spec = spec
         self.recorder = recorder
@@ -103,20 +111,39 @@ class RegionQueue:
     def submit(self, request: GridRequest) -> None:
         request.submitted = self.env.now
         request.plan = RequestPlan.draw(self.spec, request.rng)
-        self._log(request, "request_submitted", request.mw, "MW")
+        self._log(request, Event.REQUEST_SUBMITTED, request.mw, "MW")
         self._enqueue(request)
 
     def _enqueue(self, request: GridRequest) -> None:
         raise NotImplementedError
 
     # -- shared steps ----------------------------------------------------
-    def _log(self, request: GridRequest, event: str, quantity: float = NAN,
-             unit: str = "", detail: str = "") -> None:
+    def _log(
+        self,
+        request: GridRequest,
+        event: Event,
+        quantity: float = NAN,
+        unit: str = "",
+        detail: str = "",
+    ) -> None:
         # The queue is the hottest path of a run: build the row without NamedTuple's
         # Python-level __new__ (same object, half the cost).
-        self._rows.append(_new_row(EventRow, (self.env.now, request.site, P, event,
-                                              request.ident, quantity, unit, detail,
-                                              request.background)))
+        self._rows.append(
+            _new_row(
+                EventRow,
+                (
+                    self.env.now,
+                    request.site,
+                    P,
+                    event,
+                    request.ident,
+                    quantity,
+                    unit,
+                    detail,
+                    request.background,
+                ),
+            )
+        )
 
     def _withdraws(self, request: GridRequest, phase: int) -> bool:
         """Whether a background request drops out at the end of ``phase``."""
@@ -132,32 +159,42 @@ class RegionQueue:
         """
         env, plan, log = self.env, request.plan, self._log
         assert plan is not None
-        log(request, "study_completed")
+        log(request, Event.STUDY_COMPLETED)
         if plan.agreement > 0:
             yield env.timeout(plan.agreement)
-        log(request, "agreement_signed", env.now - request.submitted, "days",
-                  "days since request")
+        log(
+            request,
+            Event.AGREEMENT_SIGNED,
+            env.now - request.submitted,
+            "days",
+            "days since request",
+        )
         if request.agreement is not None:
             request.agreement.succeed()
         if request.mw > self.headroom:
             upgrade = plan.network_upgrade
-            log(request, "network_upgrade_started", request.mw - self.headroom, "MW",
-                      f"request exceeds remaining headroom of {self.headroom:g} MW")
+            log(
+                request,
+                Event.NETWORK_UPGRADE_STARTED,
+                request.mw - self.headroom,
+                "MW",
+                f"request exceeds remaining headroom of {self.headroom:g} MW",
+            )
             yield env.timeout(upgrade)
-            log(request, "network_upgrade_completed", upgrade, "days")
+            log(request, Event.NETWORK_UPGRADE_COMPLETED, upgrade, "days")
         else:
             self.headroom -= request.mw
         ready = env.now + plan.energization
         if not request.tranches:  # background traffic: energized whole, nobody to tell
             if ready > env.now:
                 yield env.timeout(ready - env.now)
-            log(request, "tranche_energized", request.mw, "MW")
+            log(request, Event.TRANCHE_ENERGIZED, request.mw, "MW")
             return
         for tranche in sorted(request.tranches, key=lambda t: t.earliest):
             when = max(ready, tranche.earliest)
             if when > env.now:
                 yield env.timeout(when - env.now)
-            log(request, "tranche_energized", tranche.mw, "MW")
+            log(request, Event.TRANCHE_ENERGIZED, tranche.mw, "MW")
             if request.on_energized is not None:
                 request.on_energized(tranche.mw)
 
@@ -178,16 +215,26 @@ class RegionQueue:
     def _background_request(self) -> GridRequest:
         self._count += 1
         spec, rng = self.spec, self.background_rng
-        return GridRequest(ident=f"{spec.name}/bg-{self._count}", site=spec.name,
-                           mw=spec.background_size.sample(rng), tranches=(), rng=rng,
-                           background=True)
+        return GridRequest(
+            ident=f"{spec.name}/bg-{self._count}",
+            site=spec.name,
+            mw=spec.background_size.sample(rng),
+            tranches=(),
+            rng=rng,
+            background=True,
+        )
 
 
 class SerialQueue(RegionQueue):
     """First come, first served, with ``study_engineers`` studies under way at once."""
 
-    def __init__(self, env: simpy.Environment, spec: Region, recorder: Recorder,
-                 background_rng: np.random.Generator) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        spec: Region,
+        recorder: Recorder,
+        background_rng: np.random.Generator,
+    ) -> None:
         self.engineers = simpy.Resource(env, capacity=spec.study_engineers)
         super().__init__(env, spec, recorder, background_rng)
 
@@ -200,16 +247,20 @@ class SerialQueue(RegionQueue):
         with self.engineers.request() as slot:
             yield slot
             request.study_started_at = env.now
-            log(request, "study_started", env.now - request.submitted, "days",
-                "days waited for a study engineer")
+            log(
+                request,
+                Event.STUDY_STARTED,
+                env.now - request.submitted,
+                "days",
+                "days waited for a study engineer",
+            )
             durations = plan.phase_durations
             for index, phase in enumerate(self.spec.phases):
                 yield env.timeout(durations[index])
-                log(request, "phase_completed", NAN, "", phase.name)
-                if (request.background and phase.withdrawal > 0
-                        and self._withdraws(request, index)):
+                log(request, Event.PHASE_COMPLETED, NAN, "", phase.name)
+                if request.background and phase.withdrawal > 0 and self._withdraws(request, index):
                     request.withdrawn = True
-                    log(request, "request_withdrawn", NAN, "", phase.name)
+                    log(request, Event.REQUEST_WITHDRAWN, NAN, "", phase.name)
                     return
         yield from self._after_studies(request)
 
@@ -217,8 +268,14 @@ class SerialQueue(RegionQueue):
 class ClusterQueue(RegionQueue):
     """Requests gathered in windows and studied together, phase by phase."""
 
-    def __init__(self, env: simpy.Environment, spec: Region, recorder: Recorder,
-                 background_rng: np.random.Generator, cluster_rng: np.random.Generator) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        spec: Region,
+        recorder: Recorder,
+        background_rng: np.random.Generator,
+        cluster_rng: np.random.Generator,
+    ) -> None:
         self.studies = simpy.Resource(env, capacity=spec.study_engineers)
         self.cluster_rng = cluster_rng
         self.pending: list[GridRequest] = []
@@ -240,21 +297,23 @@ class ClusterQueue(RegionQueue):
     def _study(self, cluster: str, batch: list[GridRequest]) -> Generator[simpy.Event, Any, None]:
         env = self.env
         for request in batch:
-            self._log(request, "cluster_closed", len(batch), "requests", cluster)
+            self._log(request, Event.CLUSTER_CLOSED, len(batch), "requests", cluster)
         with self.studies.request() as slot:
             yield slot
             for request in batch:
                 request.study_started_at = env.now
-                self._log(request, "study_started", env.now - request.submitted, "days", cluster)
+                self._log(
+                    request, Event.STUDY_STARTED, env.now - request.submitted, "days", cluster
+                )
             for index, phase in enumerate(self.spec.phases):
                 # One duration for the whole cluster, from the region's own stream.
                 yield env.timeout(phase.duration.sample(self.cluster_rng))
                 staying = []
                 for request in batch:
-                    self._log(request, "phase_completed", detail=phase.name)
+                    self._log(request, Event.PHASE_COMPLETED, detail=phase.name)
                     if request.background and self._withdraws(request, index):
                         request.withdrawn = True
-                        self._log(request, "request_withdrawn", detail=phase.name)
+                        self._log(request, Event.REQUEST_WITHDRAWN, detail=phase.name)
                     else:
                         staying.append(request)
                 batch = staying
@@ -264,10 +323,15 @@ class ClusterQueue(RegionQueue):
             env.process(self._after_studies(request))
 
 
-def make_queue(env: simpy.Environment, spec: Region, recorder: Recorder,
-               streams: Callable[[str], np.random.Generator]) -> RegionQueue:
+def make_queue(
+    env: simpy.Environment,
+    spec: Region,
+    recorder: Recorder,
+    streams: Callable[[str], np.random.Generator],
+) -> RegionQueue:
     background = streams(f"region:{spec.name}/background")
     if spec.discipline == "cluster":
-        return ClusterQueue(env, spec, recorder, background,
-                            streams(f"region:{spec.name}/clusters"))
+        return ClusterQueue(
+            env, spec, recorder, background, streams(f"region:{spec.name}/clusters")
+        )
     return SerialQueue(env, spec, recorder, background)

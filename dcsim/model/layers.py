@@ -1,171 +1,299 @@
-"""A site's capacity layers at one instant, what runs, and which layers hold GPUs back.
+"""The capacity layers, defined once: the registry every other module reads.
 
-Everything is expressed in IT MW, the unit all layers share: facility power
-(grid, transformers, on-site generation) is divided by the site's PUE.
+A layer is one :class:`Layer` entry in :data:`LAYERS`: its name (which gives
+its output columns), its colour in charts, how its capacity is read, when it
+counts as *tight* (a candidate for the binding layer while GPUs sit idle), and
+what *relaxing* it means: instantly available and unlimited. Adding a layer is
+one entry here plus the process that feeds it (through
+:meth:`~dcsim.model.site.SiteModel.set_power` for a power layer).
 
-Which layers are *tight* (candidates for the binding layer) when GPUs sit idle:
+Relaxing is a lens on the evaluation, never a change to the processes: every
+process runs, draws and logs exactly as in the base run, and only what the
+evaluation reads of the relaxed layer is replaced. The one process that reads
+the evaluation, installation, sees the relaxed space. As the evaluation never
+runs fewer GPUs with more power, space or installed GPUs
+(:mod:`~dcsim.model.allocation`), relaxing any set of layers never leaves more
+GPUs idle at any instant.
 
-* power — when the power that reaches the site, min(grid, transformers) plus
-  on-site generation, is used up. Within it, the grid if it is the narrower of
-  grid and transformers, the transformers if they are, and on-site generation
-  while it still has blocks to come;
-* building — when commissioned hall space (ignoring cooling) cannot take more
-  of the GPUs on site than already run;
-* cooling — when space whose cooling fits the GPUs (any hall, commissioned or
-  not, less what retrofits hold offline) cannot take more than already run;
-* installation — when every installed GPU runs and commissioned, compatible
-  space is waiting for more to be installed.
-
-Choosing one among several tight layers needs the future, so it is done after
-the run by :mod:`dcsim.model.binding`.
+Everything is in IT MW: facility power is divided by the PUE of the halls that
+stand, which a relaxation does not change (relaxing a layer replaces that
+layer, not the cooling plant of the halls as built).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import NamedTuple
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from enum import Enum
 
-from dcsim.model.allocation import LotLoad, Space, it_mw, place, power_share
+from dcsim.errors import DcsimError
+from dcsim.model.allocation import LotLoad, Space, it_mw, place
+from dcsim.model.state import HallState, LotState
 
-LAYERS = ("grid", "transformers", "onsite", "building", "cooling", "installation")
-GRID, TRANSFORMERS, ONSITE, BUILDING, COOLING, INSTALLATION = (1 << i for i in range(6))
+
+class Kind(Enum):
+    SERIES = "series"  # on the grid path: the site gets the narrowest of them
+    SOURCE = "source"  # generation beside the grid path: adds to it
+    SPACE = "space"  # where GPUs can stand
+    CREWS = "crews"  # GPUs brought into service
 
 
 @dataclass
-class HallState:
-    name: str
-    it_mw: float
-    cooling: str
-    level: int
+class View:
+    """The state as the evaluation reads it, after relaxations; ``pue`` from the true state."""
+
+    power: dict[str, float]
+    planned: dict[str, float]
+    existing_mw: float
+    halls: list[HallState]
+    lots: list[LotState]
     pue: float
-    commissioned: bool = False
-    offline_share: float = 0.0
-    unlimited: bool = False  # space made non-binding (what-if: building removed as a layer)
+    top_level: int
+    max_level: int  # the most demanding cooling level among the site's lots
+    unlimited_space: bool = False
+
+
+@dataclass
+class Instant:
+    """What every layer's rules need, computed once per evaluation."""
+
+    view: View
+    series_it: float  # IT MW through the grid path: the narrowest series layer
+    power_it: float  # IT MW reaching the GPUs: grid path + existing + sources
+    running_mw: float
+    kws: list[float]
+    on_site: list[LotLoad]
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str
+    kind: Kind
+    color: str
+    meaning: str  # what its capacity column holds, for the README and charts
+    capacity: Callable[[Instant], float]  # IT MW
+    tight: Callable[[Instant], bool]
+    relax: Callable[[View], View]  # instantly available and unlimited
+    index: int = field(default=-1, compare=False)
 
     @property
-    def usable_mw(self) -> float:
-        if self.unlimited:
-            return math.inf
-        return self.it_mw * (1.0 - self.offline_share)
+    def column(self) -> str:
+        """Its capacity column in the timeseries."""
+        return f"cap_{self.name}_mw"
+
+    @property
+    def idle_column(self) -> str:
+        """Its share of idle GPU-hours in the summary."""
+        return f"idle_gpu_hours_{self.name}"
+
+    @property
+    def bit(self) -> int:
+        return 1 << self.index
+
+    def __reduce__(self) -> tuple[Callable[[str], Layer], tuple[str]]:
+        # Its rules are closures: a layer crosses to a worker process by name.
+        return _named, (self.name,)
+
+    def __str__(self) -> str:
+        return self.name
 
 
-@dataclass
-class LotState:
-    name: str
-    model: str
-    count: int
-    kw: float
-    level: int
-    price_usd: float
-    on_site: int = 0
-    installed: int = 0
+# ------------------------------------------------------------ shared rules
+_GPU_SLACK = 1000.0  # packing leaves less than one GPU of slack per hall
 
 
-def ready_space(halls: list[HallState]) -> list[Space]:
+def tolerance(instant: Instant) -> float:
+    """IT MW below which a layer counts as used up: one GPU per hall, as packing leaves."""
+    return (len(instant.view.halls) + 1) * max(instant.kws) / _GPU_SLACK + 1e-9
+
+
+def ready_space(view: View) -> list[Space]:
     """Space GPUs can be installed and run in: commissioned, less what retrofits hold."""
-    return [Space(h.usable_mw if h.commissioned else 0.0, h.level) for h in halls]
+    if view.unlimited_space:
+        return [Space(math.inf, h.level) for h in view.halls]
+    return [Space(h.usable_mw if h.commissioned else 0.0, h.level) for h in view.halls]
 
 
-class Snapshot(NamedTuple):
-    """One row of the site timeseries (the binding layer is added after the run)."""
-
-    time_days: float
-    cap_grid: float
-    cap_transformers: float
-    cap_onsite: float
-    cap_building: float
-    cap_cooling: float
-    cap_installation: float
-    gpus_on_site: int
-    gpus_installed: int
-    gpus_running: int
-    gpus_idle: int
-    running_mw: float  # IT MW of the GPUs running
-    on_site_mw: float  # IT MW of the GPUs on site
-    idle_cost_per_day: float
-    tight: int  # bit mask of LAYERS that are candidates for the binding layer
-    power_mw: float  # facility MW reaching the GPUs: min(grid, transformers) + on-site
+def _built_mw(view: View) -> float:
+    if view.unlimited_space:
+        return math.inf
+    return sum(h.it_mw for h in view.halls if h.commissioned)
 
 
-@dataclass
-class PowerState:
-    grid_mw: float = 0.0  # energized for the site's request
-    existing_mw: float = 0.0  # service in place at the start, with its own substation
-    transformer_mw: float = 0.0
-    onsite_mw: float = 0.0
-    onsite_planned_mw: float = 0.0
+def _cooled(view: View) -> list[Space]:
+    """Space whose cooling fits, commissioned or not, less what retrofits hold."""
+    if view.unlimited_space:
+        return [Space(math.inf, h.level) for h in view.halls]
+    return [Space(h.usable_mw, h.level) for h in view.halls]
 
 
-def evaluate(time: float, power: PowerState, halls: list[HallState], lots: list[LotState],
-             depreciation_days: float, max_level: int,
-             relaxed: int = 0) -> tuple[Snapshot, list[int]]:
-    """The site at one instant; also returns GPUs running per lot."""
-    # Facility power feeds the halls that stand; before any does, the planned mix.
-    built = [h for h in halls if h.commissioned] or halls
-    pue = sum(h.it_mw * h.pue for h in built) / sum(h.it_mw for h in built)
-    grid, xfmr, onsite = power.grid_mw / pue, power.transformer_mw / pue, power.onsite_mw / pue
-    existing = power.existing_mw / pue
-    power_it = min(grid, xfmr) + existing + onsite
+def _power_used_up(instant: Instant) -> bool:
+    return instant.power_it <= instant.running_mw + tolerance(instant)
 
-    kws = [lot.kw for lot in lots]
-    installed = [LotLoad(lot.installed, lot.kw, lot.level) for lot in lots]
-    commissioned = ready_space(halls)
-    running = power_share(place(installed, commissioned), kws, power_it)
-    running_mw = it_mw(running, kws)
-    on_site = sum(lot.on_site for lot in lots)
-    idle = on_site - sum(running)
-    cost_per_day = sum((lot.on_site - run) * lot.price_usd for lot, run in
-                       zip(lots, running, strict=True)) / depreciation_days
 
-    tight = 0
-    if idle > 0:
-        tight = _tight(power, grid, xfmr, power_it, running_mw, halls, lots, kws) & ~relaxed
-    snapshot = Snapshot(
-        time_days=time, cap_grid=grid + existing, cap_transformers=xfmr + existing,
-        cap_onsite=onsite,
-        cap_building=sum(h.usable_mw if h.unlimited else h.it_mw
-                         for h in halls if h.commissioned),
-        cap_cooling=sum(h.usable_mw for h in halls if h.level >= max_level),
-        cap_installation=it_mw([lot.installed for lot in lots], kws),
-        gpus_on_site=on_site, gpus_installed=sum(lot.installed for lot in lots),
-        gpus_running=sum(running), gpus_idle=idle, running_mw=running_mw,
-        on_site_mw=it_mw([lot.on_site for lot in lots], kws),
-        idle_cost_per_day=cost_per_day,
-        tight=tight, power_mw=(min(power.grid_mw, power.transformer_mw) + power.existing_mw
-                               + power.onsite_mw),
+def _placed_mw(instant: Instant, space: list[Space], check_cooling: bool = True) -> float:
+    return it_mw(place(instant.on_site, space, check_cooling), instant.kws)
+
+
+# ------------------------------------------------------------ power layers
+def _series(name: str, color: str, meaning: str) -> Layer:
+    def capacity(instant: Instant) -> float:
+        view = instant.view
+        return (view.power[name] + view.existing_mw) / view.pue
+
+    def tight(instant: Instant) -> bool:
+        own = instant.view.power[name] / instant.view.pue
+        return _power_used_up(instant) and own <= instant.series_it + 1e-9
+
+    def relax(view: View) -> View:
+        return replace(view, power={**view.power, name: math.inf})
+
+    return Layer(name, Kind.SERIES, color, meaning, capacity, tight, relax)
+
+
+def _source(name: str, color: str, meaning: str) -> Layer:
+    def capacity(instant: Instant) -> float:
+        return instant.view.power[name] / instant.view.pue
+
+    def tight(instant: Instant) -> bool:
+        view = instant.view
+        return _power_used_up(instant) and view.power[name] < view.planned[name]
+
+    def relax(view: View) -> View:
+        # Instantly available: every planned block online from the start. (Unlimited
+        # generation would also remove the grid path as a constraint.)
+        return replace(view, power={**view.power, name: view.planned[name]})
+
+    return Layer(name, Kind.SOURCE, color, meaning, capacity, tight, relax)
+
+
+# ------------------------------------------------------------ space and crews
+def _building_capacity(instant: Instant) -> float:
+    return _built_mw(instant.view)
+
+
+def _building_tight(instant: Instant) -> bool:
+    built = [Space(_built_mw(instant.view), 0)]
+    return _placed_mw(instant, built, check_cooling=False) <= instant.running_mw + tolerance(
+        instant
     )
-    return snapshot, running
 
 
-def _tight(power: PowerState, grid: float, xfmr: float, power_it: float, running_mw: float,
-           halls: list[HallState], lots: list[LotState], kws: list[float]) -> int:
-    # Packing leaves less than one GPU of slack per hall; treat that as "used up".
-    tol = (len(halls) + 1) * max(kws) / 1000.0 + 1e-9
-    on_site = [LotLoad(lot.on_site, lot.kw, lot.level) for lot in lots]
-    tight = 0
-    if power_it <= running_mw + tol:
-        if grid <= xfmr + 1e-9:
-            tight |= GRID
-        if xfmr <= grid + 1e-9:
-            tight |= TRANSFORMERS
-        if power.onsite_mw < power.onsite_planned_mw:
-            tight |= ONSITE
-    built = [Space(sum(h.usable_mw if h.unlimited else h.it_mw for h in halls
-                       if h.commissioned), 0)]
-    if it_mw(place(on_site, built, check_cooling=False), kws) <= running_mw + tol:
-        tight |= BUILDING
-    cooled = [Space(h.usable_mw, h.level) for h in halls]
-    if it_mw(place(on_site, cooled), kws) <= running_mw + tol:
-        tight |= COOLING
-    installed_mw = it_mw([lot.installed for lot in lots], kws)
-    if installed_mw <= running_mw + tol:
-        ready = ready_space(halls)
-        if it_mw(place(on_site, ready), kws) > installed_mw + tol:
-            tight |= INSTALLATION
-    if tight == 0:
-        # Layers that are each wide enough alone but not together (say, liquid space
-        # not yet built and built space not liquid): blame the narrower of the two.
-        tight = COOLING if it_mw(place(on_site, cooled), kws) <= it_mw(
-            place(on_site, built, check_cooling=False), kws) else BUILDING
-    return tight
+def _relax_building(view: View) -> View:
+    halls = [replace(h, commissioned=True) for h in view.halls]
+    return replace(view, halls=halls, unlimited_space=True)
+
+
+def _cooling_capacity(instant: Instant) -> float:
+    view = instant.view
+    return sum(s.mw for s in _cooled(view) if s.level >= view.max_level)
+
+
+def _cooling_tight(instant: Instant) -> bool:
+    return _placed_mw(instant, _cooled(instant.view)) <= instant.running_mw + tolerance(instant)
+
+
+def _relax_cooling(view: View) -> View:
+    # Every hall fits every GPU and no retrofit holds space offline; the PUE stays
+    # that of the halls as they are (View.pue), so relaxing never costs power.
+    halls = [replace(h, level=view.top_level, offline_share=0.0) for h in view.halls]
+    return replace(view, halls=halls)
+
+
+def _installation_capacity(instant: Instant) -> float:
+    return it_mw([lot.installed for lot in instant.view.lots], instant.kws)
+
+
+def _installation_tight(instant: Instant) -> bool:
+    installed = _installation_capacity(instant)
+    slack = tolerance(instant)
+    return (
+        installed <= instant.running_mw + slack
+        and _placed_mw(instant, ready_space(instant.view)) > installed + slack
+    )
+
+
+def _relax_installation(view: View) -> View:
+    return replace(view, lots=[replace(lot, installed=lot.on_site) for lot in view.lots])
+
+
+def _registry(*layers: Layer) -> tuple[Layer, ...]:
+    return tuple(replace(layer, index=i) for i, layer in enumerate(layers))
+
+
+LAYERS: tuple[Layer, ...] = _registry(
+    _series("grid", "#d62728", "energized grid service (and service existing at the start)"),
+    _series(
+        "transformers",
+        "#ff7f0e",
+        "transformers in service less spares, rating × power factor (and existing service)",
+    ),
+    _source("onsite", "#8c564b", "on-site generation online"),
+    Layer(
+        "building",
+        Kind.SPACE,
+        "#1f77b4",
+        "commissioned halls",
+        _building_capacity,
+        _building_tight,
+        _relax_building,
+    ),
+    Layer(
+        "cooling",
+        Kind.SPACE,
+        "#17becf",
+        "halls whose cooling fits the most demanding GPU model the site has contracted,"
+        " less space offline for retrofits",
+        _cooling_capacity,
+        _cooling_tight,
+        _relax_cooling,
+    ),
+    Layer(
+        "installation",
+        Kind.CREWS,
+        "#9467bd",
+        "installed GPUs",
+        _installation_capacity,
+        _installation_tight,
+        _relax_installation,
+    ),
+)
+BY_NAME: dict[str, Layer] = {layer.name: layer for layer in LAYERS}
+NAMES: tuple[str, ...] = tuple(BY_NAME)
+POWER_LAYERS: tuple[Layer, ...] = tuple(
+    layer for layer in LAYERS if layer.kind in (Kind.SERIES, Kind.SOURCE)
+)
+BUILDING, COOLING = BY_NAME["building"], BY_NAME["cooling"]
+
+
+def _named(name: str) -> Layer:
+    return BY_NAME[name]
+
+
+def layers_of(names: Iterable[str | Layer]) -> frozenset[Layer]:
+    """Layers from their names (or themselves); an unknown name is a DcsimError."""
+    chosen = set()
+    for item in names:
+        if isinstance(item, Layer):
+            chosen.add(item)
+        elif item in BY_NAME:
+            chosen.add(BY_NAME[item])
+        else:
+            raise DcsimError(f"unknown layer {item!r}; layers are {', '.join(NAMES)}")
+    return frozenset(chosen)
+
+
+def mask_of(layers: Iterable[Layer]) -> int:
+    return sum(layer.bit for layer in set(layers))
+
+
+def fallback(instant: Instant) -> int:
+    """The layer to blame when each is wide enough alone but not together.
+
+    Say liquid space not yet built and built space not liquid: the narrower of
+    building and cooling.
+    """
+    cooled = _placed_mw(instant, _cooled(instant.view))
+    built = _placed_mw(instant, [Space(_built_mw(instant.view), 0)], check_cooling=False)
+    return COOLING.bit if cooled <= built else BUILDING.bit

@@ -1,32 +1,40 @@
 """One replication of a scenario: build the model, run it to the horizon, collect rows.
 
 Phases, in order: build (markets, then sites), run (SimPy to the horizon),
-post-process (binding layers, idle integrals, per-site summary). Nothing runs
-past the horizon; GPUs still idle then are counted up to it and reported as
-still waiting.
+post-process (binding layers, idle integrals, one record per site). Nothing
+runs past the horizon; GPUs still idle then are counted up to it and reported
+as still waiting.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import simpy
 
-from dcsim.errors import DcsimError
+from dcsim.input.spec import Scenario
 from dcsim.model.binding import NONE, binding_layers, integrate
+from dcsim.model.capacity import Snapshot
+from dcsim.model.events import Event, EventRow, Process, Recorder
 from dcsim.model.interconnection import RegionQueue, make_queue
-from dcsim.model.layers import LAYERS, Snapshot
-from dcsim.model.recorder import EventRow, Recorder
+from dcsim.model.layers import LAYERS, Layer, layers_of
+from dcsim.model.records import SiteRecord
 from dcsim.model.site import SiteModel
 from dcsim.model.streams import Streams
 from dcsim.model.transformers import TransformerMarket
-from dcsim.spec import Scenario
 
 TIMESERIES_COLUMNS = (
-    "time_days", "site", "cap_grid_mw", "cap_transformers_mw", "cap_onsite_mw",
-    "cap_building_mw", "cap_cooling_mw", "cap_installation_mw", "gpus_on_site",
-    "gpus_installed", "gpus_running", "gpus_idle", "on_site_it_mw", "running_it_mw",
+    "time_days",
+    "site",
+    *(layer.column for layer in LAYERS),
+    "gpus_on_site",
+    "gpus_installed",
+    "gpus_running",
+    "gpus_idle",
+    "on_site_it_mw",
+    "running_it_mw",
     "binding_layer",
 )
 
@@ -36,36 +44,45 @@ class ReplicationResult:
     replication: int
     events: list[EventRow]
     timeseries: list[tuple[object, ...]]  # rows in TIMESERIES_COLUMNS order
-    summary: list[dict[str, object]]  # one dict per site
+    summary: list[SiteRecord]  # one per site
     snapshots: dict[str, list[Snapshot]]  # raw rows per site, for checks and plots
 
 
-def simulate(scenario: Scenario, replication: int = 0,
-             relaxed: frozenset[str] = frozenset()) -> ReplicationResult:
+def simulate(
+    scenario: Scenario, replication: int = 0, relaxed: Iterable[str | Layer] = frozenset()
+) -> ReplicationResult:
     """Run replication ``replication`` of ``scenario`` and return its rows.
 
     ``relaxed`` names layers (see LAYERS) made non-binding — instantly available
     and unlimited — as the bottleneck cascade needs.
     """
-    unknown = set(relaxed) - set(LAYERS)
-    if unknown:
-        raise DcsimError(f"unknown layer(s) {sorted(unknown)}; layers are {', '.join(LAYERS)}")
+    chosen = layers_of(relaxed)
     env = simpy.Environment()
     streams = Streams(scenario.seed, replication)
     recorder = Recorder()
     used_regions = {site.region for site in scenario.sites}
     queues: dict[str, RegionQueue] = {
         r.name: make_queue(env, r, recorder, streams)
-        for r in scenario.regions if r.name in used_regions
+        for r in scenario.regions
+        if r.name in used_regions
     }
     used_supplies = {site.transformer_supply for site in scenario.sites}
     markets = {
         s.name: TransformerMarket(env, s, streams(f"market:{s.name}/background"))
-        for s in scenario.transformer_supplies if s.name in used_supplies
+        for s in scenario.transformer_supplies
+        if s.name in used_supplies
     }
     sites = [
-        SiteModel(env, scenario, spec, queues[spec.region], markets[spec.transformer_supply],
-                  recorder, streams, relaxed)
+        SiteModel(
+            env,
+            scenario,
+            spec,
+            queues[spec.region],
+            markets[spec.transformer_supply],
+            recorder,
+            streams,
+            chosen,
+        )
         for spec in scenario.sites
     ]
     horizon = scenario.horizon_days
@@ -73,52 +90,78 @@ def simulate(scenario: Scenario, replication: int = 0,
 
     events = list(recorder.rows)
     timeseries: list[tuple[object, ...]] = []
-    summary = []
+    records = []
     for site in sites:
+        name = site.spec.name
         rows = site.timeseries
         binding = binding_layers(rows, horizon)
         totals = integrate(rows, binding, horizon)
         previous = NONE
         for row, layer in zip(rows, binding, strict=True):
-            name = LAYERS[layer] if layer != NONE else ""
-            timeseries.append((
-                row.time_days, site.spec.name, row.cap_grid, row.cap_transformers,
-                row.cap_onsite, row.cap_building, row.cap_cooling, row.cap_installation,
-                row.gpus_on_site, row.gpus_installed, row.gpus_running, row.gpus_idle,
-                row.on_site_mw, row.running_mw, name))
+            layer_name = LAYERS[layer].name if layer != NONE else ""
+            timeseries.append(
+                (
+                    row.time_days,
+                    name,
+                    *row.caps,
+                    row.gpus_on_site,
+                    row.gpus_installed,
+                    row.gpus_running,
+                    row.gpus_idle,
+                    row.on_site_mw,
+                    row.running_mw,
+                    layer_name,
+                )
+            )
             if layer != previous:
-                before = LAYERS[previous] if previous != NONE else "none"
-                events.append(EventRow(
-                    row.time_days, site.spec.name, "site", "binding_layer_changed",
-                    site.spec.name, float(row.gpus_idle), "GPU",
-                    f"{before} -> {name or 'none'}", False))
+                before = LAYERS[previous].name if previous != NONE else "none"
+                events.append(
+                    EventRow(
+                        row.time_days,
+                        name,
+                        Process.SITE,
+                        Event.BINDING_LAYER_CHANGED,
+                        name,
+                        float(row.gpus_idle),
+                        "GPU",
+                        f"{before} -> {layer_name or 'none'}",
+                        False,
+                    )
+                )
                 previous = layer
-        last = rows[-1]
-        summary.append({
-            "site": site.spec.name,
-            "gpus_contracted": site.spec.gpu_count,
-            "gpus_delivered": last.gpus_on_site,
-            "idle_gpu_hours": totals.gpu_hours,
-            **{f"idle_gpu_hours_{name}": hours
-               for name, hours in zip(LAYERS, totals.by_layer, strict=True)},
-            "idle_cost_usd": totals.cost_usd,
-            "first_power_days": _or_nan(site.first_power_at),
-            "all_running_days": _or_nan(site.all_running_at),
-            "gpus_idle_at_horizon": last.gpus_idle,
-            "queue_wait_days": _or_nan(site.region_wait()),
-            "request_to_agreement_days": _or_nan(
-                None if site.agreement_at is None
-                else site.agreement_at - site.spec.interconnection.request_date),
-            "request_to_energization_days": _or_nan(
-                None if site.first_energized_at is None
-                else site.first_energized_at - site.spec.interconnection.request_date),
-            "transformer_lead_time_days": (sum(site.lead_times) / len(site.lead_times)
-                                           if site.lead_times else math.nan),
-        })
+        records.append(_record(site, rows[-1], totals.gpu_hours, totals.by_layer, totals.cost_usd))
     # Binding-layer rows were added after the run: restore time order (stable).
     events.sort(key=lambda e: e.time_days)
-    return ReplicationResult(replication, events, timeseries, summary,
-                             {s.spec.name: s.timeseries for s in sites})
+    return ReplicationResult(
+        replication, events, timeseries, records, {s.spec.name: s.timeseries for s in sites}
+    )
+
+
+def _record(
+    site: SiteModel, last: Snapshot, idle: float, by_layer: tuple[float, ...], cost: float
+) -> SiteRecord:
+    requested = site.spec.interconnection.request_date
+    return SiteRecord(
+        site=site.spec.name,
+        gpus_contracted=site.spec.gpu_count,
+        gpus_delivered=last.gpus_on_site,
+        idle_gpu_hours=idle,
+        idle_by_layer=by_layer,
+        idle_cost_usd=cost,
+        first_power_days=_or_nan(site.first_power_at),
+        all_running_days=_or_nan(site.all_running_at),
+        gpus_idle_at_horizon=last.gpus_idle,
+        queue_wait_days=_or_nan(site.region_wait()),
+        request_to_agreement_days=_or_nan(
+            None if site.agreement_at is None else site.agreement_at - requested
+        ),
+        request_to_energization_days=_or_nan(
+            None if site.first_energized_at is None else site.first_energized_at - requested
+        ),
+        transformer_lead_time_days=(
+            sum(site.lead_times) / len(site.lead_times) if site.lead_times else math.nan
+        ),
+    )
 
 
 def _or_nan(value: float | None) -> float:

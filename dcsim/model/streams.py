@@ -30,7 +30,8 @@ class Streams:
         rng = self._cache.get(name)
         if rng is None:
             sequence = np.random.SeedSequence(
-                entropy=self.seed, spawn_key=(self.replication, *_name_key(name)))
+                entropy=self.seed, spawn_key=(self.replication, *_name_key(name))
+            )
             rng = np.random.Generator(np.random.PCG64(sequence))
             self._cache[name] = rng
         return rng

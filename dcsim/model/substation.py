@@ -2,50 +2,59 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dcsim.model.events import Event
+from dcsim.model.site_api import Proc, SiteContext
 
-import numpy as np
-
-if TYPE_CHECKING:
-    from dcsim.model.site import Proc, SiteModel
+LAYER = "transformers"
 
 
-def order_transformers(site: SiteModel) -> None:
-    rng = site.stream("transformers")
-    for unit in range(site.spec.substation.transformers):
-        site.env.process(transformer(site, unit, rng))
+class Substation:
+    """Counts the units in service; spares (N+spares) carry no load."""
 
+    def __init__(self, site: SiteContext) -> None:
+        self.site = site
+        self.rng = site.stream("transformers")
+        self.in_service = 0
 
-def transformer(site: SiteModel, unit: int, rng: np.random.Generator) -> Proc:
-    ident = f"{site.spec.name}/transformer-{unit + 1}"
-    site.log("transformers", "transformer_ordered", ident, 1, "unit",
-             f"factory backlog at order {site.market.backlog_days():.0f} days")
-    lead = yield site.env.process(site.market.order(rng))
-    site.lead_times.append(lead)
-    site.log("transformers", "transformer_delivered", ident, lead, "days", "lead time")
-    yield from put_in_service(site, ident, rng)
+    def order_all(self) -> None:
+        for unit in range(self.site.spec.substation.transformers):
+            self.site.env.process(self._ordered(unit))
 
+    def _ident(self, unit: int) -> str:
+        return f"{self.site.spec.name}/transformer-{unit + 1}"
 
-def owned_transformers(site: SiteModel) -> Proc:
-    rng = site.stream("transformers")
-    delivery = site.spec.substation.owned_delivery
-    assert delivery is not None
-    yield site.at(delivery)
-    for unit in range(site.spec.substation.transformers):
-        ident = f"{site.spec.name}/transformer-{unit + 1}"
-        site.log("transformers", "transformer_delivered", ident, 0.0, "days", "owned")
-        site.env.process(put_in_service(site, ident, rng))
+    def _ordered(self, unit: int) -> Proc:
+        site, market = self.site, self.site.transformer_market
+        ident = self._ident(unit)
+        site.log(
+            Event.TRANSFORMER_ORDERED,
+            ident,
+            1,
+            "unit",
+            f"factory backlog at order {market.backlog_days():.0f} days",
+        )
+        lead = yield site.env.process(market.order(self.rng))
+        site.record_lead_time(lead)
+        site.log(Event.TRANSFORMER_DELIVERED, ident, lead, "days", "lead time")
+        yield from self._put_in_service(ident)
 
+    def owned(self) -> Proc:
+        site = self.site
+        delivery = site.spec.substation.owned_delivery
+        assert delivery is not None
+        yield site.at(delivery)
+        for unit in range(site.spec.substation.transformers):
+            ident = self._ident(unit)
+            site.log(Event.TRANSFORMER_DELIVERED, ident, 0.0, "days", "owned")
+            site.env.process(self._put_in_service(ident))
 
-def put_in_service(site: SiteModel, ident: str, rng: np.random.Generator) -> Proc:
-    install = site.market.spec.installation_time.sample(rng)
-    if install > 0:
-        yield site.env.timeout(install)
-    site.in_service += 1
-    sub = site.spec.substation
-    if "transformers" not in site.relaxed:
-        site.power.transformer_mw = max(0, site.in_service - sub.spares) * sub.unit_mw
-    site.log("transformers", "transformer_in_service", ident, site.power.transformer_mw,
-             "MW", "substation capacity")
-    site.changed()
-
+    def _put_in_service(self, ident: str) -> Proc:
+        site = self.site
+        install = site.transformer_market.spec.installation_time.sample(self.rng)
+        if install > 0:
+            yield site.env.timeout(install)
+        self.in_service += 1
+        sub = site.spec.substation
+        mw = max(0, self.in_service - sub.spares) * sub.unit_mw
+        site.log(Event.TRANSFORMER_IN_SERVICE, ident, mw, "MW", "substation capacity")
+        site.set_power(LAYER, mw)

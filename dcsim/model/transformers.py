@@ -23,12 +23,13 @@ from typing import Any
 import numpy as np
 import simpy
 
-from dcsim.spec import TransformerSupply
+from dcsim.input.spec import TransformerSupply
 
 
 class TransformerMarket:
-    def __init__(self, env: simpy.Environment, spec: TransformerSupply,
-                 background_rng: np.random.Generator) -> None:
+    def __init__(
+        self, env: simpy.Environment, spec: TransformerSupply, background_rng: np.random.Generator
+    ) -> None:
         self.env = env
         self.spec = spec
         self.build_time = spec.build_time

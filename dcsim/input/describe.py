@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from dcsim.spec import Scenario, Site
+from dcsim.input.spec import Scenario, Site
 
 
 def describe(scenario: Scenario) -> str:
@@ -20,7 +20,10 @@ def describe(scenario: Scenario) -> str:
 
 def _site(scenario: Scenario, site: Site) -> list[str]:
     ic, sub = site.interconnection, site.substation
-    date = lambda days: scenario.date_of(days).date().isoformat()  # noqa: E731
+
+    def date(days: float) -> str:
+        return scenario.date_of(days).date().isoformat()
+
     models = Counter[str]()
     for lot in site.lots:
         models[lot.model] += lot.count
@@ -36,19 +39,26 @@ def _site(scenario: Scenario, site: Site) -> list[str]:
         f" (pf {sub.power_factor:g}, {sub.spares} spare), order policy {sub.order_policy}"
         + (f", delivered {date(sub.owned_delivery)}" if sub.owned_delivery is not None else ""),
         f"    halls          {len(site.halls)}, {it_mw:g} MW IT ("
-        + ", ".join(f"{n} {c}" for c, n in sorted(cooling.items())) + ")"
+        + ", ".join(f"{n} {c}" for c, n in sorted(cooling.items()))
+        + ")"
         + f", {site.construction_crews} crew(s)",
     ]
     if site.retrofits:
-        out.append(f"    retrofits      {len(site.retrofits)}: " + ", ".join(
-            f"{r.hall} -> {r.to} " + ("when needed" if r.at is None else f"at {date(r.at)}")
-            for r in site.retrofits))
+        out.append(
+            f"    retrofits      {len(site.retrofits)}: "
+            + ", ".join(
+                f"{r.hall} -> {r.to} " + ("when needed" if r.at is None else f"at {date(r.at)}")
+                for r in site.retrofits
+            )
+        )
     if site.onsite is not None:
         o = site.onsite
         out.append(f"    on-site power  {o.blocks} x {o.block_mw:g} MW = {o.total_mw:g} MW")
     out.append(
         f"    GPU lots       {len(site.lots)}, {site.gpu_count:,} GPUs ("
-        + ", ".join(f"{m} {n:,}" for m, n in sorted(models.items())) + ")"
-        + f", deliveries {date(min(deliveries))} to {date(max(deliveries))}")
+        + ", ".join(f"{m} {n:,}" for m, n in sorted(models.items()))
+        + ")"
+        + f", deliveries {date(min(deliveries))} to {date(max(deliveries))}"
+    )
     out.append(f"    installation   {site.installation.rate_per_day * 7:g} GPUs/week")
     return out

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from dcsim.build import build_scenario
-from dcsim.documents import resolve
-from dcsim.spec import Scenario
+from dcsim.input.files import resolve
+from dcsim.input.spec import Scenario
+from dcsim.input.validate import build_scenario
 
 
 def load(path: str | Path, overrides: Iterable[tuple[str, object]] = ()) -> Scenario:

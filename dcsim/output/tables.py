@@ -6,8 +6,8 @@ import math
 
 import pandas as pd
 
-from dcsim.model.layers import LAYERS
-from dcsim.results import RunResult
+from dcsim.experiments.results import RunResult
+from dcsim.experiments.statistics import why
 
 
 def _stat(stats: pd.DataFrame, site: str, metric: str) -> pd.Series:
@@ -35,8 +35,10 @@ def site_table(result: RunResult) -> str:
     stats, reps = result.stats, result.replications
     sites = [s.name for s in result.scenario.sites]
     sites.sort(key=lambda s: -float(_stat(stats, s, "idle_gpu_hours")["mean"]))
-    header = (f"{'site':14s} {'GPUs':>8s} {'first power':>11s} {'all running':>13s}"
-              f" {'idle GPU-hours (95% CI)':>26s} {'idle cost':>10s}  binding layers")
+    header = (
+        f"{'site':14s} {'GPUs':>8s} {'first power':>11s} {'all running':>13s}"
+        f" {'idle GPU-hours (95% CI)':>26s} {'idle cost':>10s}  binding layers"
+    )
     lines = [header, "-" * len(header)]
     for site in sites:
         idle = _stat(stats, site, "idle_gpu_hours")
@@ -44,20 +46,16 @@ def site_table(result: RunResult) -> str:
         running_text = _reached(result, _stat(stats, site, "all_running_days"))
         half = (idle["ci95_high"] - idle["mean"]) if not math.isnan(idle["ci95_high"]) else 0
         idle_text = f"{big(idle['mean'])} ± {big(half)}" if reps > 1 else big(idle["mean"])
-        total = idle["mean"]
-        shares = []
-        for layer in LAYERS:
-            part = _stat(stats, site, f"idle_gpu_hours_{layer}")["mean"]
-            if total > 0 and part / total >= 0.005:
-                shares.append((part / total, layer))
-        why = ", ".join(f"{layer} {share:.0%}" for share, layer in sorted(shares, reverse=True))
         lines.append(
             f"{site:14s} {big(_stat(stats, site, 'gpus_delivered')['mean']):>8s}"
             f" {first_text:>11s}"
             f" {running_text:>13s} {idle_text:>26s}"
-            f" {'$' + big(_stat(stats, site, 'idle_cost_usd')['mean']):>10s}  {why or '-'}")
-    note = (f"({reps} replication(s); dates are means across replications; k = thousand,"
-            " M = million, B = billion")
+            f" {'$' + big(_stat(stats, site, 'idle_cost_usd')['mean']):>10s}  {why(stats, site)}"
+        )
+    note = (
+        f"({reps} replication(s); dates are means across replications; k = thousand,"
+        " M = million, B = billion"
+    )
     if any("reps" in line for line in lines[2:]):
         note += "; 'k/R reps' = reached within the horizon in k of R replications"
     lines.append(note + ")")

@@ -8,13 +8,13 @@ from typing import Any
 
 import click
 
-from dcsim.atomic import atomic_write
-from dcsim.cli_common import Progress, parse_sets
-from dcsim.describe import describe
-from dcsim.dump import to_toml
+from dcsim.cli.common import Progress, parse_sets
 from dcsim.errors import DcsimError
-from dcsim.export import ExportInterrupted, prepare_folder
-from dcsim.loader import load
+from dcsim.input.describe import describe
+from dcsim.input.dump import to_toml
+from dcsim.input.load import load
+from dcsim.output.atomic import atomic_write
+from dcsim.output.export import ExportInterrupted, prepare_folder
 
 
 class _Group(click.Group):
@@ -28,8 +28,11 @@ class _Group(click.Group):
             sys.exit(2)
         except ExportInterrupted as exc:
             kept = ", ".join(p.name for p in exc.kept) or "nothing"
-            click.echo(f"dcsim: interrupted while writing; kept whole files: {kept};"
-                       " no partial file was left behind.", err=True)
+            click.echo(
+                f"dcsim: interrupted while writing; kept whole files: {kept};"
+                " no partial file was left behind.",
+                err=True,
+            )
             sys.exit(130)
         except KeyboardInterrupt:
             click.echo("dcsim: interrupted; no output was written.", err=True)
@@ -44,11 +47,18 @@ def main() -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--dump", is_flag=True,
-              help="Print the fully resolved spec (defaults, catalog and overrides applied)"
-                   " as TOML that dcsim check accepts again.")
-@click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="With --dump, write to this file instead of standard output.")
+@click.option(
+    "--dump",
+    is_flag=True,
+    help="Print the fully resolved spec (defaults, catalog and overrides applied)"
+    " as TOML that dcsim check accepts again.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="With --dump, write to this file instead of standard output.",
+)
 @click.option("--force", is_flag=True, help="With --output, replace an existing file.")
 def check(files: tuple[Path, ...], dump: bool, output: Path | None, force: bool) -> None:
     """Validate site and scenario FILES and say what each describes, in canonical units."""
@@ -73,59 +83,97 @@ def check(files: tuple[Path, ...], dump: bool, output: Path | None, force: bool)
 
 @main.command("run")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--years", type=float, help="Horizon in years from the start date"
-              " (default: the file's horizon).")
+@click.option(
+    "--years",
+    type=float,
+    help="Horizon in years from the start date (default: the file's horizon).",
+)
 @click.option("--reps", type=int, default=10, show_default=True, help="Replications.")
 @click.option("--seed", type=int, help="Root seed (default: the file's seed).")
 @click.option("--workers", type=int, help="Worker processes (default: every core).")
-@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("dcsim-out"),
-              show_default=True, help="Folder for the results.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv",
-              show_default=True)
-@click.option("--no-background", is_flag=True,
-              help="Leave background queue traffic out of the event export.")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
-              help="Override one dotted key, e.g. sites.abilene.onsite.blocks=4 (repeatable).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    default=Path("dcsim-out"),
+    show_default=True,
+    help="Folder for the results.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True
+)
+@click.option(
+    "--no-background", is_flag=True, help="Leave background queue traffic out of the event export."
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override one dotted key, e.g. sites.abilene.onsite.blocks=4 (repeatable).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar and no table.")
 @click.option("--force", is_flag=True, help="Write into a folder that already holds files.")
 @click.option("--report", is_flag=True, help="Also write report.html and PNG charts.")
-def run_command(file: Path, years: float | None, reps: int, seed: int | None,
-                workers: int | None, out: Path, fmt: str, no_background: bool,
-                sets: tuple[str, ...], quiet: bool, force: bool, report: bool) -> None:
+def run_command(
+    file: Path,
+    years: float | None,
+    reps: int,
+    seed: int | None,
+    workers: int | None,
+    out: Path,
+    fmt: str,
+    no_background: bool,
+    sets: tuple[str, ...],
+    quiet: bool,
+    force: bool,
+    report: bool,
+) -> None:
     """Run replications of a site or scenario FILE and write its tables to --out."""
     import time
 
-    from dcsim.export import write_tables
-    from dcsim.runner import default_workers, run
-    from dcsim.table import site_table
+    from dcsim.experiments.runner import default_workers, run
+    from dcsim.output.export import write_tables
+    from dcsim.output.tables import site_table
 
     started = time.perf_counter()
     scenario = load(file, parse_sets(sets))
     # Refuse before spending time on the run.
     prepare_folder(out, force)
     if fmt == "parquet":
-        from dcsim.export import require_parquet
+        from dcsim.output.export import require_parquet
 
         require_parquet()
     with Progress(reps, quiet) as tick:
-        result = run(scenario, years=years, replications=reps, seed=seed, workers=workers,
-                     progress=tick)
+        result = run(
+            scenario, years=years, replications=reps, seed=seed, workers=workers, progress=tick
+        )
     simulated = time.perf_counter() - started
-    written = write_tables(result, out, fmt, force=True, include_background=not no_background,
-                           run_info={"command_line": sys.argv,
-                                     "simulation_time_s": round(simulated, 3),
-                                     "workers": workers or default_workers(),
-                                     "overrides": list(sets)})
+    written = write_tables(
+        result,
+        out,
+        fmt,
+        force=True,
+        include_background=not no_background,
+        run_info={
+            "command_line": sys.argv,
+            "simulation_time_s": round(simulated, 3),
+            "workers": workers or default_workers(),
+            "overrides": list(sets),
+        },
+    )
     wall = time.perf_counter() - started
     if report:
-        from dcsim.report import build_report
+        from dcsim.output.report import build_report
 
         written.append(build_report(out, force=True))
     if not quiet:
         click.echo(site_table(result))
-        click.echo(f"wrote {', '.join(p.name for p in written)} to {out}/ in {wall:.1f} s"
-                   f" ({simulated:.1f} s simulating: {reps / simulated:.1f} replications/s;"
-                   f" the rest writing)")
+        click.echo(
+            f"wrote {', '.join(p.name for p in written)} to {out}/ in {wall:.1f} s"
+            f" ({simulated:.1f} s simulating: {reps / simulated:.1f} replications/s;"
+            f" the rest writing)"
+        )
 
 
 @main.command()
@@ -133,14 +181,14 @@ def run_command(file: Path, years: float | None, reps: int, seed: int | None,
 @click.option("--force", is_flag=True, help="Replace an existing report.html.")
 def report(folder: Path, force: bool) -> None:
     """Write report.html and PNG charts for the results in FOLDER."""
-    from dcsim.report import build_report
+    from dcsim.output.report import build_report
 
     click.echo(f"wrote {build_report(folder, force=force)}")
 
 
 # The what-if commands live in their own module; registered here, under the one group.
 def _register() -> None:
-    from dcsim.cli_whatif import cascade, compare, sweep
+    from dcsim.cli.whatif import cascade, compare, sweep
 
     for command in (compare, sweep, cascade):
         main.add_command(command)

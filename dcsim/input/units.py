@@ -12,12 +12,13 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import pint
 
 
 # One registry for the package (pint's own advice).
-def _registry() -> pint.UnitRegistry:
+def _registry() -> pint.UnitRegistry[Any]:
     """pint's registry, from its on-disk cache when it can write one (ten times faster)."""
     try:
         return pint.UnitRegistry(cache_folder=":auto:")
@@ -25,7 +26,7 @@ def _registry() -> pint.UnitRegistry:
         return pint.UnitRegistry(cache_folder=None)
 
 
-UREG: pint.UnitRegistry = _registry()
+UREG: pint.UnitRegistry[Any] = _registry()
 UREG.define("USD = [currency] = usd = dollar")
 UREG.define("GPU = [gpu] = gpu = GPUs = gpus")
 UREG.define("request = [request] = requests")
@@ -62,8 +63,10 @@ UNIT_RATE = Dimension("rate of units per time", "unit / day", "'600 units/year'"
 
 # Digits may be grouped by "_" or by "," in threes ("1,000"); one decimal point at most.
 # "1,5" is refused rather than read as 15 (or as the European 1.5).
-_NUMBER = (r"[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+(?:_\d+)*)(?:\.\d*)?|\.\d+)"
-           r"(?:[eE][+-]?\d{1,3})?")
+_NUMBER = (
+    r"[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+(?:_\d+)*)(?:\.\d*)?|\.\d+)"
+    r"(?:[eE][+-]?\d{1,3})?"
+)
 _UNIT_WORD = r"[A-Za-zµ_]+(?:\^[+-]?\d{1,2})?"
 _UNIT = rf"{_UNIT_WORD}(?:\s*[/*·]\s*{_UNIT_WORD}|\s+{_UNIT_WORD})*"
 _QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*({_UNIT})\s*$")
@@ -99,8 +102,14 @@ def parse_quantity(text: object, dim: Dimension) -> float:
         raise QuantityError(too_big)
     try:
         unit = _unit(unit_text.strip())
-    except (pint.errors.PintError, ValueError, AttributeError, TypeError, SyntaxError,
-            KeyError) as exc:  # pint raises KeyError for a lone unit to the power 0 ("m^0")
+    except (
+        pint.errors.PintError,
+        ValueError,
+        AttributeError,
+        TypeError,
+        SyntaxError,
+        KeyError,
+    ) as exc:  # pint raises KeyError for a lone unit to the power 0 ("m^0")
         raise QuantityError(
             f"{dim.a} with a known unit, like {dim.example} ('{unit_text}' is not a unit)"
         ) from exc
@@ -110,8 +119,7 @@ def parse_quantity(text: object, dim: Dimension) -> float:
         return magnitude
     if unit.dimensionality != target.dimensionality:
         raise QuantityError(
-            f"{dim.a}, like {dim.example} ('{unit_text}' is"
-            f" {_describe(unit)}, not {dim.a})"
+            f"{dim.a}, like {dim.example} ('{unit_text}' is {_describe(unit)}, not {dim.a})"
         )
     try:
         converted = float(UREG.Quantity(magnitude, unit).to(target).magnitude)

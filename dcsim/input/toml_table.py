@@ -13,7 +13,8 @@ import difflib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from dcsim.distributions import (
+from dcsim.errors import SpecError
+from dcsim.input.distributions import (
     KINDS,
     Distribution,
     Empirical,
@@ -23,8 +24,7 @@ from dcsim.distributions import (
     Triangular,
     Uniform,
 )
-from dcsim.errors import SpecError
-from dcsim.units import Dimension, QuantityError, parse_quantity
+from dcsim.input.units import Dimension, QuantityError, parse_quantity
 
 _MISSING = object()
 
@@ -79,8 +79,12 @@ class Table:
         if key in self.data:
             return self.data[key]
         if default is _MISSING:
-            raise self.error(key, "<nothing: the key is missing>", "this required key to be set",
-                             self._misspelling(key))
+            raise self.error(
+                key,
+                "<nothing: the key is missing>",
+                "this required key to be set",
+                self._misspelling(key),
+            )
         return default
 
     def _misspelling(self, key: str) -> str:
@@ -94,30 +98,40 @@ class Table:
         for key in self.data:
             if key not in self._seen:
                 valid = sorted(self._seen)
-                raise self.error(key, "<an unknown key>", "one of the keys this table takes",
-                                 suggest(key, valid))
+                raise self.error(
+                    key, "<an unknown key>", "one of the keys this table takes", suggest(key, valid)
+                )
 
     # -- typed values ----------------------------------------------------
-    def string(self, key: str, default: object = _MISSING,
-               choices: tuple[str, ...] | None = None) -> str:
+    def string(
+        self, key: str, default: object = _MISSING, choices: tuple[str, ...] | None = None
+    ) -> str:
         value = self.raw(key, default)
         if value is default and isinstance(value, str) and key not in self.data:
             return value
         if not isinstance(value, str) or not value.strip():
             raise self.error(key, value, "a non-empty string")
         if choices is not None and value not in choices:
-            raise self.error(key, value, "one of " + ", ".join(repr(c) for c in choices),
-                             suggest(value, choices, listing=False))
+            raise self.error(
+                key,
+                value,
+                "one of " + ", ".join(repr(c) for c in choices),
+                suggest(value, choices, listing=False),
+            )
         return value
 
-    def reference(self, key: str, known: dict[str, Any] | list[str], what: str,
-                  default: object = _MISSING) -> str:
+    def reference(
+        self, key: str, known: dict[str, Any] | list[str], what: str, default: object = _MISSING
+    ) -> str:
         value = self.string(key, default)
         if value not in known:
             names = sorted(known)
-            raise self.error(key, value, f"the name of a {what} that exists"
-                             f" ({', '.join(names) or 'none defined'})",
-                             suggest(value, names, listing=False))
+            raise self.error(
+                key,
+                value,
+                f"the name of a {what} that exists ({', '.join(names) or 'none defined'})",
+                suggest(value, names, listing=False),
+            )
         return value
 
     def integer(self, key: str, default: object = _MISSING, minimum: int = 0) -> int:
@@ -128,8 +142,14 @@ class Table:
             raise self.error(key, value, f"a whole number of at least {minimum}")
         return value
 
-    def number(self, key: str, default: object = _MISSING, low: float = 0.0,
-               high: float = float("inf"), low_open: bool = False) -> float:
+    def number(
+        self,
+        key: str,
+        default: object = _MISSING,
+        low: float = 0.0,
+        high: float = float("inf"),
+        low_open: bool = False,
+    ) -> float:
         raw = self.raw(key, default)
         if isinstance(raw, bool) or not isinstance(raw, (int, float)):
             raise self.error(key, raw, f"a plain number {_range(low, high, low_open)}")
@@ -138,8 +158,9 @@ class Table:
             raise self.error(key, raw, f"a number {_range(low, high, low_open)}")
         return value
 
-    def quantity(self, key: str, dim: Dimension, default: object = _MISSING,
-                 positive: bool = True) -> float:
+    def quantity(
+        self, key: str, dim: Dimension, default: object = _MISSING, positive: bool = True
+    ) -> float:
         value = self.raw(key, default)
         return self._quantity(key, value, dim, positive)
 
@@ -154,14 +175,23 @@ class Table:
             raise self.error(key, value, f"{dim.a} of zero or more")
         return magnitude
 
-    def date(self, key: str, start: dt.date | None, horizon_days: float | None,
-             default: object = _MISSING) -> float:
+    def date(
+        self,
+        key: str,
+        start: dt.date | None,
+        horizon_days: float | None,
+        default: object = _MISSING,
+    ) -> float:
         """A calendar date, returned as days from ``start``, checked against the horizon."""
         value = self.raw(key, default)
         if isinstance(value, dt.datetime):
             if value.tzinfo is not None:
-                raise self.error(key, value, "a date or local date-time without a time zone"
-                                 " offset (dcsim has no time zones)")
+                raise self.error(
+                    key,
+                    value,
+                    "a date or local date-time without a time zone"
+                    " offset (dcsim has no time zones)",
+                )
             when = value
         elif isinstance(value, dt.date):
             when = dt.datetime.combine(value, dt.time())
@@ -174,19 +204,28 @@ class Table:
             raise self.error(key, value, f"a date on or after the scenario start {start}")
         if horizon_days is not None and days > horizon_days:
             end = start + dt.timedelta(days=horizon_days)
-            raise self.error(key, value, f"a date within the horizon (on or before {end})",
-                             "Lengthen the scenario's horizon or move the date.")
+            raise self.error(
+                key,
+                value,
+                f"a date within the horizon (on or before {end})",
+                "Lengthen the scenario's horizon or move the date.",
+            )
         return days
 
-    def distribution(self, key: str, dim: Dimension, default: object = _MISSING,
-                     positive: bool = True) -> Distribution:
+    def distribution(
+        self, key: str, dim: Dimension, default: object = _MISSING, positive: bool = True
+    ) -> Distribution:
         value = self.raw(key, default)
         if isinstance(value, str):
             return Fixed(self._quantity(key, value, dim, positive))
         table = self.sub(key, value) if isinstance(value, dict) else None
         if table is None:
-            raise self.error(key, value, f"{dim.a} like {dim.example}, or a distribution"
-                             " table like { dist = \"uniform\", low = ..., high = ... }")
+            raise self.error(
+                key,
+                value,
+                f"{dim.a} like {dim.example}, or a distribution"
+                ' table like { dist = "uniform", low = ..., high = ... }',
+            )
         return table._distribution_body(dim, positive)
 
     def _distribution_body(self, dim: Dimension, positive: bool) -> Distribution:
@@ -198,14 +237,18 @@ class Table:
         elif kind == "uniform":
             low, high = q("low", dim, False), q("high", dim, positive)
             if low > high:
-                raise self.error("low", self.data["low"],
-                                 f"low no greater than high ({self.data['high']!r})")
+                raise self.error(
+                    "low", self.data["low"], f"low no greater than high ({self.data['high']!r})"
+                )
             result = Uniform(low, high)
         elif kind == "triangular":
             low, mode, high = q("low", dim, False), q("mode", dim, False), q("high", dim, positive)
             if not low <= mode <= high:
-                raise self.error("mode", self.data["mode"], "low <= mode <= high"
-                                 f" (low {self.data['low']!r}, high {self.data['high']!r})")
+                raise self.error(
+                    "mode",
+                    self.data["mode"],
+                    f"low <= mode <= high (low {self.data['low']!r}, high {self.data['high']!r})",
+                )
             result = Triangular(low, mode, high)
         elif kind == "lognormal":
             result = LogNormal(q("median", dim, True), self.number("sigma", high=5.0))
@@ -215,8 +258,9 @@ class Table:
             values = self.raw("values")
             if not isinstance(values, list) or not values:
                 raise self.error("values", values, f"a non-empty list of {dim.name}s")
-            result = Empirical(tuple(
-                self._quantity(f"values[{i}]", v, dim, False) for i, v in enumerate(values)))
+            result = Empirical(
+                tuple(self._quantity(f"values[{i}]", v, dim, False) for i, v in enumerate(values))
+            )
             if positive and max(result.values) <= 0:
                 raise self.error("values", values, f"at least one {dim.name} greater than zero")
         self.done()

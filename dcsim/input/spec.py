@@ -1,6 +1,6 @@
 """Frozen, typed specifications in canonical units.
 
-Everything the model needs, checked once at load (see :mod:`dcsim.loader`).
+Everything the model needs, checked once at load (see :mod:`dcsim.input.load`).
 Times are days from the scenario start date, power in MW (GPU power in kW),
 money in USD, rates per day. Collections are tuples so specs are immutable,
 hashable and picklable across worker processes.
@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from dcsim.distributions import Distribution, Fixed
+from dcsim.input.distributions import Distribution, Fixed
 
 ORDER_POLICIES = ("at_request", "at_agreement", "owned")
 DISCIPLINES = ("serial", "cluster")

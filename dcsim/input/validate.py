@@ -1,6 +1,6 @@
-"""A resolved document to a validated :class:`~dcsim.spec.Scenario`.
+"""A resolved document to a validated :class:`~dcsim.input.spec.Scenario`.
 
-Every key is read through :class:`~dcsim.reader.Table`, so unknown keys, wrong
+Every key is read through :class:`~dcsim.input.toml_table.Table`, so unknown keys, wrong
 units, bad ranges and dangling references all fail here, once, with the file
 and the dotted key path. The model downstream trusts what it is given.
 """
@@ -10,10 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from dcsim.documents import Origins
 from dcsim.errors import SpecError
-from dcsim.reader import Table
-from dcsim.spec import (
+from dcsim.input.files import Origins
+from dcsim.input.spec import (
     DISCIPLINES,
     ORDER_POLICIES,
     WHEN_NEEDED,
@@ -34,7 +33,8 @@ from dcsim.spec import (
     Tranche,
     TransformerSupply,
 )
-from dcsim.units import (
+from dcsim.input.toml_table import Table
+from dcsim.input.units import (
     APPARENT_POWER,
     DURATION,
     GPU_POWER,
@@ -51,8 +51,21 @@ DEFAULT_BATCH = 576  # eight 72-GPU racks brought up together
 DEFAULT_SUPPLY = "north_america"
 
 
-def build_scenario(doc: dict[str, Any], origins: Origins,
-                   dates_within_horizon: bool = True) -> Scenario:
+HORIZON_LIMIT = "a horizon that ends before the year 10000"
+
+
+def horizon_fits(start: dt.date, days: float) -> bool:
+    """Whether a date can represent the end of a horizon of ``days`` from ``start``."""
+    try:
+        start + dt.timedelta(days=days)
+    except OverflowError:
+        return False
+    return True
+
+
+def build_scenario(
+    doc: dict[str, Any], origins: Origins, dates_within_horizon: bool = True
+) -> Scenario:
     """Validate ``doc``. A file's dates must lie within its horizon (a typo guard);
     ``dates_within_horizon=False`` lets a run be cut short with --years instead."""
     root = Table(doc, "", origins)
@@ -65,37 +78,52 @@ def build_scenario(doc: dict[str, Any], origins: Origins,
 
     sites_raw = root.raw("sites")
     if not isinstance(sites_raw, dict) or not sites_raw:
-        raise root.error("sites", sites_raw, "at least one site (a site file, or"
-                         " scenario.sites = [\"site.toml\", ...])")
+        raise root.error(
+            "sites",
+            sites_raw,
+            'at least one site (a site file, or scenario.sites = ["site.toml", ...])',
+        )
     scen = root.sub("scenario", root.raw("scenario"))
     start = _start_date(scen, sites_raw, origins)
     horizon = scen.quantity("horizon", DURATION, default=DEFAULT_HORIZON)
-    try:
-        start + dt.timedelta(days=horizon)
-    except OverflowError:
-        raise scen.error("horizon", scen.data.get("horizon", DEFAULT_HORIZON),
-                         "a horizon that ends before the year 10000") from None
+    if not horizon_fits(start, horizon):
+        raise scen.error("horizon", scen.data.get("horizon", DEFAULT_HORIZON), HORIZON_LIMIT)
     seed = scen.integer("seed", default=0)
     supply_names = [s.name for s in supplies]
-    default_supply = scen.reference("transformer_supply", supply_names, "transformer supply",
-                                    default=DEFAULT_SUPPLY if DEFAULT_SUPPLY in supply_names
-                                    else (supply_names[0] if supply_names else DEFAULT_SUPPLY))
+    default_supply = scen.reference(
+        "transformer_supply",
+        supply_names,
+        "transformer supply",
+        default=DEFAULT_SUPPLY
+        if DEFAULT_SUPPLY in supply_names
+        else (supply_names[0] if supply_names else DEFAULT_SUPPLY),
+    )
     name = scen.string("name", default=next(iter(sites_raw)))
     scen.raw("catalog", None)  # already acted on when the files were read
     scen.done()
 
     refs = _Refs(
-        gpus={g.name: g for g in gpus}, cooling=cooling_names,
-        regions=[r.name for r in regions], supplies=supply_names,
-        default_supply=default_supply, start=start,
+        gpus={g.name: g for g in gpus},
+        cooling=cooling_names,
+        regions=[r.name for r in regions],
+        supplies=supply_names,
+        default_supply=default_supply,
+        start=start,
         horizon=horizon if dates_within_horizon else None,
     )
     sites = tuple(_site(site_name, t, refs) for site_name, t in root.named_tables("sites"))
     root.raw("overrides", None)
     root.done()
     return Scenario(
-        name=name, start_date=start, horizon_days=horizon, seed=seed, sites=sites, gpus=gpus,
-        cooling=cooling, regions=regions, transformer_supplies=supplies,
+        name=name,
+        start_date=start,
+        horizon_days=horizon,
+        seed=seed,
+        sites=sites,
+        gpus=gpus,
+        cooling=cooling,
+        regions=regions,
+        transformer_supplies=supplies,
         source_file=origins.default,
     )
 
@@ -113,16 +141,27 @@ def _start_date(scen: Table, sites_raw: dict[str, Any], origins: Origins) -> dt.
             starts.append(value)
         else:
             path = f"sites.{name}.start_date"
-            raise SpecError.at(origins(path), path, value if value is not None else
-                               "<nothing: the key is missing>",
-                               "the site's start date written as YYYY-MM-DD without quotes")
+            raise SpecError.at(
+                origins(path),
+                path,
+                value if value is not None else "<nothing: the key is missing>",
+                "the site's start date written as YYYY-MM-DD without quotes",
+            )
     return min(starts)
 
 
 class _Refs:
-    def __init__(self, *, gpus: dict[str, GpuModel], cooling: dict[str, CoolingType],
-                 regions: list[str], supplies: list[str], default_supply: str,
-                 start: dt.date, horizon: float | None) -> None:
+    def __init__(
+        self,
+        *,
+        gpus: dict[str, GpuModel],
+        cooling: dict[str, CoolingType],
+        regions: list[str],
+        supplies: list[str],
+        default_supply: str,
+        start: dt.date,
+        horizon: float | None,
+    ) -> None:
         self.gpus = gpus
         self.cooling = cooling
         self.regions = regions
@@ -135,9 +174,11 @@ class _Refs:
 # ------------------------------------------------------------------ catalog
 def _cooling(name: str, t: Table) -> CoolingType:
     result = CoolingType(
-        name=name, level=t.integer("level", minimum=0),
+        name=name,
+        level=t.integer("level", minimum=0),
         max_rack_kw=t.quantity("max_rack_power", RACK_POWER),
-        pue=t.number("pue", low=1.0, high=5.0), source=t.string("source", default=""),
+        pue=t.number("pue", low=1.0, high=5.0),
+        source=t.string("source", default=""),
     )
     t.done()
     return result
@@ -145,9 +186,11 @@ def _cooling(name: str, t: Table) -> CoolingType:
 
 def _gpu(name: str, t: Table, cooling: dict[str, CoolingType]) -> GpuModel:
     result = GpuModel(
-        name=name, it_kw=t.quantity("it_power", GPU_POWER),
+        name=name,
+        it_kw=t.quantity("it_power", GPU_POWER),
         cooling=t.reference("cooling", cooling, "cooling type"),
-        price_usd=t.quantity("price", MONEY), source=t.string("source", default=""),
+        price_usd=t.quantity("price", MONEY),
+        source=t.string("source", default=""),
     )
     t.done()
     return result
@@ -157,14 +200,20 @@ def _region(name: str, t: Table) -> Region:
     discipline = t.string("discipline", choices=DISCIPLINES)
     phases = []
     for p in t.tables("phases"):
-        phases.append(StudyPhase(
-            name=p.string("name"), duration=p.distribution("duration", DURATION),
-            withdrawal=p.number("withdrawal", default=0.0, high=1.0)))
+        phases.append(
+            StudyPhase(
+                name=p.string("name"),
+                duration=p.distribution("duration", DURATION),
+                withdrawal=p.number("withdrawal", default=0.0, high=1.0),
+            )
+        )
         p.done()
     if not phases:
         raise t.error("phases", [], "at least one study phase")
     result = Region(
-        name=name, label=t.string("label", default=name), discipline=discipline,
+        name=name,
+        label=t.string("label", default=name),
+        discipline=discipline,
         study_engineers=t.integer("study_engineers", minimum=1),
         cluster_window=t.quantity("cluster_window", DURATION, default="365 day"),
         phases=tuple(phases),
@@ -183,7 +232,8 @@ def _region(name: str, t: Table) -> Region:
 
 def _supply(name: str, t: Table) -> TransformerSupply:
     result = TransformerSupply(
-        name=name, output_per_day=t.quantity("output", UNIT_RATE),
+        name=name,
+        output_per_day=t.quantity("output", UNIT_RATE),
         lines=t.integer("lines", default=1, minimum=1),
         design_time=t.distribution("design_time", DURATION, positive=False),
         transport_time=t.distribution("transport_time", DURATION, positive=False),
@@ -212,17 +262,22 @@ def _site(name: str, t: Table, refs: _Refs) -> Site:
     ic = t.sub("interconnection", t.raw("interconnection"))
     request_mw = ic.quantity("request", POWER)
     request_date = date(ic, "request_date")
-    tranches = tuple(
-        _tranche(tr, date) for tr in ic.tables("tranches", default=[])
-    ) or (Tranche(request_mw, request_date),)
+    tranches = tuple(_tranche(tr, date) for tr in ic.tables("tranches", default=[])) or (
+        Tranche(request_mw, request_date),
+    )
     total = sum(tr.mw for tr in tranches)
     if abs(total - request_mw) > 1e-6 * max(1.0, request_mw):
-        raise ic.error("tranches", ic.data.get("tranches"),
-                       f"tranches that add up to the request ({ic.data['request']!r});"
-                       f" they add up to {total:g} MW")
+        raise ic.error(
+            "tranches",
+            ic.data.get("tranches"),
+            f"tranches that add up to the request ({ic.data['request']!r});"
+            f" they add up to {total:g} MW",
+        )
     interconnection = Interconnection(
-        request_mw=request_mw, request_date=request_date,
-        region=ic.reference("region", refs.regions, "region"), tranches=tranches,
+        request_mw=request_mw,
+        request_date=request_date,
+        region=ic.reference("region", refs.regions, "region"),
+        tranches=tranches,
         existing_mw=ic.quantity("existing", POWER, default="0 MW", positive=False),
         source=ic.string("source", default=""),
     )
@@ -232,20 +287,24 @@ def _site(name: str, t: Table, refs: _Refs) -> Site:
     policy = sub.string("order_policy", choices=ORDER_POLICIES)
     owned = date(sub, "delivery") if policy == "owned" else None
     if policy != "owned" and sub.has("delivery"):
-        raise sub.error("delivery", sub.data["delivery"],
-                        "no delivery date unless order_policy = \"owned\"")
+        raise sub.error(
+            "delivery", sub.data["delivery"], 'no delivery date unless order_policy = "owned"'
+        )
     substation = Substation(
         transformers=sub.integer("transformers", minimum=1),
         rating_mva=sub.quantity("rating", APPARENT_POWER),
-        power_factor=sub.number("power_factor", default=0.95, low=0.0, high=1.0,
-                                low_open=True),
-        order_policy=policy, owned_delivery=owned,
+        power_factor=sub.number("power_factor", default=0.95, low=0.0, high=1.0, low_open=True),
+        order_policy=policy,
+        owned_delivery=owned,
         spares=sub.integer("spares", default=0, minimum=0),
         source=sub.string("source", default=""),
     )
     if substation.spares >= substation.transformers:
-        raise sub.error("spares", substation.spares,
-                        f"fewer spares than transformers ({substation.transformers})")
+        raise sub.error(
+            "spares",
+            substation.spares,
+            f"fewer spares than transformers ({substation.transformers})",
+        )
     sub.done()
 
     construction = t.sub("construction", t.raw("construction", {}))
@@ -258,21 +317,26 @@ def _site(name: str, t: Table, refs: _Refs) -> Site:
     hall_names = [h.name for h in halls]
     if len(set(hall_names)) != len(hall_names):
         raise t.error("halls", hall_names, "halls with distinct names")
-    retrofits = tuple(_retrofit(r, refs, date, hall_names)
-                      for r in t.tables("retrofits", default=[]))
+    retrofits = tuple(
+        _retrofit(r, refs, date, hall_names) for r in t.tables("retrofits", default=[])
+    )
     retrofitted = [r.hall for r in retrofits]
     for index, hall in enumerate(retrofitted):
         if hall in retrofitted[:index]:
-            raise t.error(f"retrofits[{index}].hall", hall,
-                          "at most one retrofit per hall (a retrofit converts the whole hall)")
+            raise t.error(
+                f"retrofits[{index}].hall",
+                hall,
+                "at most one retrofit per hall (a retrofit converts the whole hall)",
+            )
     lots = tuple(_lot(i, lot, refs, date) for i, lot in enumerate(t.tables("lots")))
     if not lots:
         raise t.error("lots", [], "at least one GPU lot ([[lots]])")
     lot_names = [lot.name for lot in lots]
     if len(set(lot_names)) != len(lot_names):
         raise t.error("lots", lot_names, "lots with distinct names")
-    onsite = (_onsite(t.sub("onsite", t.raw("onsite")), date, site_start)
-              if t.has("onsite") else None)
+    onsite = (
+        _onsite(t.sub("onsite", t.raw("onsite")), date, site_start) if t.has("onsite") else None
+    )
 
     inst = t.sub("installation", t.raw("installation"))
     installation = Installation(
@@ -291,12 +355,21 @@ def _site(name: str, t: Table, refs: _Refs) -> Site:
     econ.done()
 
     site = Site(
-        name=name, location=t.string("location", default=""), start_date=site_start,
-        transformer_supply=t.reference("transformer_supply", refs.supplies,
-                                       "transformer supply", default=refs.default_supply),
-        interconnection=interconnection, substation=substation, construction_crews=crews,
-        halls=halls, retrofits=retrofits, lots=lots, onsite=onsite,
-        installation=installation, economics=economics,
+        name=name,
+        location=t.string("location", default=""),
+        start_date=site_start,
+        transformer_supply=t.reference(
+            "transformer_supply", refs.supplies, "transformer supply", default=refs.default_supply
+        ),
+        interconnection=interconnection,
+        substation=substation,
+        construction_crews=crews,
+        halls=halls,
+        retrofits=retrofits,
+        lots=lots,
+        onsite=onsite,
+        installation=installation,
+        economics=economics,
         source=t.string("source", default=""),
     )
     t.done()
@@ -312,16 +385,19 @@ def _tranche(t: Table, date: Any) -> Tranche:
 def _hall(t: Table, refs: _Refs, date: Any, site_crews: int) -> Hall:
     crews = t.integer("crews", default=1, minimum=1)
     if crews > site_crews:
-        raise t.error("crews", crews, f"no more crews than the site has ({site_crews},"
-                      " construction.crews)")
+        raise t.error(
+            "crews", crews, f"no more crews than the site has ({site_crews}, construction.crews)"
+        )
     result = Hall(
-        name=t.string("name"), it_mw=t.quantity("it_power", POWER),
+        name=t.string("name"),
+        it_mw=t.quantity("it_power", POWER),
         cooling=t.reference("cooling", refs.cooling, "cooling type"),
         construction_start=date(t, "construction_start"),
         construction_time=t.distribution("construction_time", DURATION),
         crews=crews,
-        commissioning_time=t.distribution("commissioning_time", DURATION, default="0 day",
-                                          positive=False),
+        commissioning_time=t.distribution(
+            "commissioning_time", DURATION, default="0 day", positive=False
+        ),
         source=t.string("source", default=""),
     )
     t.done()
@@ -330,13 +406,13 @@ def _hall(t: Table, refs: _Refs, date: Any, site_crews: int) -> Hall:
 
 def _retrofit(t: Table, refs: _Refs, date: Any, halls: list[str]) -> Retrofit:
     at_raw = t.raw("at")
-    at = None if at_raw == WHEN_NEEDED else (
-        date(t, "at") if not isinstance(at_raw, str) else None)
+    at = None if at_raw == WHEN_NEEDED else (date(t, "at") if not isinstance(at_raw, str) else None)
     if isinstance(at_raw, str) and at_raw != WHEN_NEEDED:
-        raise t.error("at", at_raw, f"a date (YYYY-MM-DD) or \"{WHEN_NEEDED}\"")
+        raise t.error("at", at_raw, f'a date (YYYY-MM-DD) or "{WHEN_NEEDED}"')
     result = Retrofit(
         hall=t.reference("hall", halls, "hall of this site"),
-        to=t.reference("to", refs.cooling, "cooling type"), at=at,
+        to=t.reference("to", refs.cooling, "cooling type"),
+        at=at,
         duration=t.distribution("duration", DURATION, positive=False),
         offline_share=t.number("offline_share", default=1.0, low=0.0, high=1.0),
         source=t.string("source", default=""),
@@ -347,7 +423,8 @@ def _retrofit(t: Table, refs: _Refs, date: Any, halls: list[str]) -> Retrofit:
 
 def _lot(index: int, t: Table, refs: _Refs, date: Any) -> Lot:
     result = Lot(
-        name=t.string("name", default=f"lot-{index + 1}"), delivery=date(t, "delivery"),
+        name=t.string("name", default=f"lot-{index + 1}"),
+        delivery=date(t, "delivery"),
         count=t.integer("count", minimum=1),
         model=t.reference("model", refs.gpus, "GPU model"),
         delay=t.distribution("delay", DURATION, default="0 day", positive=False),
@@ -359,14 +436,13 @@ def _lot(index: int, t: Table, refs: _Refs, date: Any) -> Lot:
 
 def _onsite(t: Table, date: Any, site_start: dt.date) -> Onsite:
     result = Onsite(
-        block_mw=t.quantity("block", POWER), blocks=t.integer("blocks", minimum=1),
+        block_mw=t.quantity("block", POWER),
+        blocks=t.integer("blocks", minimum=1),
         start=date(t, "start", default=site_start),
         permit_time=t.distribution("permit_time", DURATION, positive=False),
         lead_time=t.distribution("lead_time", DURATION, positive=False),
-        block_interval=t.distribution("block_interval", DURATION, default="0 day",
-                                      positive=False),
+        block_interval=t.distribution("block_interval", DURATION, default="0 day", positive=False),
         source=t.string("source", default=""),
     )
     t.done()
     return result
-

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from dcsim.atomic import atomic_write
 from dcsim.errors import DcsimError
+from dcsim.output.atomic import atomic_write
 
 
 def parse_sets(values: tuple[str, ...]) -> list[tuple[str, object]]:
@@ -20,9 +20,11 @@ def parse_sets(values: tuple[str, ...]) -> list[tuple[str, object]]:
     for item in values:
         key, sep, text = item.partition("=")
         if not sep or not key.strip():
-            raise DcsimError(f"--set {item!r}: expected KEY=VALUE, for example"
-                             " sites.abilene.onsite.blocks=4 or"
-                             " regions.dominion.headroom='3000 MW'.")
+            raise DcsimError(
+                f"--set {item!r}: expected KEY=VALUE, for example"
+                " sites.abilene.onsite.blocks=4 or"
+                " regions.dominion.headroom='3000 MW'."
+            )
         try:
             value: object = tomllib.loads(f"v = {text}")["v"]
         except tomllib.TOMLDecodeError:
@@ -72,6 +74,7 @@ class Progress:
                 raise KeyboardInterrupt
             if self.bar is not None:
                 self.bar.update(done - self.bar.n)
+
         return tick
 
     def __exit__(self, *exc: object) -> None:
@@ -85,22 +88,26 @@ class Progress:
 
 
 def run_options(func: Any) -> Any:
-    for option in reversed([
-        click.option("--years", type=float, help="Horizon in years (default: the file's)."),
-        click.option("--reps", type=int, default=10, show_default=True,
-                     help="Replications (the same draws for every run: common random numbers)."),
-        click.option("--seed", type=int, help="Root seed (default: the file's)."),
-        click.option("--workers", type=int, help="Worker processes (default: every core)."),
-        click.option("--quiet", is_flag=True, help="Print nothing but errors."),
-        click.option("--force", is_flag=True, help="Write into a folder that holds files."),
-    ]):
+    for option in reversed(
+        [
+            click.option("--years", type=float, help="Horizon in years (default: the file's)."),
+            click.option(
+                "--reps",
+                type=int,
+                default=10,
+                show_default=True,
+                help="Replications (the same draws for every run: common random numbers).",
+            ),
+            click.option("--seed", type=int, help="Root seed (default: the file's)."),
+            click.option("--workers", type=int, help="Worker processes (default: every core)."),
+            click.option("--quiet", is_flag=True, help="Print nothing but errors."),
+            click.option("--force", is_flag=True, help="Write into a folder that holds files."),
+        ]
+    ):
         func = option(func)
     return func
 
 
-
-
 def write_csv(frame: Any, path: Path) -> None:
     with atomic_write(path, force=True) as handle:
-        frame.to_csv(handle, index=False, lineterminator="\n",
-                     date_format="%Y-%m-%dT%H:%M:%S")
+        frame.to_csv(handle, index=False, lineterminator="\n", date_format="%Y-%m-%dT%H:%M:%S")

@@ -15,14 +15,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dcsim.atomic import atomic_write
-from dcsim.dump import to_document
 from dcsim.errors import DcsimError
+from dcsim.input.dump import to_document
+from dcsim.output.atomic import atomic_write
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from dcsim.results import RunResult
+    from dcsim.experiments.results import RunResult
 
 TABLES = ("events", "timeseries", "summary", "stats")
 FORMATS = ("csv", "parquet")
@@ -47,27 +47,37 @@ def require_parquet() -> None:
     try:
         import pyarrow  # noqa: F401
     except ImportError:
-        raise DcsimError("Parquet output needs pyarrow: pip install 'dcsim[parquet]',"
-                         " or use --format csv.") from None
+        raise DcsimError(
+            "Parquet output needs pyarrow: pip install 'dcsim[parquet]', or use --format csv."
+        ) from None
 
 
 def prepare_folder(folder: Path, force: bool) -> None:
     if folder.exists() and not folder.is_dir():
         raise DcsimError(f"{folder}: exists and is not a folder; choose another --out.")
     if folder.is_dir() and any(folder.iterdir()) and not force:
-        raise DcsimError(f"{folder}: already holds files; dcsim will not overwrite them."
-                         " Choose an empty or new folder (--out), or pass --force"
-                         " (force=True from Python).")
+        raise DcsimError(
+            f"{folder}: already holds files; dcsim will not overwrite them."
+            " Choose an empty or new folder (--out), or pass --force"
+            " (force=True from Python)."
+        )
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DcsimError(f"{folder}: cannot create this folder ({exc.strerror});"
-                         " choose another --out.") from None
+        raise DcsimError(
+            f"{folder}: cannot create this folder ({exc.strerror}); choose another --out."
+        ) from None
 
 
-def write_tables(result: RunResult, folder: Path, fmt: str = "csv", *, force: bool = False,
-                 include_background: bool = True,
-                 run_info: dict[str, Any] | None = None) -> list[Path]:
+def write_tables(
+    result: RunResult,
+    folder: Path,
+    fmt: str = "csv",
+    *,
+    force: bool = False,
+    include_background: bool = True,
+    run_info: dict[str, Any] | None = None,
+) -> list[Path]:
     """Write events, timeseries, summary, stats and run.json; return the paths written."""
     if fmt not in FORMATS:
         raise DcsimError(f"format {fmt!r} is not known; expected one of {', '.join(FORMATS)}.")
@@ -77,8 +87,12 @@ def write_tables(result: RunResult, folder: Path, fmt: str = "csv", *, force: bo
     events = result.events
     if not include_background:
         events = events[~events["background"]].reset_index(drop=True)
-    frames = {"events": events, "timeseries": result.timeseries,
-              "summary": result.summary, "stats": result.stats}
+    frames = {
+        "events": events,
+        "timeseries": result.timeseries,
+        "summary": result.summary,
+        "stats": result.stats,
+    }
     kept: list[Path] = []
     try:
         for name in TABLES:
@@ -98,8 +112,7 @@ def write_tables(result: RunResult, folder: Path, fmt: str = "csv", *, force: bo
 def _write_frame(frame: pd.DataFrame, path: Path, fmt: str) -> None:
     if fmt == "csv":
         with atomic_write(path, force=True) as handle:
-            frame.to_csv(handle, index=False, date_format="%Y-%m-%dT%H:%M:%S",
-                         lineterminator="\n")
+            frame.to_csv(handle, index=False, date_format="%Y-%m-%dT%H:%M:%S", lineterminator="\n")
     else:
         with atomic_write(path, force=True, binary=True) as handle:
             frame.to_parquet(handle, index=False)

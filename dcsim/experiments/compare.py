@@ -14,18 +14,34 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dcsim.experiments.results import RunResult
+from dcsim.experiments.runner import run
+from dcsim.experiments.statistics import describe
+from dcsim.input.spec import Scenario
 from dcsim.model.layers import LAYERS
-from dcsim.results import RunResult, describe
-from dcsim.runner import run
-from dcsim.spec import Scenario
 
 KPIS = (
-    "idle_gpu_hours", *(f"idle_gpu_hours_{layer}" for layer in LAYERS), "idle_cost_usd",
-    "first_power_days", "all_running_days", "gpus_idle_at_horizon",
-    "request_to_energization_days", "transformer_lead_time_days",
+    "idle_gpu_hours",
+    *(layer.idle_column for layer in LAYERS),
+    "idle_cost_usd",
+    "first_power_days",
+    "all_running_days",
+    "gpus_idle_at_horizon",
+    "request_to_energization_days",
+    "transformer_lead_time_days",
 )
-COMPARE_COLUMNS = ("variant", "site", "metric", "n", "base_mean", "variant_mean", "diff_mean",
-                   "diff_ci95_low", "diff_ci95_high", "distinguishable")
+COMPARE_COLUMNS = (
+    "variant",
+    "site",
+    "metric",
+    "n",
+    "base_mean",
+    "variant_mean",
+    "diff_mean",
+    "diff_ci95_low",
+    "diff_ci95_high",
+    "distinguishable",
+)
 
 
 @dataclass
@@ -35,8 +51,9 @@ class Comparison:
     variants: dict[str, RunResult]
 
 
-def paired(base: pd.DataFrame, other: pd.DataFrame, variant: str,
-           kpis: tuple[str, ...] = KPIS) -> list[tuple[object, ...]]:
+def paired(
+    base: pd.DataFrame, other: pd.DataFrame, variant: str, kpis: tuple[str, ...] = KPIS
+) -> list[tuple[object, ...]]:
     """Rows of paired differences, site by site and KPI by KPI."""
     merged = base.merge(other, on=["replication", "site"], suffixes=("_base", "_var"))
     rows: list[tuple[object, ...]] = []
@@ -50,19 +67,41 @@ def paired(base: pd.DataFrame, other: pd.DataFrame, variant: str,
             if n > 1 and np.all(b - a == 0):
                 low = high = 0.0
             distinguishable = bool(n > 1 and (low > 0 or high < 0))
-            rows.append((variant, site, kpi, n, float(a.mean()) if n else np.nan,
-                         float(b.mean()) if n else np.nan, diff, low, high, distinguishable))
+            rows.append(
+                (
+                    variant,
+                    site,
+                    kpi,
+                    n,
+                    float(a.mean()) if n else np.nan,
+                    float(b.mean()) if n else np.nan,
+                    diff,
+                    low,
+                    high,
+                    distinguishable,
+                )
+            )
     return rows
 
 
-def compare(base: Scenario, variants: dict[str, Scenario], *, years: float | None = None,
-            replications: int = 10, seed: int | None = None, workers: int | None = None,
-            on_run: Callable[[str], None] | None = None) -> Comparison:
+def compare(
+    base: Scenario,
+    variants: dict[str, Scenario],
+    *,
+    years: float | None = None,
+    replications: int = 10,
+    seed: int | None = None,
+    workers: int | None = None,
+    on_run: Callable[[str], None] | None = None,
+) -> Comparison:
     # Every variant runs on the base's horizon and root seed unless told otherwise, so a
     # whole-file variant with a horizon or seed of its own is still compared like for like.
-    settings = {"years": base.horizon_days / 365.25 if years is None else years,
-                "replications": replications, "workers": workers,
-                "seed": base.seed if seed is None else seed}
+    settings = {
+        "years": base.horizon_days / 365.25 if years is None else years,
+        "replications": replications,
+        "workers": workers,
+        "seed": base.seed if seed is None else seed,
+    }
     if on_run is not None:
         on_run("base")
     base_result = run(base, **settings)  # type: ignore[arg-type]

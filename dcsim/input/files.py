@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from dcsim.errors import SpecError
-from dcsim.reader import suggest
+from dcsim.input.toml_table import suggest
 
 CATALOG_SECTIONS = ("gpus", "cooling", "regions", "transformer_supplies")
 SCENARIO_SECTIONS = ("scenario", "sites", "overrides", *CATALOG_SECTIONS)
@@ -28,12 +28,14 @@ SCENARIO_SECTIONS = ("scenario", "sites", "overrides", *CATALOG_SECTIONS)
 
 def bundled_sites_dir() -> Path:
     """The ``sites/`` folder shipped with dcsim (repository checkout or installed wheel)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_bundled_sites", here.parent / "sites"):
+    package = Path(__file__).resolve().parent.parent  # dcsim/
+    for candidate in (package / "_bundled_sites", package.parent / "sites"):
         if (candidate / "catalog").is_dir():
             return candidate
-    raise SpecError("dcsim's bundled sites/catalog folder is missing from this installation;"
-                    " reinstall dcsim or name a catalog folder with catalog = \"...\".")
+    raise SpecError(
+        "dcsim's bundled sites/catalog folder is missing from this installation;"
+        ' reinstall dcsim or name a catalog folder with catalog = "...".'
+    )
 
 
 @dataclass
@@ -49,8 +51,11 @@ class Origins:
     def __call__(self, key_path: str) -> str:
         best, best_len = self.default, -1
         for prefix, source in self.by_prefix.items():
-            if (key_path == prefix or key_path.startswith(prefix + ".")
-                    or key_path.startswith(prefix + "[")) and len(prefix) > best_len:
+            if (
+                key_path == prefix
+                or key_path.startswith(prefix + ".")
+                or key_path.startswith(prefix + "[")
+            ) and len(prefix) > best_len:
                 best, best_len = source, len(prefix)
         return best
 
@@ -75,16 +80,20 @@ def _resolved(path: Path) -> Path:
 def read_toml(path: Path, what: str = "file") -> dict[str, Any]:
     kind = _probe(path)
     if kind == "missing":
-        raise SpecError(f"{path}: no such {what}. Check the path (it is read relative to the"
-                        " current folder, or to the including file for includes).")
+        raise SpecError(
+            f"{path}: no such {what}. Check the path (it is read relative to the"
+            " current folder, or to the including file for includes)."
+        )
     if kind == "folder":
         raise SpecError(f"{path}: is a folder; expected a TOML {what}.")
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{path}: not valid TOML: {exc}. Fix the syntax at that line"
-                        " (strings need quotes; dates are written YYYY-MM-DD without).") from None
+        raise SpecError(
+            f"{path}: not valid TOML: {exc}. Fix the syntax at that line"
+            " (strings need quotes; dates are written YYYY-MM-DD without)."
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(f"{path}: cannot be read: {exc}.") from None
 
@@ -93,8 +102,9 @@ def is_scenario(data: dict[str, Any]) -> bool:
     return "scenario" in data
 
 
-def resolve(path: Path | str, overrides: Iterable[tuple[str, object]] = ()) -> tuple[
-        dict[str, Any], Origins]:
+def resolve(
+    path: Path | str, overrides: Iterable[tuple[str, object]] = ()
+) -> tuple[dict[str, Any], Origins]:
     """Read ``path`` (a site or a scenario file) into one resolved document."""
     path = Path(path)
     origins = Origins(str(path))
@@ -111,9 +121,15 @@ def resolve(path: Path | str, overrides: Iterable[tuple[str, object]] = ()) -> t
     return doc, origins
 
 
-def _gather(path: Path, doc: dict[str, Any], origins: Origins,
-            overrides: list[tuple[str, object, str]], stack: tuple[Path, ...],
-            expect: str = "any", via: tuple[str, str, str] | None = None) -> object:
+def _gather(
+    path: Path,
+    doc: dict[str, Any],
+    origins: Origins,
+    overrides: list[tuple[str, object, str]],
+    stack: tuple[Path, ...],
+    expect: str = "any",
+    via: tuple[str, str, str] | None = None,
+) -> object:
     """Fold ``path`` and what it includes into ``doc``; return its catalog setting.
 
     ``via`` is (including file, dotted key, value written) when ``path`` is named
@@ -129,29 +145,40 @@ def _gather(path: Path, doc: dict[str, Any], origins: Origins,
     resolved = _resolved(path)
     if resolved in stack:
         chain = " -> ".join(str(p) for p in (*stack, resolved))
-        raise refuse(f"a file that does not include itself ({chain})",
-                     "Remove the circular include.")
+        raise refuse(
+            f"a file that does not include itself ({chain})", "Remove the circular include."
+        )
     kind = _probe(path)
     if via is not None and kind != "file":
-        raise refuse(f"the path of an existing {what}, relative to {via[0]}"
-                     f" ({path} {'is a folder' if kind == 'folder' else 'does not exist'})")
+        raise refuse(
+            f"the path of an existing {what}, relative to {via[0]}"
+            f" ({path} {'is a folder' if kind == 'folder' else 'does not exist'})"
+        )
     data = read_toml(path, what)
     source = str(path)
     if expect == "site" and is_scenario(data):
-        raise refuse(f"a site file ({path} is a scenario file)",
-                     "List scenario files under scenario.include instead.")
+        raise refuse(
+            f"a site file ({path} is a scenario file)",
+            "List scenario files under scenario.include instead.",
+        )
     if expect == "scenario" and not is_scenario(data):
-        raise refuse(f"a scenario file ({path} is a site file)",
-                     "List site files under scenario.sites instead.")
+        raise refuse(
+            f"a scenario file ({path} is a site file)",
+            "List site files under scenario.sites instead.",
+        )
     if not is_scenario(data):
         _add_site(doc, data, source, origins, key_hint=path.stem)
         return _relative(data.get("catalog", _DEFAULT), path)
 
     unknown = [k for k in data if k not in SCENARIO_SECTIONS]
     if unknown:
-        raise SpecError.at(source, unknown[0], "<an unknown section>",
-                           "one of " + ", ".join(SCENARIO_SECTIONS),
-                           suggest(unknown[0], SCENARIO_SECTIONS))
+        raise SpecError.at(
+            source,
+            unknown[0],
+            "<an unknown section>",
+            "one of " + ", ".join(SCENARIO_SECTIONS),
+            suggest(unknown[0], SCENARIO_SECTIONS),
+        )
     scenario = data["scenario"]
     if not isinstance(scenario, dict):
         raise SpecError.at(source, "scenario", scenario, "a table")
@@ -165,8 +192,15 @@ def _gather(path: Path, doc: dict[str, Any], origins: Origins,
         for index, name in enumerate(names):
             child = path.parent / name
             expect = "site" if key == "sites" else "scenario"
-            child_catalog = _gather(child, doc, origins, overrides, stack, expect,
-                                    via=(source, f"scenario.{key}[{index}]", name))
+            child_catalog = _gather(
+                child,
+                doc,
+                origins,
+                overrides,
+                stack,
+                expect,
+                via=(source, f"scenario.{key}[{index}]", name),
+            )
             if key == "include" and catalog_setting is _DEFAULT:
                 catalog_setting = child_catalog
     # The including file's own scenario keys win over included ones.
@@ -209,19 +243,26 @@ def _named(value: object, source: str, key: str) -> dict[str, Any]:
     return value
 
 
-def _add_site(doc: dict[str, Any], data: dict[str, Any], source: str, origins: Origins,
-              key_hint: str) -> None:
+def _add_site(
+    doc: dict[str, Any], data: dict[str, Any], source: str, origins: Origins, key_hint: str
+) -> None:
     data = dict(data)
     data.pop("catalog", None)
     name = data.get("name")
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_-]*", name):
-        raise SpecError.at(source, f"sites.{key_hint}.name" if name is None else "name",
-                           "<nothing: the key is missing>" if name is None else name,
-                           "a site name of letters, digits, '-' and '_' (it becomes a key)")
+        raise SpecError.at(
+            source,
+            f"sites.{key_hint}.name" if name is None else "name",
+            "<nothing: the key is missing>" if name is None else name,
+            "a site name of letters, digits, '-' and '_' (it becomes a key)",
+        )
     if name in doc["sites"]:
-        raise SpecError.at(source, f"sites.{name}", name,
-                           f"a site name not used already (also defined in"
-                           f" {origins(f'sites.{name}')})")
+        raise SpecError.at(
+            source,
+            f"sites.{name}",
+            name,
+            f"a site name not used already (also defined in {origins(f'sites.{name}')})",
+        )
     doc["sites"][name] = data
     origins.add(f"sites.{name}", source)
 
@@ -236,18 +277,24 @@ def _merge_catalog(doc: dict[str, Any], origins: Origins, setting: object, top: 
     elif isinstance(setting, str):
         folder = Path(setting)
         if _probe(folder) != "folder":
-            raise SpecError.at(str(top), "catalog", setting,
-                               "a folder of catalog TOML files, or false for none")
+            raise SpecError.at(
+                str(top), "catalog", setting, "a folder of catalog TOML files, or false for none"
+            )
     else:
-        raise SpecError.at(str(top), "catalog", setting,
-                           "a folder path (string), or false for no catalog")
+        raise SpecError.at(
+            str(top), "catalog", setting, "a folder path (string), or false for no catalog"
+        )
     for file in sorted(folder.glob("*.toml")):
         data = read_toml(file, "catalog file")
         for section, entries in data.items():
             if section not in CATALOG_SECTIONS:
-                raise SpecError.at(str(file), section, "<an unknown section>",
-                                   "one of " + ", ".join(CATALOG_SECTIONS),
-                                   suggest(section, CATALOG_SECTIONS))
+                raise SpecError.at(
+                    str(file),
+                    section,
+                    "<an unknown section>",
+                    "one of " + ", ".join(CATALOG_SECTIONS),
+                    suggest(section, CATALOG_SECTIONS),
+                )
             for name, entry in _named(entries, str(file), section).items():
                 # Entries written in the scenario itself override the catalog.
                 if name not in doc[section]:
@@ -275,16 +322,18 @@ def split_key(key: str) -> list[str | int]:
     return parts
 
 
-def apply_override(doc: dict[str, Any], key: str, value: object, source: str,
-                   origins: Origins) -> None:
+def apply_override(
+    doc: dict[str, Any], key: str, value: object, source: str, origins: Origins
+) -> None:
     """Set one dotted key in ``doc``; the key must already exist (or be an optional leaf)."""
     try:
         parts = split_key(key)
     except ValueError:
         parts = []
     if len(parts) < 2:
-        raise SpecError.at(source, key, value,
-                           "a dotted key such as sites.NAME.substation.order_policy")
+        raise SpecError.at(
+            source, key, value, "a dotted key such as sites.NAME.substation.order_policy"
+        )
     node: Any = doc
     walked = ""
     for index, part in enumerate(parts[:-1]):
@@ -294,9 +343,13 @@ def apply_override(doc: dict[str, Any], key: str, value: object, source: str,
         if nxt is None or not isinstance(nxt, (dict, list)):
             options = _options(node)
             label = f"{walked}{_fmt(part, index == 0)}"
-            raise SpecError.at(source, key, value,
-                               f"a key that exists; '{label}' is not there",
-                               suggest(str(part), options))
+            raise SpecError.at(
+                source,
+                key,
+                value,
+                f"a key that exists; '{label}' is not there",
+                suggest(str(part), options),
+            )
         walked += _fmt(part, index == 0)
         node = nxt
     leaf = parts[-1]
@@ -338,8 +391,9 @@ def _canonical(parts: list[str | int], doc: dict[str, Any]) -> str:
     node: Any = doc
     for index, part in enumerate(parts):
         if isinstance(node, list) and isinstance(part, str):
-            idx = next(i for i, h in enumerate(node) if isinstance(h, dict)
-                       and h.get("name") == part)
+            idx = next(
+                i for i, h in enumerate(node) if isinstance(h, dict) and h.get("name") == part
+            )
             out += f"[{idx}]"
             node = node[idx]
             continue

@@ -53,7 +53,6 @@ class Fixed(_Sampled):
         return self.value
 
 
-
 @dataclass(frozen=True)
 class Uniform(_Sampled):
     kind: ClassVar[str] = "uniform"
@@ -66,7 +65,6 @@ class Uniform(_Sampled):
     @property
     def mean(self) -> float:
         return (self.low + self.high) / 2
-
 
 
 @dataclass(frozen=True)
@@ -89,7 +87,6 @@ class Triangular(_Sampled):
         return (self.low + self.mode + self.high) / 3
 
 
-
 @dataclass(frozen=True)
 class LogNormal(_Sampled):
     """Lognormal given by its median and the standard deviation of its log (the spread)."""
@@ -109,7 +106,6 @@ class LogNormal(_Sampled):
         return self.median * math.exp(self.sigma**2 / 2)
 
 
-
 @dataclass(frozen=True)
 class Exponential(_Sampled):
     kind: ClassVar[str] = "exponential"
@@ -121,7 +117,6 @@ class Exponential(_Sampled):
     @property
     def mean(self) -> float:
         return self.mean_value
-
 
 
 @dataclass(frozen=True)
@@ -137,7 +132,6 @@ class Empirical(_Sampled):
     @property
     def mean(self) -> float:
         return sum(self.values) / len(self.values)
-
 
 
 Distribution = Fixed | Uniform | Triangular | LogNormal | Exponential | Empirical

@@ -17,14 +17,23 @@ import numpy as np
 import pandas as pd
 
 from dcsim.errors import DcsimError
-from dcsim.model.layers import LAYERS
-from dcsim.results import RunResult, describe
-from dcsim.runner import run
-from dcsim.spec import Scenario
+from dcsim.experiments.results import RunResult
+from dcsim.experiments.runner import run
+from dcsim.experiments.statistics import describe
+from dcsim.input.spec import Scenario
+from dcsim.model.layers import LAYERS, Layer, layers_of
 
-CASCADE_COLUMNS = ("step", "layer_removed", "removed_so_far", "binds_next",
-                   "binds_next_share", "idle_gpu_hours_mean", "idle_gpu_hours_ci95_low",
-                   "idle_gpu_hours_ci95_high", "idle_cost_usd_mean")
+CASCADE_COLUMNS = (
+    "step",
+    "layer_removed",
+    "removed_so_far",
+    "binds_next",
+    "binds_next_share",
+    "idle_gpu_hours_mean",
+    "idle_gpu_hours_ci95_low",
+    "idle_gpu_hours_ci95_high",
+    "idle_cost_usd_mean",
+)
 
 
 @dataclass
@@ -38,42 +47,66 @@ def _per_replication(result: RunResult, sites: list[str], column: str) -> np.nda
     return frame.groupby("replication")[column].sum().to_numpy(dtype=float)
 
 
-def cascade(scenario: Scenario, *, sites: list[str] | None = None, years: float | None = None,
-            replications: int = 10, seed: int | None = None, workers: int | None = None,
-            near_zero: float = 0.01,
-            on_step: Callable[[int, frozenset[str]], None] | None = None) -> Cascade:
+def cascade(
+    scenario: Scenario,
+    *,
+    sites: list[str] | None = None,
+    years: float | None = None,
+    replications: int = 10,
+    seed: int | None = None,
+    workers: int | None = None,
+    near_zero: float = 0.01,
+    on_step: Callable[[int, frozenset[Layer]], None] | None = None,
+) -> Cascade:
     """Run the cascade; ``near_zero`` is the share of the base idle GPU-hours to stop at."""
     names = [s.name for s in scenario.sites]
     chosen = sites or names
     unknown = [s for s in chosen if s not in names]
     if unknown:
         raise DcsimError(f"--site {unknown[0]!r} is not in the scenario; sites: {', '.join(names)}")
-    relaxed: frozenset[str] = frozenset()
+    relaxed: frozenset[Layer] = frozenset()
     rows, runs = [], []
     base_idle = None
     removed = "-"
     for step in range(len(LAYERS) + 1):
         if on_step is not None:
             on_step(step, relaxed)
-        result = run(scenario, years=years, replications=replications, seed=seed,
-                     workers=workers, relaxed=relaxed)
+        result = run(
+            scenario,
+            years=years,
+            replications=replications,
+            seed=seed,
+            workers=workers,
+            relaxed=relaxed,
+        )
         runs.append(result)
         idle = _per_replication(result, chosen, "idle_gpu_hours")
-        by_layer = {layer: float(_per_replication(result, chosen,
-                                                  f"idle_gpu_hours_{layer}").mean())
-                    for layer in LAYERS if layer not in relaxed}
+        by_layer = {
+            layer.name: float(_per_replication(result, chosen, layer.idle_column).mean())
+            for layer in LAYERS
+            if layer not in relaxed
+        }
         total = float(idle.mean())
         base_idle = total if base_idle is None else base_idle
         binding = max(by_layer, key=lambda layer: by_layer[layer]) if by_layer else ""
         if not by_layer or by_layer[binding] <= 0:
             binding = ""
         _, mean, _, low, high, _, _ = describe(idle)
-        rows.append((step, removed, "+".join(sorted(relaxed)) or "-", binding or "-",
-                     by_layer.get(binding, 0.0) / total if total > 0 and binding else 0.0,
-                     mean, low, high,
-                     float(_per_replication(result, chosen, "idle_cost_usd").mean())))
+        rows.append(
+            (
+                step,
+                removed,
+                "+".join(sorted(layer.name for layer in relaxed)) or "-",
+                binding or "-",
+                by_layer.get(binding, 0.0) / total if total > 0 and binding else 0.0,
+                mean,
+                low,
+                high,
+                float(_per_replication(result, chosen, "idle_cost_usd").mean()),
+            )
+        )
         if not binding or total <= near_zero * base_idle:
             break
-        relaxed = relaxed | {binding}
+        relaxed = relaxed | layers_of([binding])
         removed = binding
     return Cascade(pd.DataFrame(rows, columns=list(CASCADE_COLUMNS)), runs)

@@ -20,25 +20,43 @@ matplotlib.use("Agg")  # no display needed, and the same pictures everywhere
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 
-from dcsim.atomic import atomic_write
 from dcsim.errors import DcsimError
-from dcsim.model.layers import LAYERS
+from dcsim.experiments.statistics import why
+from dcsim.model.layers import LAYERS, Kind
+from dcsim.output.atomic import atomic_write
 
-COLORS = {"grid": "#d62728", "transformers": "#ff7f0e", "onsite": "#8c564b",
-          "building": "#1f77b4", "cooling": "#17becf", "installation": "#9467bd"}
+COLORS = {layer.name: layer.color for layer in LAYERS}
 MILESTONES = {
-    "request_submitted": "request", "agreement_signed": "agreement",
-    "tranche_energized": "energized", "transformer_in_service": "transformer",
-    "hall_commissioned": "hall", "retrofit_started": "retrofit", "retrofit_completed":
-    "retrofit done", "lot_delivered": "lot", "onsite_block_online": "on-site block",
+    "request_submitted": "request",
+    "agreement_signed": "agreement",
+    "tranche_energized": "energized",
+    "transformer_in_service": "transformer",
+    "hall_commissioned": "hall",
+    "retrofit_started": "retrofit",
+    "retrofit_completed": "retrofit done",
+    "lot_delivered": "lot",
+    "onsite_block_online": "on-site block",
 }
 DAYS_PER_YEAR = 365.25
-_TEXT_COLUMNS = ("site", "variant", "metric", "object", "event", "process", "unit", "detail",
-                 "binding_layer", "layer_removed", "removed_so_far", "binds_next")
+_TEXT_COLUMNS = (
+    "site",
+    "variant",
+    "metric",
+    "object",
+    "event",
+    "process",
+    "unit",
+    "detail",
+    "binding_layer",
+    "layer_removed",
+    "removed_so_far",
+    "binds_next",
+)
 
 
-def _png(fig: plt.Figure) -> bytes:
+def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
@@ -55,21 +73,26 @@ def _read(folder: Path, name: str, required: bool = True) -> pd.DataFrame | None
             raise DcsimError(f"{parquet}: cannot be read ({exc}).") from None
     if not path.exists():
         if required:
-            raise DcsimError(f"{path}: missing; dcsim report needs a folder written by"
-                             " dcsim run (events.csv, timeseries.csv, summary.csv, stats.csv).")
+            raise DcsimError(
+                f"{path}: missing; dcsim report needs a folder written by"
+                " dcsim run (events.csv, timeseries.csv, summary.csv, stats.csv)."
+            )
         return None
     try:
         # Names stay text: a site called "NA" or "001" must not become NaN or 1.
-        return pd.read_csv(path, dtype={c: str for c in _TEXT_COLUMNS},
-                           keep_default_na=False, na_values=[""])
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
-            ValueError) as exc:
-        raise DcsimError(f"{path}: cannot be read as a dcsim table ({exc}); was it"
-                         " written by dcsim and left unchanged?") from None
+        return pd.read_csv(
+            path, dtype={c: str for c in _TEXT_COLUMNS}, keep_default_na=False, na_values=[""]
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+        raise DcsimError(
+            f"{path}: cannot be read as a dcsim table ({exc}); was it"
+            " written by dcsim and left unchanged?"
+        ) from None
 
 
-def timeline(ts: pd.DataFrame, events: pd.DataFrame, site: str, start: pd.Timestamp,
-             horizon_days: float) -> bytes:
+def timeline(
+    ts: pd.DataFrame, events: pd.DataFrame, site: str, start: pd.Timestamp, horizon_days: float
+) -> bytes:
     """Layer capacities against GPUs on site and running; idle area shaded by binding layer."""
     rows = ts[ts["site"] == site].sort_values("time_days")
     # The state holds until the horizon: repeat the last row there so the steps reach it.
@@ -79,21 +102,28 @@ def timeline(ts: pd.DataFrame, events: pd.DataFrame, site: str, start: pd.Timest
     years = rows["time_days"] / DAYS_PER_YEAR
     fig, ax = plt.subplots(figsize=(11, 4.8))
     top = max(rows["on_site_it_mw"].max(), 1.0) * 1.35
-    for layer in ("grid", "transformers", "onsite", "building", "cooling"):
-        values = rows[f"cap_{layer}_mw"].clip(upper=top * 2)
+    for layer in LAYERS:
+        if layer.kind is Kind.CREWS:  # installed GPUs: the "GPUs on site" line tells it
+            continue
+        values = rows[layer.column].clip(upper=top * 2)
         if values.max() > 0:
-            ax.step(years, values, where="post", color=COLORS[layer], lw=1.4, label=layer)
-    ax.step(years, rows["on_site_it_mw"], where="post", color="black", lw=2,
-            label="GPUs on site")
-    ax.step(years, rows["running_it_mw"], where="post", color="#2ca02c", lw=2,
-            label="GPUs running")
+            ax.step(years, values, where="post", color=layer.color, lw=1.4, label=layer.name)
+    ax.step(years, rows["on_site_it_mw"], where="post", color="black", lw=2, label="GPUs on site")
+    ax.step(years, rows["running_it_mw"], where="post", color="#2ca02c", lw=2, label="GPUs running")
     binding = rows["binding_layer"].fillna("")
     for layer in LAYERS:
-        mask = (binding == layer).to_numpy()
+        mask = (binding == layer.name).to_numpy()
         if mask.any():
-            ax.fill_between(years, rows["running_it_mw"], rows["on_site_it_mw"], where=mask,
-                            step="post", color=COLORS[layer], alpha=0.25,
-                            label=f"idle: {layer}")
+            ax.fill_between(
+                years,
+                rows["running_it_mw"],
+                rows["on_site_it_mw"],
+                where=mask,
+                step="post",
+                color=layer.color,
+                alpha=0.25,
+                label=f"idle: {layer.name}",
+            )
     marks = events[(events["site"] == site) & events["event"].isin(list(MILESTONES))]
     labelled: set[str] = set()
     for _, event in marks.iterrows():
@@ -102,8 +132,16 @@ def timeline(ts: pd.DataFrame, events: pd.DataFrame, site: str, start: pd.Timest
         ax.axvline(x, color="grey", lw=0.5, ls=":")
         if kind not in labelled:  # one label per kind keeps the chart legible
             labelled.add(kind)
-            ax.text(x, top * 0.98, MILESTONES[kind], rotation=90, fontsize=7, va="top",
-                    ha="right", color="dimgrey")
+            ax.text(
+                x,
+                top * 0.98,
+                MILESTONES[kind],
+                rotation=90,
+                fontsize=7,
+                va="top",
+                ha="right",
+                color="dimgrey",
+            )
     ax.set_xlim(0, max(years.max(), 0.1))
     ax.set_ylim(0, top)
     ax.set_xlabel(f"years from {start.date()}")
@@ -115,10 +153,12 @@ def timeline(ts: pd.DataFrame, events: pd.DataFrame, site: str, start: pd.Timest
 
 def distributions(summary: pd.DataFrame, site: str) -> bytes:
     rows = summary[summary["site"] == site]
-    panels = [("idle_gpu_hours", 1e6, "idle GPU-hours (millions)"),
-              ("first_power_days", DAYS_PER_YEAR, "first power (years from start)"),
-              ("request_to_energization_days", DAYS_PER_YEAR, "request → energization (years)"),
-              ("transformer_lead_time_days", 7, "transformer lead time (weeks)")]
+    panels = [
+        ("idle_gpu_hours", 1e6, "idle GPU-hours (millions)"),
+        ("first_power_days", DAYS_PER_YEAR, "first power (years from start)"),
+        ("request_to_energization_days", DAYS_PER_YEAR, "request → energization (years)"),
+        ("transformer_lead_time_days", 7, "transformer lead time (weeks)"),
+    ]
     fig, axes = plt.subplots(1, 4, figsize=(13, 2.8))
     for ax, (column, scale, label) in zip(axes, panels, strict=True):
         values = (rows[column] / scale).dropna()
@@ -127,8 +167,9 @@ def distributions(summary: pd.DataFrame, site: str) -> bytes:
         else:
             ax.text(0.5, 0.5, "not reached", ha="center", transform=ax.transAxes)
         ax.set_title(label, fontsize=9)
-    fig.suptitle(f"{site}: across {rows['replication'].nunique()} replications", fontsize=10,
-                 y=1.06)  # above the panel titles
+    fig.suptitle(
+        f"{site}: across {rows['replication'].nunique()} replications", fontsize=10, y=1.06
+    )  # above the panel titles
     return _png(fig)
 
 
@@ -136,11 +177,18 @@ def compare_chart(table: pd.DataFrame) -> bytes:
     rows = table[table["metric"] == "idle_gpu_hours"]
     labels = [f"{v}\n{s}" for v, s in zip(rows["variant"], rows["site"], strict=True)]
     diff = rows["diff_mean"] / 1e6
-    err = [(rows["diff_mean"] - rows["diff_ci95_low"]).fillna(0) / 1e6,
-           (rows["diff_ci95_high"] - rows["diff_mean"]).fillna(0) / 1e6]
+    err = [
+        (rows["diff_mean"] - rows["diff_ci95_low"]).fillna(0) / 1e6,
+        (rows["diff_ci95_high"] - rows["diff_mean"]).fillna(0) / 1e6,
+    ]
     fig, ax = plt.subplots(figsize=(max(6, len(rows) * 0.9), 3.5))
-    ax.bar(range(len(rows)), diff, yerr=err, capsize=3,
-           color=["#2ca02c" if d < 0 else "#d62728" for d in diff])
+    ax.bar(
+        range(len(rows)),
+        diff,
+        yerr=err,
+        capsize=3,
+        color=["#2ca02c" if d < 0 else "#d62728" for d in diff],
+    )
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(range(len(rows)), labels, fontsize=7)
     ax.set_ylabel("Δ idle GPU-hours vs base (millions)")
@@ -151,12 +199,16 @@ def compare_chart(table: pd.DataFrame) -> bytes:
 def cascade_chart(table: pd.DataFrame) -> bytes:
     fig, ax = plt.subplots(figsize=(8, 3.5))
     means = table["idle_gpu_hours_mean"] / 1e6
-    err = [(table["idle_gpu_hours_mean"] - table["idle_gpu_hours_ci95_low"]).fillna(0) / 1e6,
-           (table["idle_gpu_hours_ci95_high"] - table["idle_gpu_hours_mean"]).fillna(0) / 1e6]
+    err = [
+        (table["idle_gpu_hours_mean"] - table["idle_gpu_hours_ci95_low"]).fillna(0) / 1e6,
+        (table["idle_gpu_hours_ci95_high"] - table["idle_gpu_hours_mean"]).fillna(0) / 1e6,
+    ]
     colors = [COLORS.get(str(b), "grey") for b in table["binds_next"]]
     ax.bar(range(len(table)), means, yerr=err, capsize=3, color=colors)
-    labels = [f"{'base' if r == '-' else '− ' + r}\nbinds: {b}"
-              for r, b in zip(table["layer_removed"], table["binds_next"], strict=True)]
+    labels = [
+        f"{'base' if r == '-' else '− ' + r}\nbinds: {b}"
+        for r, b in zip(table["layer_removed"], table["binds_next"], strict=True)
+    ]
     ax.set_xticks(range(len(table)), labels, fontsize=8)
     ax.set_ylabel("idle GPU-hours (millions)")
     ax.set_title("Bottleneck cascade: remove the binding layer, see what binds next")
@@ -182,11 +234,13 @@ def sweep_charts(table: pd.DataFrame, keys: list[str]) -> list[tuple[str, bytes]
 def headline(stats: pd.DataFrame, order: list[str], start: pd.Timestamp) -> pd.DataFrame:
     """One row per site: the numbers a planner reads first, dates as dates."""
     mean: dict[tuple[str, str], float] = {
-        (str(s), str(m)): float(v) for s, m, v in
-        zip(stats["site"], stats["metric"], stats["mean"], strict=True)}
+        (str(s), str(m)): float(v)
+        for s, m, v in zip(stats["site"], stats["metric"], stats["mean"], strict=True)
+    }
     high: dict[tuple[str, str], float] = {
-        (str(s), str(m)): float(v) for s, m, v in
-        zip(stats["site"], stats["metric"], stats["ci95_high"], strict=True)}
+        (str(s), str(m)): float(v)
+        for s, m, v in zip(stats["site"], stats["metric"], stats["ci95_high"], strict=True)
+    }
 
     def date(days: float) -> str:
         return "-" if days != days else str((start + pd.Timedelta(days=days)).date())
@@ -195,19 +249,18 @@ def headline(stats: pd.DataFrame, order: list[str], start: pd.Timestamp) -> pd.D
     for site in order:
         idle = mean[site, "idle_gpu_hours"]
         half = high[site, "idle_gpu_hours"] - idle
-        shares = sorted(((mean[site, f"idle_gpu_hours_{layer}"] / idle, layer)
-                         for layer in LAYERS if idle > 0), reverse=True)
-        rows.append({
-            "site": site,
-            "GPUs delivered": f"{mean[site, 'gpus_delivered']:,.0f}",
-            "first power": date(mean[site, "first_power_days"]),
-            "all running": date(mean[site, "all_running_days"]),
-            "idle GPU-hours": f"{idle / 1e6:,.1f} M" + ("" if half != half
-                                                     else f" ± {half / 1e6:,.1f}"),
-            "idle cost": f"${mean[site, 'idle_cost_usd'] / 1e6:,.0f} M",
-            "why (binding layers)": ", ".join(f"{layer} {share:.0%}" for share, layer in shares
-                                              if share >= 0.01) or "-",
-        })
+        rows.append(
+            {
+                "site": site,
+                "GPUs delivered": f"{mean[site, 'gpus_delivered']:,.0f}",
+                "first power": date(mean[site, "first_power_days"]),
+                "all running": date(mean[site, "all_running_days"]),
+                "idle GPU-hours": f"{idle / 1e6:,.1f} M"
+                + ("" if half != half else f" ± {half / 1e6:,.1f}"),
+                "idle cost": f"${mean[site, 'idle_cost_usd'] / 1e6:,.0f} M",
+                "why (binding layers)": why(stats, site),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -217,8 +270,9 @@ def _run_info(path: Path) -> dict[str, Any]:
     try:
         info = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DcsimError(f"{path}: not valid JSON ({exc}); rerun dcsim run to rewrite it.")\
-            from None
+        raise DcsimError(
+            f"{path}: not valid JSON ({exc}); rerun dcsim run to rewrite it."
+        ) from None
     return info if isinstance(info, dict) else {}
 
 
@@ -240,15 +294,19 @@ def build_report(folder: Path, force: bool = False, page: bool = True) -> Path:
         if table is not None:
             chart = compare_chart(table) if name == "compare.csv" else cascade_chart(table)
             images.append((heading, name.replace(".csv", ".png"), chart))
-            summary_table += f"<h2>{heading}</h2>" + table.to_html(index=False,
-                                                                     float_format="{:.4g}".format)
+            summary_table += f"<h2>{heading}</h2>" + table.to_html(
+                index=False, float_format="{:.4g}".format
+            )
     sweep = _read(folder, "sweep.csv", required=False)
     if sweep is not None:
         keys = [c for c in sweep.columns if "." in c]  # swept keys are dotted paths
         for file, png in sweep_charts(sweep, keys):
             images.append(("Sweep", file, png))
-    if not images and not (folder / "timeseries.csv").exists() \
-            and not (folder / "timeseries.parquet").exists():
+    if (
+        not images
+        and not (folder / "timeseries.csv").exists()
+        and not (folder / "timeseries.parquet").exists()
+    ):
         _read(folder, "timeseries.csv")  # nothing to show: say what a report needs
     if (folder / "timeseries.csv").exists() or (folder / "timeseries.parquet").exists():
         ts = _read(folder, "timeseries.csv")
@@ -257,42 +315,55 @@ def build_report(folder: Path, force: bool = False, page: bool = True) -> Path:
         stats = _read(folder, "stats.csv")
         assert ts is not None and events is not None and summary is not None and stats is not None
         start = pd.Timestamp(pd.to_datetime(ts["timestamp"]).min().date())
-        ts0, ev0 = ts[ts["replication"] == ts["replication"].min()], \
-            events[events["replication"] == events["replication"].min()]
-        order = (stats[stats["metric"] == "idle_gpu_hours"]
-                 .sort_values("mean", ascending=False)["site"].tolist())
-        summary_table = ("<h2>Sites, most idle GPU-hours first (means across replications)</h2>"
-                         + headline(stats, order, start).to_html(index=False)
-                         + summary_table)
+        ts0, ev0 = (
+            ts[ts["replication"] == ts["replication"].min()],
+            events[events["replication"] == events["replication"].min()],
+        )
+        order = (
+            stats[stats["metric"] == "idle_gpu_hours"]
+            .sort_values("mean", ascending=False)["site"]
+            .tolist()
+        )
+        summary_table = (
+            "<h2>Sites, most idle GPU-hours first (means across replications)</h2>"
+            + headline(stats, order, start).to_html(index=False)
+            + summary_table
+        )
         for site in order:
             horizon = float(run_info.get("horizon_days", ts["time_days"].max()))
-            images.append((f"Site {site}", f"timeline_{site}.png",
-                           timeline(ts0, ev0, site, start, horizon)))
-            images.append((f"Site {site}", f"distributions_{site}.png",
-                           distributions(summary, site)))
+            images.append(
+                (f"Site {site}", f"timeline_{site}.png", timeline(ts0, ev0, site, start, horizon))
+            )
+            images.append(
+                (f"Site {site}", f"distributions_{site}.png", distributions(summary, site))
+            )
     for _, file, png in images:
         with atomic_write(folder / file, force=True, binary=True) as handle:
             handle.write(png)
     if not page:
         return target
     title = html.escape(f"dcsim report: {run_info.get('scenario', folder.name)}")
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>",
-             "<style>body{font-family:sans-serif;margin:2em;max-width:1300px}"
-             "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;"
-             "padding:3px 8px;text-align:right}img{max-width:100%}</style></head><body>",
-             f"<h1>{title}</h1>",
-             f"<p>{html.escape(str(run_info.get('replications', '?')))} replication(s),"
-             f" seed {html.escape(str(run_info.get('seed', '?')))},"
-             f" dcsim {html.escape(str(run_info.get('dcsim_version', '?')))}.</p>",
-             summary_table]
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>",
+        "<style>body{font-family:sans-serif;margin:2em;max-width:1300px}"
+        "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;"
+        "padding:3px 8px;text-align:right}img{max-width:100%}</style></head><body>",
+        f"<h1>{title}</h1>",
+        f"<p>{html.escape(str(run_info.get('replications', '?')))} replication(s),"
+        f" seed {html.escape(str(run_info.get('seed', '?')))},"
+        f" dcsim {html.escape(str(run_info.get('dcsim_version', '?')))}.</p>",
+        summary_table,
+    ]
     section: str | None = None
     for name, file, png in images:
         if name != section:
             parts.append(f"<h2>{html.escape(name)}</h2>")
             section = name
         data = base64.b64encode(png).decode("ascii")
-        parts.append(f"<p><img alt='{html.escape(file)}' title='{html.escape(file)}'"
-                     f" src='data:image/png;base64,{data}'></p>")
+        parts.append(
+            f"<p><img alt='{html.escape(file)}' title='{html.escape(file)}'"
+            f" src='data:image/png;base64,{data}'></p>"
+        )
     parts.append("</body></html>\n")
     with atomic_write(target, force=True) as handle:
         handle.write("\n".join(parts))

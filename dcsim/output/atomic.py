@@ -29,18 +29,19 @@ def atomic_write(path: Path, *, force: bool = False, binary: bool = False) -> It
     if path.is_dir():
         raise DcsimError(f"{path}: is a folder; give a file name.")
     if path.exists() and not force:
-        raise DcsimError(f"{path}: already exists; dcsim does not overwrite files unless"
-                         " you pass --force.")
+        raise DcsimError(
+            f"{path}: already exists; dcsim does not overwrite files unless you pass --force."
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial",
-                                   dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     except OSError as exc:
         raise DcsimError(f"{path}: cannot be written ({exc.strerror}).") from None
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
     try:
-        handle: IO[Any] = (os.fdopen(fd, "wb") if binary
-                           else os.fdopen(fd, "w", encoding="utf-8", newline=""))
+        handle: IO[Any] = (
+            os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
+        )
         with handle:
             yield handle
         os.replace(tmp, path)

@@ -1,0 +1,135 @@
+"""Tables of a run, built once from the replications' plain rows.
+
+``events``, ``timeseries``, ``summary`` and ``stats`` are pandas DataFrames
+with typed columns (datetimes as datetimes). ``stats`` gives, per site and
+metric, the mean across replications with a 95% confidence interval from
+Student's t distribution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from dcsim.experiments.statistics import summary_stats
+from dcsim.input.spec import Scenario
+from dcsim.model.events import Event, EventRow, Process
+from dcsim.model.layers import Layer
+from dcsim.model.records import SiteRecord
+from dcsim.model.simulation import TIMESERIES_COLUMNS, ReplicationResult
+
+EVENT_COLUMNS = (
+    "replication",
+    "time_days",
+    "timestamp",
+    "site",
+    "process",
+    "event",
+    "object",
+    "quantity",
+    "unit",
+    "detail",
+    "background",
+)
+DATE_METRICS = {"first_power_days": "first_power_date", "all_running_days": "all_running_date"}
+# The export's categories come from the event vocabulary.
+EVENT_CATEGORIES = pd.CategoricalDtype([e.value for e in Event])
+PROCESS_CATEGORIES = pd.CategoricalDtype([p.value for p in Process])
+
+
+@dataclass
+class RunResult:
+    """Everything a run produced. ``scenario`` is the effective spec (horizon and seed applied)."""
+
+    scenario: Scenario
+    replications: int
+    events: pd.DataFrame
+    timeseries: pd.DataFrame
+    summary: pd.DataFrame
+    stats: pd.DataFrame
+    relaxed: frozenset[Layer] = frozenset()  # layers made non-binding for this run
+
+    def to_csv(
+        self, folder: str | Path, *, force: bool = False, include_background: bool = True
+    ) -> list[Path]:
+        from dcsim.output.export import write_tables
+
+        return write_tables(
+            self, Path(folder), "csv", force=force, include_background=include_background
+        )
+
+    def to_parquet(
+        self, folder: str | Path, *, force: bool = False, include_background: bool = True
+    ) -> list[Path]:
+        from dcsim.output.export import write_tables
+
+        return write_tables(
+            self, Path(folder), "parquet", force=force, include_background=include_background
+        )
+
+
+def collect(
+    scenario: Scenario, results: list[ReplicationResult], relaxed: frozenset[Layer] = frozenset()
+) -> RunResult:
+    start = pd.Timestamp(scenario.start_date)
+    events = _events(results, start)
+    timeseries = _timeseries(results, start)
+    summary = _summary(results, start)
+    return RunResult(
+        scenario, len(results), events, timeseries, summary, summary_stats(summary), relaxed
+    )
+
+
+def _timestamps(days: pd.Series, start: pd.Timestamp) -> pd.Series:
+    return pd.Series(
+        start + pd.to_timedelta(days.to_numpy(dtype=float), unit="D"), index=days.index
+    )
+
+
+def _events(results: list[ReplicationResult], start: pd.Timestamp) -> pd.DataFrame:
+    rows: list[tuple[object, ...]] = []
+    for result in results:
+        rows.extend((result.replication, *row) for row in result.events)
+    frame = pd.DataFrame(rows, columns=["replication", *EventRow._fields])
+    frame = frame.astype(
+        {
+            "replication": "int64",
+            "time_days": "float64",
+            "quantity": "float64",
+            "background": "bool",
+        }
+    )
+    frame["event"] = frame["event"].astype(str).astype(EVENT_CATEGORIES)
+    frame["process"] = frame["process"].astype(str).astype(PROCESS_CATEGORIES)
+    frame.insert(2, "timestamp", _timestamps(frame["time_days"], start))
+    return frame[list(EVENT_COLUMNS)]
+
+
+def _timeseries(results: list[ReplicationResult], start: pd.Timestamp) -> pd.DataFrame:
+    rows: list[tuple[object, ...]] = []
+    for result in results:
+        rows.extend((result.replication, *row) for row in result.timeseries)
+    frame = pd.DataFrame(rows, columns=["replication", *TIMESERIES_COLUMNS])
+    frame = frame.astype(
+        {
+            "replication": "int64",
+            "gpus_on_site": "int64",
+            "gpus_installed": "int64",
+            "gpus_running": "int64",
+            "gpus_idle": "int64",
+        }
+    )
+    frame.insert(2, "timestamp", _timestamps(frame["time_days"], start))
+    return frame
+
+
+def _summary(results: list[ReplicationResult], start: pd.Timestamp) -> pd.DataFrame:
+    rows = [(r.replication, *record.row()) for r in results for record in r.summary]
+    frame = pd.DataFrame(rows, columns=["replication", *SiteRecord.columns()])
+    for days, date in DATE_METRICS.items():
+        position = frame.columns.get_loc(days)
+        assert isinstance(position, int)
+        frame.insert(position + 1, date, _timestamps(frame[days], start))
+    return frame

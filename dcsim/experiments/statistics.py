@@ -1,0 +1,63 @@
+"""Replications summarised: means with Student-t intervals, and layer shares.
+
+One place for the numbers every table and chart shows, so that the printed
+table and the report's headline never compute the same share two ways.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats as scipy_stats
+
+from dcsim.model.layers import LAYERS
+from dcsim.model.records import SiteRecord
+
+STATS_COLUMNS = ("site", "metric", "n", "mean", "std", "ci95_low", "ci95_high", "min", "max")
+SHOWN_SHARE = 0.005  # layer shares below half a percent are left out of "why" lines
+
+
+def summary_stats(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per site and metric: n, mean, std, 95% CI of the mean (Student t), min, max.
+
+    Missing values (a date never reached within the horizon) are left out of
+    that metric's statistics; ``n`` says how many replications had a value.
+    """
+    rows = []
+    for site, group in summary.groupby("site", sort=False):
+        for metric in SiteRecord.metrics():
+            values = group[metric].to_numpy(dtype=float)
+            values = values[~np.isnan(values)]
+            rows.append((site, metric, *describe(values)))
+    return pd.DataFrame(rows, columns=list(STATS_COLUMNS)).astype({"n": "int64"})
+
+
+def describe(values: np.ndarray) -> tuple[int, float, float, float, float, float, float]:
+    n = len(values)
+    if n == 0:
+        return 0, *([math.nan] * 6)  # type: ignore[return-value]
+    mean = float(values.mean())
+    if n == 1:
+        return 1, mean, math.nan, math.nan, math.nan, mean, mean
+    std = float(values.std(ddof=1))
+    half = float(scipy_stats.t.ppf(0.975, n - 1)) * std / math.sqrt(n)
+    return n, mean, std, mean - half, mean + half, float(values.min()), float(values.max())
+
+
+def layer_shares(
+    stats: pd.DataFrame, site: str, cutoff: float = SHOWN_SHARE
+) -> list[tuple[str, float]]:
+    """(layer, share of the site's mean idle GPU-hours), largest first, at least ``cutoff``."""
+    means = stats[stats["site"] == site].set_index("metric")["mean"]
+    total = float(means["idle_gpu_hours"])
+    if not total > 0:
+        return []
+    shares = [(layer.name, float(means[layer.idle_column]) / total) for layer in LAYERS]
+    return sorted((s for s in shares if s[1] >= cutoff), key=lambda s: -s[1])
+
+
+def why(stats: pd.DataFrame, site: str) -> str:
+    """'grid 80%, building 20%': the binding layers of a site's idle GPU-hours."""
+    return ", ".join(f"{layer} {share:.0%}" for layer, share in layer_shares(stats, site)) or "-"

@@ -1,0 +1,118 @@
+"""A site at one instant: each layer's capacity, what runs, and which layers are tight.
+
+Reads the :class:`~dcsim.model.state.SiteState` through the relaxations asked
+for (see :mod:`dcsim.model.layers`) and returns one :class:`Snapshot`, the row
+the timeseries keeps. Choosing one among several tight layers needs the
+future, so it is done after the run by :mod:`dcsim.model.binding`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from dcsim.model.allocation import LotLoad, it_mw, place, power_share
+from dcsim.model.layers import LAYERS, Instant, Kind, Layer, View, fallback, ready_space
+from dcsim.model.state import SiteState
+
+_SERIES = tuple(layer for layer in LAYERS if layer.kind is Kind.SERIES)
+_SOURCES = tuple(layer for layer in LAYERS if layer.kind is Kind.SOURCE)
+
+
+class Snapshot(NamedTuple):
+    """One row of the site timeseries (the binding layer is added after the run)."""
+
+    time_days: float
+    caps: tuple[float, ...]  # IT MW of each layer, indexed like LAYERS
+    gpus_on_site: int
+    gpus_installed: int
+    gpus_running: int
+    gpus_idle: int
+    running_mw: float  # IT MW of the GPUs running
+    on_site_mw: float  # IT MW of the GPUs on site
+    idle_cost_per_day: float
+    tight: int  # bit mask of LAYERS that are candidates for the binding layer
+    power_mw: float  # facility MW reaching the GPUs: the grid path + existing + on-site
+
+    def cap(self, layer: Layer) -> float:
+        return self.caps[layer.index]
+
+
+def site_pue(state: SiteState) -> float:
+    """PUE of the halls that stand (IT-weighted); before any does, of the planned mix."""
+    built = [h for h in state.halls if h.commissioned] or state.halls
+    return sum(h.it_mw * h.pue for h in built) / sum(h.it_mw for h in built)
+
+
+def view_of(state: SiteState, relaxed: Iterable[Layer] = ()) -> View:
+    view = View(
+        state.power,
+        state.planned,
+        state.existing_mw,
+        state.halls,
+        state.lots,
+        site_pue(state),
+        state.top_level,
+        state.max_level,
+    )
+    for layer in relaxed:
+        view = layer.relax(view)
+    return view
+
+
+def evaluate(
+    time: float, state: SiteState, relaxed: tuple[Layer, ...], depreciation_days: float
+) -> Snapshot:
+    """The site at ``time``, with the ``relaxed`` layers made non-binding."""
+    view = view_of(state, relaxed)
+    pue, lots = view.pue, view.lots
+    series = min(view.power[layer.name] for layer in _SERIES)
+    sources = sum(view.power[layer.name] for layer in _SOURCES)
+    power_it = (series + view.existing_mw + sources) / pue
+
+    kws = [lot.kw for lot in lots]
+    installed = [LotLoad(lot.installed, lot.kw, lot.level) for lot in lots]
+    running = power_share(place(installed, ready_space(view)), kws, power_it)
+    running_mw = it_mw(running, kws)
+    on_site = sum(lot.on_site for lot in lots)
+    idle = on_site - sum(running)
+    cost_per_day = (
+        sum((lot.on_site - run) * lot.price_usd for lot, run in zip(lots, running, strict=True))
+        / depreciation_days
+    )
+
+    instant = Instant(
+        view,
+        series / pue,
+        power_it,
+        running_mw,
+        kws,
+        [LotLoad(lot.on_site, lot.kw, lot.level) for lot in lots],
+    )
+    tight = 0
+    if idle > 0:
+        hidden = sum(layer.bit for layer in relaxed)
+        for layer in LAYERS:
+            if layer.tight(instant):
+                tight |= layer.bit
+        tight = (tight & ~hidden) or (fallback(instant) & ~hidden) or _narrowest(instant, hidden)
+    caps = tuple(layer.capacity(instant) for layer in LAYERS)
+    return Snapshot(
+        time_days=time,
+        caps=caps,
+        gpus_on_site=on_site,
+        gpus_installed=sum(lot.installed for lot in lots),
+        gpus_running=sum(running),
+        gpus_idle=idle,
+        running_mw=running_mw,
+        on_site_mw=it_mw([lot.on_site for lot in lots], kws),
+        idle_cost_per_day=cost_per_day,
+        tight=tight,
+        power_mw=series + view.existing_mw + sources,
+    )
+
+
+def _narrowest(instant: Instant, hidden: int) -> int:
+    """Idle GPUs with no tight layer left unrelaxed: blame the narrowest one that is not."""
+    shown = [layer for layer in LAYERS if not layer.bit & hidden]
+    return min(shown, key=lambda layer: layer.capacity(instant)).bit

@@ -1,0 +1,148 @@
+"""The event vocabulary, and the recorder that collects event rows during a run.
+
+Every event type is a member of :class:`Event`, which knows the process that
+records it and what its ``quantity`` column holds: the export's categories and
+the README's table of event types are generated from it, and a misspelt event
+is an AttributeError (and a mypy error), not a new string in the log. Names
+are the export's contract: they stay stable.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import NamedTuple
+
+
+class Process(StrEnum):
+    INTERCONNECTION = "interconnection"
+    TRANSFORMERS = "transformers"
+    CONSTRUCTION = "construction"
+    COOLING = "cooling"
+    GPUS = "gpus"
+    ONSITE = "onsite"
+    SITE = "site"
+
+
+class Event(StrEnum):
+    """One event type; members are listed per process in the order they usually happen."""
+
+    process: Process
+    quantity: str  # what the row's quantity (and detail) say, for the README
+
+    def __new__(cls, value: str, process: Process, quantity: str) -> Event:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.process = process
+        member.quantity = quantity
+        return member
+
+    REQUEST_SUBMITTED = "request_submitted", Process.INTERCONNECTION, "MW requested"
+    CLUSTER_CLOSED = (
+        "cluster_closed",
+        Process.INTERCONNECTION,
+        "requests in the cluster (cluster discipline)",
+    )
+    STUDY_STARTED = "study_started", Process.INTERCONNECTION, "days waited for a study slot"
+    PHASE_COMPLETED = "phase_completed", Process.INTERCONNECTION, "— (detail: phase)"
+    REQUEST_WITHDRAWN = (
+        "request_withdrawn",
+        Process.INTERCONNECTION,
+        "— (background requests only)",
+    )
+    STUDY_COMPLETED = "study_completed", Process.INTERCONNECTION, "—"
+    NETWORK_UPGRADE_STARTED = (
+        "network_upgrade_started",
+        Process.INTERCONNECTION,
+        "MW above the region's remaining headroom",
+    )
+    NETWORK_UPGRADE_COMPLETED = (
+        "network_upgrade_completed",
+        Process.INTERCONNECTION,
+        "days the upgrade took",
+    )
+    AGREEMENT_SIGNED = "agreement_signed", Process.INTERCONNECTION, "days since the request"
+    TRANCHE_ENERGIZED = "tranche_energized", Process.INTERCONNECTION, "MW energized"
+    TRANSFORMER_ORDERED = (
+        "transformer_ordered",
+        Process.TRANSFORMERS,
+        "1 unit (detail: factory backlog in days when ordered)",
+    )
+    TRANSFORMER_DELIVERED = (
+        "transformer_delivered",
+        Process.TRANSFORMERS,
+        "lead time in days (0 for owned units)",
+    )
+    TRANSFORMER_IN_SERVICE = (
+        "transformer_in_service",
+        Process.TRANSFORMERS,
+        "substation capacity now, MW",
+    )
+    CONSTRUCTION_STARTED = "construction_started", Process.CONSTRUCTION, "hall IT MW"
+    HALL_COMMISSIONED = "hall_commissioned", Process.CONSTRUCTION, "hall IT MW"
+    RETROFIT_STARTED = (
+        "retrofit_started",
+        Process.COOLING,
+        "IT MW taken offline (detail: from → to)",
+    )
+    RETROFIT_COMPLETED = "retrofit_completed", Process.COOLING, "hall IT MW"
+    LOT_DELIVERED = "lot_delivered", Process.GPUS, "GPUs (detail: model, days late)"
+    GPUS_INSTALLED = "gpus_installed", Process.GPUS, "GPUs in this batch"
+    ONSITE_PERMIT_GRANTED = "onsite_permit_granted", Process.ONSITE, "MW permitted"
+    ONSITE_BLOCK_ONLINE = "onsite_block_online", Process.ONSITE, "MW of the block"
+    FIRST_POWER = "first_power", Process.SITE, "facility MW available"
+    BINDING_LAYER_CHANGED = (
+        "binding_layer_changed",
+        Process.SITE,
+        "idle GPUs (detail: `grid -> transformers`)",
+    )
+    ALL_GPUS_RUNNING = "all_gpus_running", Process.SITE, "GPUs running"
+
+
+EVENT_TYPES: dict[str, tuple[str, ...]] = {
+    process.value: tuple(e.value for e in Event if e.process is process) for process in Process
+}
+ALL_EVENTS = frozenset(e.value for e in Event)
+
+
+def markdown_table() -> str:
+    """The README's table of event types, generated from the vocabulary."""
+    lines = ["| process | event | quantity |", "|---|---|---|"]
+    for process in Process:
+        for index, event in enumerate(e for e in Event if e.process is process):
+            shown = process.value if index == 0 else ""
+            lines.append(f"| {shown} | `{event.value}` | {event.quantity} |")
+    return "\n".join(lines)
+
+
+class EventRow(NamedTuple):
+    time_days: float
+    site: str  # the site, or the region / market for background traffic
+    process: Process
+    event: Event
+    object: str
+    quantity: float
+    unit: str
+    detail: str
+    background: bool
+
+
+class Recorder:
+    """Append-only event log of one replication."""
+
+    def __init__(self) -> None:
+        self.rows: list[EventRow] = []
+
+    def event(
+        self,
+        time: float,
+        site: str,
+        event: Event,
+        obj: str,
+        quantity: float = float("nan"),
+        unit: str = "",
+        detail: str = "",
+        background: bool = False,
+    ) -> None:
+        self.rows.append(
+            EventRow(time, site, event.process, event, obj, quantity, unit, detail, background)
+        )

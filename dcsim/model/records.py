@@ -1,0 +1,56 @@
+"""One record per site and replication: the summary's columns, defined once.
+
+Simulation fills it, and statistics, compare and export read their column
+names from it, so no summary key is spelled twice. The idle GPU-hours by
+layer become one column per layer (``idle_gpu_hours_grid``, ...) in
+:data:`~dcsim.model.layers.LAYERS` order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from dcsim.model.layers import LAYERS
+
+_BY_LAYER = tuple(layer.idle_column for layer in LAYERS)
+
+
+@dataclass(frozen=True)
+class SiteRecord:
+    site: str
+    gpus_contracted: int
+    gpus_delivered: int
+    idle_gpu_hours: float
+    idle_by_layer: tuple[float, ...]  # aligned with LAYERS
+    idle_cost_usd: float
+    first_power_days: float  # NaN when not reached within the horizon, as below
+    all_running_days: float
+    gpus_idle_at_horizon: int
+    queue_wait_days: float  # request to study start
+    request_to_agreement_days: float
+    request_to_energization_days: float  # to the first tranche
+    transformer_lead_time_days: float  # mean order -> delivery of the site's units
+
+    @staticmethod
+    def columns() -> tuple[str, ...]:
+        """The summary columns, in order (the per-layer split where idle_by_layer is)."""
+        names: list[str] = []
+        for item in fields(SiteRecord):
+            names.extend(_BY_LAYER if item.name == "idle_by_layer" else (item.name,))
+        return tuple(names)
+
+    @staticmethod
+    def metrics() -> tuple[str, ...]:
+        """The numeric columns that statistics summarise across replications."""
+        return SiteRecord.columns()[1:]
+
+    def row(self) -> tuple[object, ...]:
+        values: list[object] = []
+        for item in fields(self):
+            value = getattr(self, item.name)
+            values.extend(value if item.name == "idle_by_layer" else (value,))
+        return tuple(values)
+
+    def __getitem__(self, column: str) -> object:
+        """A column by name, as the summary table has it (``record["idle_gpu_hours_grid"]``)."""
+        return dict(zip(self.columns(), self.row(), strict=True))[column]

@@ -1,0 +1,78 @@
+"""What a site process may ask of its site: the one interface between them.
+
+The processes (:mod:`.substation`, :mod:`.construction`, :mod:`.cooling`,
+:mod:`.gpus`, :mod:`.onsite`) are typed against this protocol, not against
+:class:`~dcsim.model.site.SiteModel`, so they never import the site and never
+touch its fields: every change of state goes through one of these methods,
+which re-evaluates the site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any, Protocol
+
+import numpy as np
+import simpy
+
+from dcsim.input.spec import CoolingType, Site
+from dcsim.model.events import Event
+from dcsim.model.transformers import TransformerMarket
+
+Proc = Generator[simpy.Event, Any, None]
+
+
+class SiteContext(Protocol):
+    @property
+    def env(self) -> simpy.Environment: ...
+
+    @property
+    def spec(self) -> Site: ...
+
+    @property
+    def transformer_market(self) -> TransformerMarket: ...
+
+    def stream(self, part: str) -> np.random.Generator:
+        """The site's named random stream ``site:NAME/part``."""
+
+    def at(self, when: float) -> simpy.Event:
+        """A timeout to day ``when`` (at once if it has passed)."""
+
+    def log(
+        self, event: Event, obj: str, quantity: float = ..., unit: str = "", detail: str = ""
+    ) -> None: ...
+
+    def cooling_type(self, name: str) -> CoolingType: ...
+
+    # -- changes of state: each re-evaluates the site --------------------
+    def set_power(self, layer: str, mw: float) -> None:
+        """What power layer ``layer`` delivers now (facility MW)."""
+
+    def add_power(self, layer: str, mw: float) -> None: ...
+
+    def commission(self, hall: int) -> None: ...
+
+    def start_retrofit(self, hall: str, offline_share: float) -> None: ...
+
+    def complete_retrofit(self, hall: str, cooling: str) -> None: ...
+
+    def deliver(self, lot: int) -> None: ...
+
+    def install(self, lot: int, count: int) -> None: ...
+
+    def record_lead_time(self, days: float) -> None: ...
+
+    # -- what processes wait on or read ----------------------------------
+    def hall_level(self, hall: str) -> int: ...
+
+    def arrivals(self) -> tuple[tuple[int, str], ...]:
+        """(cooling level needed, lot name) of every lot delivered so far, in order."""
+
+    def lot_arrived(self) -> simpy.Event:
+        """Succeeds when the next lot arrives."""
+
+    def space_opened(self) -> simpy.Event:
+        """Succeeds at the next change of state (space may have opened up)."""
+
+    def next_install_batch(self, batch: int) -> tuple[int, int]:
+        """(lot, GPUs) the crews can install next into fitting space; GPUs 0 if none."""

@@ -1,0 +1,51 @@
+"""What a site is made of at one instant: power by source, halls, lots.
+
+The site's processes change this state through :class:`~dcsim.model.site.SiteModel`'s
+methods and nothing else; :mod:`dcsim.model.capacity` reads it. All power in
+``power`` is facility MW, as delivered; the conversion to IT MW happens when
+the state is evaluated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class HallState:
+    name: str
+    it_mw: float
+    cooling: str
+    level: int
+    pue: float
+    commissioned: bool = False
+    offline_share: float = 0.0  # share of the hall a retrofit holds offline
+
+    @property
+    def usable_mw(self) -> float:
+        return self.it_mw * (1.0 - self.offline_share)
+
+
+@dataclass
+class LotState:
+    name: str
+    model: str
+    count: int
+    kw: float  # IT kW per GPU
+    level: int  # least cooling level that can host it
+    price_usd: float
+    on_site: int = 0
+    installed: int = 0
+
+
+@dataclass
+class SiteState:
+    """Power by power layer (facility MW), the halls and the lots of one site."""
+
+    power: dict[str, float]  # by power layer name: what it delivers now
+    planned: dict[str, float]  # by power layer name: what it will deliver when complete
+    existing_mw: float  # service in place at the start, with its own substation
+    halls: list[HallState] = field(default_factory=list)
+    lots: list[LotState] = field(default_factory=list)
+    top_level: int = 0  # the most capable cooling level in the catalog
+    max_level: int = 0  # the most demanding cooling level among the site's lots

@@ -1,0 +1,348 @@
+"""What the tests share: paths, the bundled example, the hand-computed fixtures,
+TOML editing, running the real CLI, and queueing-theory formulas.
+
+No test module imports another; everything two tests need lives here.
+
+The theory part knows nothing about dcsim: textbook results (Erlang C for
+M/M/c, Pollaczek–Khinchine for M/G/1) and the confidence-interval arithmetic
+used to compare independent replications against them. Times are in whatever
+unit the caller uses (the model's is days); rates are per that unit.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+import sys
+import tomllib
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tomli_w
+from scipy import stats
+
+REPO = Path(__file__).resolve().parent.parent
+SITES = REPO / "sites"
+CATALOG = SITES / "catalog"
+ASHBURN = SITES / "ashburn.toml"
+
+
+def ashburn_text() -> str:
+    return ASHBURN.read_text(encoding="utf-8")
+
+
+def ashburn_doc() -> dict[str, Any]:
+    return tomllib.loads(ashburn_text())
+
+
+def sub_once(text: str, pattern: str, replacement: str) -> tuple[str, int]:
+    """Replace the first match of ``pattern`` (a multi-line regex); return the new text and
+    the 1-based line the match started on. Fails loudly if the example no longer matches."""
+    match = re.search(pattern, text, flags=re.MULTILINE)
+    assert match is not None, f"{pattern!r} no longer matches the example text"
+    line = text.count("\n", 0, match.start()) + 1
+    return text[: match.start()] + match.expand(replacement) + text[match.end() :], line
+
+
+def write_text(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def write_doc(folder: Path, name: str, doc: dict[str, Any]) -> Path:
+    return write_text(folder, name, tomli_w.dumps(doc))
+
+
+def edited_ashburn(
+    folder: Path, edit: Callable[[dict[str, Any]], object] | None = None, name: str = "ashburn.toml"
+) -> Path:
+    """A copy of the bundled example in ``folder``, with ``edit`` applied to its parsed dict."""
+    if edit is None:
+        return write_text(folder, name, ashburn_text())
+    doc = ashburn_doc()
+    edit(doc)
+    return write_doc(folder, name, doc)
+
+
+def run_cli(
+    *args: str | Path, cwd: Path | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m dcsim ARGS`` exactly as a user would, and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "dcsim", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def run_in_process(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """The same command through click's test runner: the CLI code without a new process.
+
+    Used for the many variants of a rule; each rule also has a case through
+    :func:`run_cli`. An exception that escapes the command is written to stderr
+    as its traceback, as the real command would show it.
+    """
+    from click.testing import CliRunner
+
+    from dcsim.cli import main
+
+    argv = [str(a) for a in args]
+    result = CliRunner().invoke(main, argv, prog_name="dcsim")
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "Traceback (most recent call last):\n" + "".join(
+            traceback.format_exception(result.exception)
+        )
+    return subprocess.CompletedProcess(["dcsim", *argv], result.exit_code, result.stdout, stderr)
+
+
+def assert_refused(result: subprocess.CompletedProcess[str], *fragments: str) -> str:
+    """Exit status 2, one 'dcsim: error:' paragraph holding every fragment, no traceback."""
+    err = result.stderr
+    assert result.returncode == 2, (result.returncode, err)
+    assert "Traceback" not in err, err
+    assert err.startswith("dcsim: error: "), err
+    assert err.count("dcsim: error:") == 1, err
+    assert len(err.strip().splitlines()) == 1, f"expected one paragraph, got:\n{err}"
+    for fragment in fragments:
+        assert fragment in err, f"{fragment!r} not in stderr:\n{err}"
+    return err
+
+
+# ---------------------------------------------------------------- hand-computed fixtures
+# Shared catalog: liquid cooling has PUE 1.25, air 1.5; GPU model G draws 1 kW of IT
+# power and needs liquid cooling; it costs 8760 USD over a 365-day life, so one idle
+# GPU costs 24 USD a day. Transformers: one production line, one unit a day, 20 days
+# of design, 5 of transport, 5 of installation.
+HAND_CATALOG = """
+[cooling.air]
+level = 0
+max_rack_power = "25 kW"
+pue = 1.5
+
+[cooling.liquid]
+level = 1
+max_rack_power = "120 kW"
+pue = 1.25
+
+[gpus.G]
+it_power = "1 kW"
+cooling = "liquid"
+price = "8760 USD"
+
+[regions.r]
+discipline = "serial"
+study_engineers = 1
+phases = [{ name = "study", duration = "STUDY", withdrawal = 0.0 }]
+agreement_time = "10 days"
+energization_time = "50 days"
+headroom = "1000 MW"
+network_upgrade_time = "0 days"
+background_rate = "0 requests/year"
+background_size = "1 MW"
+
+[transformer_supplies.t]
+output = "1 units/day"
+lines = 1
+design_time = "20 days"
+transport_time = "5 days"
+installation_time = "5 days"
+background_rate = "0 units/year"
+"""
+
+HOURS = 24.0
+
+
+def scenario_file(tmp_path: Path, site: str, study: str = "100 days") -> Path:
+    path = tmp_path / "scenario.toml"
+    path.write_text(
+        '[scenario]\nname = "hand"\nstart_date = 2025-01-01\nhorizon = "600 days"\n'
+        'catalog = false\ntransformer_supply = "t"\n\n' + site + HAND_CATALOG.replace("STUDY", study)
+    )
+    return path
+
+
+SITE_A = """
+[sites.a]
+start_date = 2025-01-01
+[sites.a.interconnection]
+request = "100 MW"
+request_date = 2025-01-01
+region = "r"
+[sites.a.substation]
+transformers = 2
+rating = "50 MVA"
+power_factor = 1.0
+order_policy = "at_agreement"
+[[sites.a.halls]]
+name = "h1"
+it_power = "40 MW"
+cooling = "liquid"
+construction_start = 2025-01-01
+construction_time = "200 days"
+[[sites.a.lots]]
+name = "L1"
+delivery = 2025-05-31
+count = 20000
+model = "G"
+[sites.a.installation]
+rate = "1000 GPU/day"
+batch = 20000
+[sites.a.economics]
+depreciation_life = "365 days"
+"""
+
+
+SITE_B = """
+[sites.b]
+start_date = 2025-01-01
+[sites.b.interconnection]
+request = "100 MW"
+request_date = 2025-01-01
+region = "r"
+[sites.b.substation]
+transformers = 2
+rating = "50 MVA"
+power_factor = 1.0
+order_policy = "owned"
+delivery = 2025-01-01
+[[sites.b.halls]]
+name = "h1"
+it_power = "30 MW"
+cooling = "air"
+construction_start = 2025-01-01
+construction_time = "100 days"
+[[sites.b.retrofits]]
+hall = "h1"
+to = "liquid"
+at = "when_needed"
+duration = "60 days"
+offline_share = 1.0
+[[sites.b.lots]]
+name = "L1"
+delivery = 2025-05-01
+count = 10000
+model = "G"
+[sites.b.onsite]
+block = "15 MW"
+blocks = 2
+start = 2025-01-01
+permit_time = "20 days"
+lead_time = "30 days"
+[sites.b.installation]
+rate = "10000 GPU/day"
+batch = 10000
+[sites.b.economics]
+depreciation_life = "365 days"
+"""
+
+
+# ---------------------------------------------------------------- queueing theory
+CONFIDENCE = 0.99
+
+
+# ---------------------------------------------------------------- formulas
+def erlang_c(c: int, a: float) -> float:
+    """Probability that an arrival waits in an M/M/c queue with offered load ``a`` = lambda/mu.
+
+    Computed through the Erlang B recursion, which is stable for any ``c``.
+    """
+    if c < 1:
+        raise ValueError("c must be at least 1")
+    if not 0 <= a < c:
+        raise ValueError(f"offered load {a} must lie in [0, c={c}) for a stable queue")
+    b = 1.0  # Erlang B with 0 servers
+    for k in range(1, c + 1):
+        b = a * b / (k + a * b)
+    rho = a / c
+    return b / (1 - rho + rho * b)
+
+
+def mmc_wq(lam: float, mu: float, c: int) -> float:
+    """Mean wait in queue (before service) of M/M/c, FCFS: C(c, a) / (c*mu - lambda)."""
+    return erlang_c(c, lam / mu) / (c * mu - lam)
+
+
+def mg1_wq(lam: float, mean_service: float, second_moment: float) -> float:
+    """Pollaczek–Khinchine mean wait in queue of M/G/1: lambda E[S^2] / (2 (1 - rho))."""
+    rho = lam * mean_service
+    if not 0 <= rho < 1:
+        raise ValueError(f"utilisation {rho} must lie in [0, 1)")
+    return lam * second_moment / (2 * (1 - rho))
+
+
+def md1_wq(lam: float, b: float) -> float:
+    """M/D/1 mean wait in queue: rho * b / (2 (1 - rho)) with rho = lambda * b."""
+    return mg1_wq(lam, b, b * b)
+
+
+# ---------------------------------------------------------------- statistics
+@dataclass(frozen=True)
+class Interval:
+    """A two-sided confidence interval for a mean, from independent replications."""
+
+    mean: float
+    half_width: float
+    n: int
+
+    @property
+    def low(self) -> float:
+        return self.mean - self.half_width
+
+    @property
+    def high(self) -> float:
+        return self.mean + self.half_width
+
+    def __contains__(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+    def __str__(self) -> str:
+        return f"{self.mean:.5g} ± {self.half_width:.3g} (n={self.n})"
+
+
+def mean_ci(samples: Iterable[float], confidence: float = CONFIDENCE) -> Interval:
+    """Student-t interval for the mean of i.i.d. per-replication statistics."""
+    x = np.asarray(list(samples), dtype=float)
+    if x.size < 2 or not np.all(np.isfinite(x)):
+        raise ValueError(f"need at least two finite samples, got {x!r}")
+    half = stats.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size)
+    return Interval(float(x.mean()), float(half), int(x.size))
+
+
+def assert_in_ci(value: float, interval: Interval, what: str, max_rel_half_width: float) -> None:
+    """``value`` lies in ``interval``, and the interval is narrow enough to mean something.
+
+    The width bound keeps a test from passing only because its interval is so
+    wide that a wrong model would pass too.
+    """
+    assert value in interval, f"{what}: theory {value:.5g} outside the 99% CI {interval}"
+    scale = abs(value) if value != 0 else 1.0
+    assert interval.half_width <= max_rel_half_width * scale, (
+        f"{what}: CI {interval} too wide to test theory {value:.5g} "
+        f"(half width above {max_rel_half_width:.0%})"
+    )
+
+
+def time_average(times: Sequence[float], steps: Sequence[float], start: float, end: float) -> float:
+    """Time average over [start, end] of a step function that starts at 0 and jumps by
+    ``steps[i]`` at ``times[i]`` (times in non-decreasing order)."""
+    if end <= start:
+        raise ValueError("empty window")
+    t = np.asarray(times, dtype=float)
+    level = np.cumsum(np.asarray(steps, dtype=float))  # value just after each jump
+    inside = (t > start) & (t < end)
+    # value holding at `start`: the level after the last jump at or before it
+    before = np.searchsorted(t, start, side="right")
+    initial = level[before - 1] if before > 0 else 0.0
+    knots = np.concatenate(([start], t[inside], [end]))
+    values = np.concatenate(([initial], level[inside]))
+    return float(np.sum(values * np.diff(knots)) / (end - start))

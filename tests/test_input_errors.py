@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from dcsim.input.files import split_key
+from dcsim.input.dotted_keys import split_key
 from dcsim.input.load import load
 from dcsim.input.units import DURATION, parse_quantity
 from dcsim.input.validate import DEFAULT_HORIZON

@@ -72,3 +72,15 @@ def test_readme_main_command_as_written(tmp_path: Path) -> None:
     out = tmp_path / Path(args[args.index("--out") + 1]).name
     for name in ("events.csv", "timeseries.csv", "summary.csv", "stats.csv", "run.json"):
         assert (out / name).exists()
+
+
+def test_readme_tables_of_event_types_and_layers_are_the_generated_ones() -> None:
+    from dcsim.model import events, layers
+
+    assert events.markdown_table() in README
+    assert layers.markdown_table() in README
+    # Every event and every layer column appears, so a new one cannot go undocumented.
+    for event in events.Event:
+        assert f"`{event.value}`" in README
+    for layer in layers.LAYERS:
+        assert f"`{layer.column}`" in README

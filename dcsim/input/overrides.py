@@ -12,8 +12,8 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 
 from dcsim.errors import DcsimError, SpecError
+from dcsim.input.dotted_keys import Origins, apply_override
 from dcsim.input.dump import to_document
-from dcsim.input.files import Origins, apply_override
 from dcsim.input.spec import Scenario
 from dcsim.input.units import DURATION, QuantityError, parse_quantity
 from dcsim.input.validate import HORIZON_LIMIT, build_scenario, horizon_fits

@@ -11,9 +11,8 @@ import datetime as dt
 from typing import Any
 
 from dcsim.errors import SpecError
-from dcsim.input.files import Origins
+from dcsim.input.dotted_keys import Origins
 from dcsim.input.spec import (
-    DISCIPLINES,
     ORDER_POLICIES,
     WHEN_NEEDED,
     CoolingType,
@@ -24,27 +23,21 @@ from dcsim.input.spec import (
     Interconnection,
     Lot,
     Onsite,
-    Region,
     Retrofit,
     Scenario,
     Site,
-    StudyPhase,
     Substation,
     Tranche,
-    TransformerSupply,
 )
 from dcsim.input.toml_table import Table
 from dcsim.input.units import (
     APPARENT_POWER,
     DURATION,
-    GPU_POWER,
     GPU_RATE,
     MONEY,
     POWER,
-    RACK_POWER,
-    REQUEST_RATE,
-    UNIT_RATE,
 )
+from dcsim.input.validate_catalog import cooling_type, gpu_model, region, transformer_supply
 
 DEFAULT_HORIZON = "10 years"
 DEFAULT_BATCH = 576  # eight 72-GPU racks brought up together
@@ -70,11 +63,13 @@ def build_scenario(
     ``dates_within_horizon=False`` lets a run be cut short with --years instead."""
     root = Table(doc, "", origins)
     # Catalog first: sites refer to it by name.
-    cooling = tuple(_cooling(name, t) for name, t in root.named_tables("cooling"))
+    cooling = tuple(cooling_type(name, t) for name, t in root.named_tables("cooling"))
     cooling_names = {c.name: c for c in cooling}
-    gpus = tuple(_gpu(name, t, cooling_names) for name, t in root.named_tables("gpus"))
-    regions = tuple(_region(name, t) for name, t in root.named_tables("regions"))
-    supplies = tuple(_supply(name, t) for name, t in root.named_tables("transformer_supplies"))
+    gpus = tuple(gpu_model(name, t, cooling_names) for name, t in root.named_tables("gpus"))
+    regions = tuple(region(name, t) for name, t in root.named_tables("regions"))
+    supplies = tuple(
+        transformer_supply(name, t) for name, t in root.named_tables("transformer_supplies")
+    )
 
     sites_raw = root.raw("sites")
     if not isinstance(sites_raw, dict) or not sites_raw:
@@ -169,81 +164,6 @@ class _Refs:
         self.default_supply = default_supply
         self.start = start
         self.horizon = horizon
-
-
-# ------------------------------------------------------------------ catalog
-def _cooling(name: str, t: Table) -> CoolingType:
-    result = CoolingType(
-        name=name,
-        level=t.integer("level", minimum=0),
-        max_rack_kw=t.quantity("max_rack_power", RACK_POWER),
-        pue=t.number("pue", low=1.0, high=5.0),
-        source=t.string("source", default=""),
-    )
-    t.done()
-    return result
-
-
-def _gpu(name: str, t: Table, cooling: dict[str, CoolingType]) -> GpuModel:
-    result = GpuModel(
-        name=name,
-        it_kw=t.quantity("it_power", GPU_POWER),
-        cooling=t.reference("cooling", cooling, "cooling type"),
-        price_usd=t.quantity("price", MONEY),
-        source=t.string("source", default=""),
-    )
-    t.done()
-    return result
-
-
-def _region(name: str, t: Table) -> Region:
-    discipline = t.string("discipline", choices=DISCIPLINES)
-    phases = []
-    for p in t.tables("phases"):
-        phases.append(
-            StudyPhase(
-                name=p.string("name"),
-                duration=p.distribution("duration", DURATION),
-                withdrawal=p.number("withdrawal", default=0.0, high=1.0),
-            )
-        )
-        p.done()
-    if not phases:
-        raise t.error("phases", [], "at least one study phase")
-    result = Region(
-        name=name,
-        label=t.string("label", default=name),
-        discipline=discipline,
-        study_engineers=t.integer("study_engineers", minimum=1),
-        cluster_window=t.quantity("cluster_window", DURATION, default="365 day"),
-        phases=tuple(phases),
-        agreement_time=t.distribution("agreement_time", DURATION, positive=False),
-        energization_time=t.distribution("energization_time", DURATION, positive=False),
-        headroom_mw=t.quantity("headroom", POWER, positive=False),
-        network_upgrade_time=t.distribution("network_upgrade_time", DURATION, positive=False),
-        background_rate=t.quantity("background_rate", REQUEST_RATE, positive=False),
-        background_size=t.distribution("background_size", POWER),
-        initial_backlog=t.integer("initial_backlog", default=0, minimum=0),
-        source=t.string("source", default=""),
-    )
-    t.done()
-    return result
-
-
-def _supply(name: str, t: Table) -> TransformerSupply:
-    result = TransformerSupply(
-        name=name,
-        output_per_day=t.quantity("output", UNIT_RATE),
-        lines=t.integer("lines", default=1, minimum=1),
-        design_time=t.distribution("design_time", DURATION, positive=False),
-        transport_time=t.distribution("transport_time", DURATION, positive=False),
-        installation_time=t.distribution("installation_time", DURATION, positive=False),
-        background_rate=t.quantity("background_rate", UNIT_RATE, positive=False),
-        initial_backlog=t.integer("initial_backlog", default=0, minimum=0),
-        source=t.string("source", default=""),
-    )
-    t.done()
-    return result
 
 
 # ------------------------------------------------------------------ sites

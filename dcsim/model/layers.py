@@ -297,3 +297,10 @@ def fallback(instant: Instant) -> int:
     cooled = _placed_mw(instant, _cooled(instant.view))
     built = _placed_mw(instant, [Space(_built_mw(instant.view), 0)], check_cooling=False)
     return COOLING.bit if cooled <= built else BUILDING.bit
+
+
+def markdown_table() -> str:
+    """The README's table of capacity columns, generated from the registry."""
+    lines = ["| column | layer | capacity (IT MW) |", "|---|---|---|"]
+    lines += [f"| `{layer.column}` | {layer.name} | {layer.meaning} |" for layer in LAYERS]
+    return "\n".join(lines)

@@ -13,16 +13,27 @@ import json
 import sys
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dcsim.errors import DcsimError
 from dcsim.input.dump import to_document
+from dcsim.input.spec import Scenario
 from dcsim.output.atomic import atomic_write
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from dcsim.experiments.results import RunResult
+
+class RunTables(Protocol):
+    """What export needs of a run (a :class:`~dcsim.experiments.results.RunResult`)."""
+
+    scenario: Scenario
+    replications: int
+    events: pd.DataFrame
+    timeseries: pd.DataFrame
+    summary: pd.DataFrame
+    stats: pd.DataFrame
+
 
 TABLES = ("events", "timeseries", "summary", "stats")
 FORMATS = ("csv", "parquet")
@@ -70,7 +81,7 @@ def prepare_folder(folder: Path, force: bool) -> None:
 
 
 def write_tables(
-    result: RunResult,
+    result: RunTables,
     folder: Path,
     fmt: str = "csv",
     *,
@@ -118,7 +129,7 @@ def _write_frame(frame: pd.DataFrame, path: Path, fmt: str) -> None:
             frame.to_parquet(handle, index=False)
 
 
-def run_record(result: RunResult, run_info: dict[str, Any]) -> dict[str, Any]:
+def run_record(result: RunTables, run_info: dict[str, Any]) -> dict[str, Any]:
     scenario = result.scenario
     return {
         "dcsim_version": version(),

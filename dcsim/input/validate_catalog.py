@@ -1,0 +1,100 @@
+"""Catalog entries validated: cooling types, GPU models, regions, transformer supplies.
+
+Each function reads one named table strictly (see :class:`~dcsim.input.toml_table.Table`)
+and returns its frozen spec in canonical units.
+"""
+
+from __future__ import annotations
+
+from dcsim.input.spec import (
+    DISCIPLINES,
+    CoolingType,
+    GpuModel,
+    Region,
+    StudyPhase,
+    TransformerSupply,
+)
+from dcsim.input.toml_table import Table
+from dcsim.input.units import (
+    DURATION,
+    GPU_POWER,
+    MONEY,
+    POWER,
+    RACK_POWER,
+    REQUEST_RATE,
+    UNIT_RATE,
+)
+
+
+def cooling_type(name: str, t: Table) -> CoolingType:
+    result = CoolingType(
+        name=name,
+        level=t.integer("level", minimum=0),
+        max_rack_kw=t.quantity("max_rack_power", RACK_POWER),
+        pue=t.number("pue", low=1.0, high=5.0),
+        source=t.string("source", default=""),
+    )
+    t.done()
+    return result
+
+
+def gpu_model(name: str, t: Table, cooling: dict[str, CoolingType]) -> GpuModel:
+    result = GpuModel(
+        name=name,
+        it_kw=t.quantity("it_power", GPU_POWER),
+        cooling=t.reference("cooling", cooling, "cooling type"),
+        price_usd=t.quantity("price", MONEY),
+        source=t.string("source", default=""),
+    )
+    t.done()
+    return result
+
+
+def region(name: str, t: Table) -> Region:
+    discipline = t.string("discipline", choices=DISCIPLINES)
+    phases = []
+    for p in t.tables("phases"):
+        phases.append(
+            StudyPhase(
+                name=p.string("name"),
+                duration=p.distribution("duration", DURATION),
+                withdrawal=p.number("withdrawal", default=0.0, high=1.0),
+            )
+        )
+        p.done()
+    if not phases:
+        raise t.error("phases", [], "at least one study phase")
+    result = Region(
+        name=name,
+        label=t.string("label", default=name),
+        discipline=discipline,
+        study_engineers=t.integer("study_engineers", minimum=1),
+        cluster_window=t.quantity("cluster_window", DURATION, default="365 day"),
+        phases=tuple(phases),
+        agreement_time=t.distribution("agreement_time", DURATION, positive=False),
+        energization_time=t.distribution("energization_time", DURATION, positive=False),
+        headroom_mw=t.quantity("headroom", POWER, positive=False),
+        network_upgrade_time=t.distribution("network_upgrade_time", DURATION, positive=False),
+        background_rate=t.quantity("background_rate", REQUEST_RATE, positive=False),
+        background_size=t.distribution("background_size", POWER),
+        initial_backlog=t.integer("initial_backlog", default=0, minimum=0),
+        source=t.string("source", default=""),
+    )
+    t.done()
+    return result
+
+
+def transformer_supply(name: str, t: Table) -> TransformerSupply:
+    result = TransformerSupply(
+        name=name,
+        output_per_day=t.quantity("output", UNIT_RATE),
+        lines=t.integer("lines", default=1, minimum=1),
+        design_time=t.distribution("design_time", DURATION, positive=False),
+        transport_time=t.distribution("transport_time", DURATION, positive=False),
+        installation_time=t.distribution("installation_time", DURATION, positive=False),
+        background_rate=t.quantity("background_rate", UNIT_RATE, positive=False),
+        initial_backlog=t.integer("initial_backlog", default=0, minimum=0),
+        source=t.string("source", default=""),
+    )
+    t.done()
+    return result

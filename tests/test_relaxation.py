@@ -1,0 +1,162 @@
+"""Relaxing layers never makes a site worse, and each layer's relaxation does what it says.
+
+Relaxing a layer makes it instantly available and unlimited (see
+dcsim.model.layers). With common random numbers (the same replication), any set
+of relaxed layers must leave every site with no more idle GPU-hours, no later
+first power and no later all-running date than the base run.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import dcsim
+from dcsim.model.layers import BY_NAME, LAYERS, NAMES
+from dcsim.model.records import SiteRecord
+from dcsim.model.simulation import simulate
+from tests.support import HOURS, SITE_A, SITE_B, SITES, load_text, random_scenario, scenario_file
+
+SUBSETS = [frozenset(c) for k in range(1, len(NAMES) + 1) for c in itertools.combinations(NAMES, k)]
+
+
+def _date_not_later(base: float, relaxed: float) -> bool:
+    """A date reached in the base is reached no later; NaN means not within the horizon."""
+    if math.isnan(base):
+        return True
+    return not math.isnan(relaxed) and relaxed <= base + 1e-9
+
+
+def assert_never_worse(base: list[SiteRecord], relaxed: list[SiteRecord], what: object) -> None:
+    for b, r in zip(base, relaxed, strict=True):
+        slack = 1e-9 * max(1.0, b.idle_gpu_hours)
+        assert r.idle_gpu_hours <= b.idle_gpu_hours + slack, (what, b.site, b, r)
+        assert _date_not_later(b.first_power_days, r.first_power_days), (what, b.site)
+        assert _date_not_later(b.all_running_days, r.all_running_days), (what, b.site)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=random_scenario(), replication=st.integers(0, 50))
+def test_relaxing_any_set_of_layers_never_makes_a_site_worse(text: str, replication: int) -> None:
+    scenario = load_text(text)
+    base = simulate(scenario, replication).summary
+    for subset in SUBSETS:
+        assert_never_worse(base, simulate(scenario, replication, relaxed=subset).summary, subset)
+
+
+@pytest.mark.parametrize("name", ["ashburn", "abilene", "columbus", "memphis", "santa_clara"])
+def test_relaxing_each_layer_never_makes_a_bundled_site_worse(name: str) -> None:
+    spec = dcsim.load(SITES / f"{name}.toml")
+    for replication in range(2):
+        base = simulate(spec, replication).summary
+        for layer in NAMES:
+            relaxed = simulate(spec, replication, relaxed={layer}).summary
+            assert_never_worse(base, relaxed, layer)
+
+
+def test_relaxing_everything_leaves_nothing_idle_but_nothing_runs_before_delivery() -> None:
+    # With every layer relaxed, GPUs run the moment they arrive.
+    spec = dcsim.load(SITES / "columbus.toml")
+    result = simulate(spec, 0, relaxed=set(NAMES))
+    assert result.summary[0].idle_gpu_hours == 0
+    deliveries = [e.time_days for e in result.events if e.event == "lot_delivered"]
+    assert result.summary[0].all_running_days == max(deliveries)
+
+
+# ------------------------------------------------------------ each layer, by hand
+# Site A (tests/support.py): request on day 0, energized on day 160, transformers in
+# service on days 141 and 142, the only hall commissioned on day 200, 20,000 GPUs
+# (20 MW IT) on day 150, installed 200-220 at 1,000 a day.
+
+
+def _summary(tmp_path, site: str, relaxed: set[str], study: str = "100 days") -> SiteRecord:
+    spec = dcsim.load(scenario_file(tmp_path, site, study=study))
+    return simulate(spec, relaxed=relaxed).summary[0]
+
+
+def test_relaxed_grid_and_transformers_change_nothing_where_the_building_binds(tmp_path) -> None:
+    # Power arrives (160) before the hall (200): power is never what holds the GPUs.
+    base = _summary(tmp_path, SITE_A, set())
+    for layers in ({"grid"}, {"transformers"}, {"grid", "transformers"}):
+        relaxed = _summary(tmp_path, SITE_A, layers)
+        assert relaxed.idle_gpu_hours == base.idle_gpu_hours == 70 * 20000 * HOURS
+        assert relaxed.all_running_days == 220
+    # But power is there from day 0 when both grid path layers are relaxed.
+    assert _summary(tmp_path, SITE_A, {"grid", "transformers"}).first_power_days == 0
+    # Relaxing the grid alone leaves the transformers (in service on day 141) binding it.
+    assert _summary(tmp_path, SITE_A, {"grid"}).first_power_days == 141
+
+
+def test_relaxed_transformers_release_a_site_they_hold(tmp_path) -> None:
+    # Site A with a 100-day build (hall commissioned on day 100) and a 400-day study:
+    # agreement on day 410, grid on 460; transformers ordered at 410 are in service on
+    # 441 (50 MW, 40 MW IT: enough for the 20 MW lot) and 442. The lot arrives on 150
+    # and is installed as one batch on 170.
+    site = SITE_A.replace('construction_time = "200 days"', 'construction_time = "100 days"')
+    study = "400 days"
+    # Base: from 150 the grid's shortfall ends last (460): 310 days of grid.
+    base = _summary(tmp_path, site, set(), study=study)
+    assert base.all_running_days == 460
+    assert base["idle_gpu_hours_grid"] == pytest.approx(310 * 20000 * HOURS)
+    # Transformers relaxed: the grid still binds until 460.
+    assert _summary(tmp_path, site, {"transformers"}, study=study).all_running_days == 460
+    # Grid relaxed: the transformers hold the GPUs until the first unit, 150-441.
+    no_grid = _summary(tmp_path, site, {"grid"}, study=study)
+    assert no_grid.all_running_days == 441
+    assert no_grid["idle_gpu_hours_transformers"] == pytest.approx(291 * 20000 * HOURS)
+    # Both: only installation is left, 150-170.
+    both = _summary(tmp_path, site, {"grid", "transformers"}, study=study)
+    assert both.all_running_days == 170
+    assert both.idle_gpu_hours == pytest.approx(20 * 20000 * HOURS)
+    assert both["idle_gpu_hours_installation"] == both.idle_gpu_hours
+
+
+def test_relaxed_cooling_skips_the_retrofit_wait_and_keeps_the_hall(tmp_path) -> None:
+    # Site B: the liquid lot arrives on day 120 into an air hall, whose retrofit takes
+    # it offline until 180; installation takes a day: all run on 181 (61 days idle).
+    # With cooling relaxed the hall hosts the lot at once: installed by 121.
+    base = _summary(tmp_path, SITE_B, set(), study="1000 days")
+    relaxed = _summary(tmp_path, SITE_B, {"cooling"}, study="1000 days")
+    assert base.all_running_days == 181
+    assert relaxed.all_running_days == 121
+    assert relaxed.idle_gpu_hours == pytest.approx(1 * 10000 * HOURS)
+    assert relaxed["idle_gpu_hours_installation"] == relaxed.idle_gpu_hours
+    # The retrofit still happens (its events are logged), it just no longer binds.
+    spec = dcsim.load(scenario_file(tmp_path, SITE_B, study="1000 days"))
+    events = [e.event for e in simulate(spec, relaxed={"cooling"}).events]
+    assert "retrofit_started" in events and "retrofit_completed" in events
+
+
+def test_relaxed_building_and_installation(tmp_path) -> None:
+    # Site A with the building relaxed: the lot is installed as one batch on arrival
+    # (150-170); the grid (160) is short too but its shortfall ends first, so the
+    # 20 days are installation's; all run on 170.
+    building = _summary(tmp_path, SITE_A, {"building"})
+    assert building.all_running_days == 170
+    assert building["idle_gpu_hours_installation"] == pytest.approx(20 * 20000 * HOURS)
+    assert building.idle_gpu_hours == building["idle_gpu_hours_installation"]
+    # Installation relaxed too: every GPU runs the moment power comes, on day 160.
+    both = _summary(tmp_path, SITE_A, {"building", "installation"})
+    assert both.all_running_days == 160
+    assert both.idle_gpu_hours == pytest.approx(10 * 20000 * HOURS)
+    # Installation alone: the GPUs run as soon as the hall stands, on day 200.
+    alone = _summary(tmp_path, SITE_A, {"installation"})
+    assert alone.all_running_days == 200
+    assert alone.idle_gpu_hours == pytest.approx(50 * 20000 * HOURS)
+
+
+def test_unknown_layer_is_refused() -> None:
+    spec = dcsim.load(SITES / "ashburn.toml")
+    with pytest.raises(dcsim.DcsimError, match="unknown layer 'gird'"):
+        simulate(spec, relaxed={"gird"})
+
+
+def test_a_layer_crosses_to_worker_processes_by_name() -> None:
+    import pickle
+
+    for layer in LAYERS:
+        assert pickle.loads(pickle.dumps(layer)) is BY_NAME[layer.name]

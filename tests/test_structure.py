@@ -98,3 +98,39 @@ def test_no_test_module_imports_another() -> None:
                 if leaf.startswith("test_") or leaf in ("conftest", "theory"):
                     offenders.append(f"{path.name}: {node.module}")
     assert not offenders, offenders
+
+
+def test_a_new_layer_is_one_entry_in_the_registry(tmp_path: Path) -> None:
+    # Copy the package, add one (unfed) power source to LAYERS and nothing else: its
+    # columns appear in every table, and the results of the other layers are unchanged.
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copytree(PACKAGE, tmp_path / "dcsim", ignore=shutil.ignore_patterns("__pycache__"))
+    layers = tmp_path / "dcsim" / "model" / "layers.py"
+    text = layers.read_text(encoding="utf-8")
+    anchor = '    _source("onsite",'
+    assert anchor in text
+    layers.write_text(
+        text.replace(anchor, '    _source("battery", "#bcbd22", "battery discharge"),\n' + anchor),
+        encoding="utf-8",
+    )
+    script = (
+        "import sys, dcsim; from dcsim.model.simulation import TIMESERIES_COLUMNS;"
+        f" s = dcsim.load({str(REPO / 'sites' / 'ashburn.toml')!r});"
+        " r = dcsim.run(s, replications=2, workers=1);"
+        " print(dcsim.__file__); print(list(r.summary.columns)); print(list(r.timeseries.columns));"
+        " print(r.summary['idle_gpu_hours'].tolist())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    where, summary, timeseries, idle = done.stdout.strip().splitlines()
+    assert where.startswith(str(tmp_path))
+    assert "idle_gpu_hours_battery" in summary and "cap_battery_mw" in timeseries
+    import dcsim
+
+    base = dcsim.run(dcsim.load(REPO / "sites" / "ashburn.toml"), replications=2, workers=1)
+    assert idle == str(base.summary["idle_gpu_hours"].tolist())

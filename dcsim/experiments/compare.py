@@ -18,18 +18,9 @@ from dcsim.experiments.results import RunResult
 from dcsim.experiments.runner import run
 from dcsim.experiments.statistics import describe
 from dcsim.input.spec import Scenario
-from dcsim.model.layers import LAYERS
+from dcsim.model.records import SiteRecord
 
-KPIS = (
-    "idle_gpu_hours",
-    *(layer.idle_column for layer in LAYERS),
-    "idle_cost_usd",
-    "first_power_days",
-    "all_running_days",
-    "gpus_idle_at_horizon",
-    "request_to_energization_days",
-    "transformer_lead_time_days",
-)
+KPIS = SiteRecord.kpis()
 COMPARE_COLUMNS = (
     "variant",
     "site",

@@ -33,7 +33,7 @@ EVENT_COLUMNS = (
     "detail",
     "background",
 )
-DATE_METRICS = {"first_power_days": "first_power_date", "all_running_days": "all_running_date"}
+DATE_METRICS = SiteRecord.date_columns()
 # The export's categories come from the event vocabulary.
 EVENT_CATEGORIES = pd.CategoricalDtype([e.value for e in Event])
 PROCESS_CATEGORIES = pd.CategoricalDtype([p.value for p in Process])

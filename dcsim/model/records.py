@@ -8,11 +8,16 @@ layer become one column per layer (``idle_gpu_hours_grid``, ...) in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 from dcsim.model.layers import LAYERS
 
 _BY_LAYER = tuple(layer.idle_column for layer in LAYERS)
+
+
+def _kpi(date: str = "") -> dict[str, object]:
+    """Field metadata: a key figure that compare reports; ``date`` names its date column."""
+    return {"kpi": True, "date": date}
 
 
 @dataclass(frozen=True)
@@ -20,16 +25,17 @@ class SiteRecord:
     site: str
     gpus_contracted: int
     gpus_delivered: int
-    idle_gpu_hours: float
-    idle_by_layer: tuple[float, ...]  # aligned with LAYERS
-    idle_cost_usd: float
-    first_power_days: float  # NaN when not reached within the horizon, as below
-    all_running_days: float
-    gpus_idle_at_horizon: int
+    idle_gpu_hours: float = field(metadata=_kpi())
+    idle_by_layer: tuple[float, ...] = field(metadata=_kpi())  # aligned with LAYERS
+    idle_cost_usd: float = field(metadata=_kpi())
+    # Days from the start; NaN when not reached within the horizon (so are those below).
+    first_power_days: float = field(metadata=_kpi(date="first_power_date"))
+    all_running_days: float = field(metadata=_kpi(date="all_running_date"))
+    gpus_idle_at_horizon: int = field(metadata=_kpi())
     queue_wait_days: float  # request to study start
     request_to_agreement_days: float
-    request_to_energization_days: float  # to the first tranche
-    transformer_lead_time_days: float  # mean order -> delivery of the site's units
+    request_to_energization_days: float = field(metadata=_kpi())  # to the first tranche
+    transformer_lead_time_days: float = field(metadata=_kpi())  # mean order -> delivery
 
     @staticmethod
     def columns() -> tuple[str, ...]:
@@ -38,6 +44,23 @@ class SiteRecord:
         for item in fields(SiteRecord):
             names.extend(_BY_LAYER if item.name == "idle_by_layer" else (item.name,))
         return tuple(names)
+
+    @staticmethod
+    def kpis() -> tuple[str, ...]:
+        """The key figures compare reports, in column order."""
+        return tuple(
+            name
+            for item in fields(SiteRecord)
+            if item.metadata.get("kpi")
+            for name in (_BY_LAYER if item.name == "idle_by_layer" else (item.name,))
+        )
+
+    @staticmethod
+    def date_columns() -> dict[str, str]:
+        """Day columns that the summary also shows as dates: {days column: date column}."""
+        return {
+            f.name: str(f.metadata["date"]) for f in fields(SiteRecord) if f.metadata.get("date")
+        }
 
     @staticmethod
     def metrics() -> tuple[str, ...]:

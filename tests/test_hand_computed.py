@@ -136,3 +136,8 @@ def test_relaxing_onsite_means_all_blocks_at_once_not_unlimited_power(tmp_path: 
     relaxed = simulate(spec, relaxed=frozenset({"onsite"})).summary[0]
     assert relaxed["idle_gpu_hours"] == base["idle_gpu_hours"]
     assert relaxed["first_power_days"] == base["first_power_days"] == 160
+    # Site B has two 15 MW blocks: relaxed, both are online on day 0, and no more.
+    spec = load(scenario_file(tmp_path, SITE_B, study="1000 days"))
+    result = simulate(spec, relaxed=frozenset({"onsite"}))
+    assert result.summary[0]["first_power_days"] == 0
+    assert max(row.power_mw for row in result.snapshots["b"]) == 30

@@ -190,9 +190,11 @@ def test_ctrl_c_during_the_run_leaves_no_output(tmp_path: Path) -> None:
 def test_parquet_output_has_the_same_tables(tmp_path: Path) -> None:
     result = dcsim.run(dcsim.load(ASHBURN), replications=2, workers=1)
     result.to_parquet(tmp_path / "pq")
-    back = pd.read_parquet(tmp_path / "pq" / "summary.parquet")
-    pd.testing.assert_frame_equal(back, result.summary)
-    assert pd.api.types.is_datetime64_any_dtype(result.events["timestamp"])
+    for name in ("events", "timeseries", "summary", "stats"):
+        back = pd.read_parquet(tmp_path / "pq" / f"{name}.parquet")
+        pd.testing.assert_frame_equal(back, getattr(result, name), check_categorical=False)
+    events = pd.read_parquet(tmp_path / "pq" / "events.parquet")
+    assert pd.api.types.is_datetime64_any_dtype(events["timestamp"])
 
 
 def test_bad_run_settings_are_refused_cleanly(tmp_path: Path) -> None:

@@ -31,6 +31,8 @@ def test_comparing_a_scenario_with_itself_gives_exactly_zero() -> None:
     assert (table["diff_mean"].fillna(0) == 0).all()
     assert (table["diff_ci95_low"].fillna(0) == 0).all()
     assert (table["diff_ci95_high"].fillna(0) == 0).all()
+    idle = table[table["metric"] == "idle_gpu_hours"]
+    assert len(idle) == 1 and idle["n"].iloc[0] == 3 and idle["diff_mean"].iloc[0] == 0
     assert not table["distinguishable"].any()
 
 
@@ -98,13 +100,18 @@ class _Images(HTMLParser):
         super().__init__()
         self.sources: list[str] = []
         self.titles: list[str] = []
+        self._in_title = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "img":
             values = dict(attrs)
             self.sources.append(values.get("src") or "")
-        if tag == "title":
-            self.titles.append(tag)
+        self._in_title = tag == "title"
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.titles.append(data)
+            self._in_title = False
 
 
 @pytest.fixture(scope="module")
@@ -125,15 +132,19 @@ def test_report_html_parses_and_embeds_every_image(report_folder: Path) -> None:
     parser = _Images()
     parser.feed(page)
     parser.close()
-    assert parser.titles and len(parser.sources) >= 2
+    assert parser.titles == ["dcsim report: ashburn"]
+    embedded = []
     for source in parser.sources:
         assert source.startswith("data:image/png;base64,"), "images are embedded, not linked"
-        image = Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1])))
+        data = base64.b64decode(source.split(",", 1)[1])
+        image = Image.open(io.BytesIO(data))
         image.verify()
         assert image.size[0] > 300 and image.size[1] > 150
+        embedded.append(data)
     assert "http://" not in page and "https://" not in page, "no network needed to view it"
+    # The PNGs beside the page are the very images it embeds.
     for png in ("timeline_ashburn.png", "distributions_ashburn.png"):
-        Image.open(report_folder / png).verify()
+        assert (report_folder / png).read_bytes() in embedded
 
 
 def _chromium() -> str | None:
@@ -267,6 +278,9 @@ def test_compare_cli_takes_set_and_whole_file_variants(tmp_path: Path) -> None:
     assert set(table["variant"]) == {"same", "copy", "bigger"}
     # The same file under another name draws the same numbers: no difference at all.
     assert (table.loc[table["variant"] != "bigger", "diff_mean"].fillna(0) == 0).all()
+    # The --set variant is applied: no network upgrade to wait for, so power comes sooner.
+    first = table[(table["variant"] == "bigger") & (table["metric"] == "first_power_days")]
+    assert len(first) == 1 and first["diff_mean"].iloc[0] < 0
     Image.open(out / "compare.png").verify()
     for bad in (
         ["--set", "x=1"],

@@ -462,10 +462,10 @@ def test_quantity_is_never_evaluated(
         ("installation.rate", "0 GPU/week", "a rate of GPUs per time greater than zero"),
         ("halls[1].construction_time", "-3 months", "a duration greater than zero"),
         ("lots[0].delay", "-1 week", "a duration of zero or more"),
-        ("lots[0].count", 0, "a whole number of at least 1"),
-        ("substation.transformers", -2, "a whole number of at least 1"),
+        ("lots[0].count", 0, "a whole number from 1 to"),
+        ("substation.transformers", -2, "a whole number from 1 to"),
         ("substation.power_factor", 0, "a number greater than 0"),
-        ("construction.crews", 0, "a whole number of at least 1"),
+        ("construction.crews", 0, "a whole number from 1 to"),
         ("economics.depreciation_life", "0 years", "a duration greater than zero"),
         ids=[
             "zero-power",
@@ -706,7 +706,7 @@ def test_horizon_too_long_for_the_calendar(tmp_path: Path) -> None:
         "scenario.toml",
         "scenario.horizon: ",
         "found '1e9 days'",
-        "ends before the year 10000",
+        "ends by 2200-01-01",
         real=False,
     )
 

@@ -70,6 +70,13 @@ def quantity(draw: st.DrawFn, kind: str, zero_ok: bool = False) -> str:
 
 
 @st.composite
+def background_rate(draw: st.DrawFn, unit: str) -> str:
+    """Background demand within the event budget (at most 1,000 a year)."""
+    value = 0.0 if draw(st.booleans()) else draw(st.floats(0.001, 1000.0))
+    return f"{fmt(value)} {unit}"
+
+
+@st.composite
 def distribution(draw: st.DrawFn, kind: str, positive: bool) -> str | dict[str, Any]:
     """Any kind of distribution, valid for a positive (or a non-negative) quantity."""
     unit = draw(st.sampled_from(UNITS[kind]))
@@ -163,7 +170,7 @@ def catalog(draw: st.DrawFn) -> dict[str, Any]:
             "energization_time": draw(distribution("duration", False)),
             "headroom": draw(quantity("power", zero_ok=True)),
             "network_upgrade_time": draw(distribution("duration", False)),
-            "background_rate": draw(quantity("request_rate", zero_ok=True)),
+            "background_rate": draw(background_rate("requests/year")),
             "background_size": draw(distribution("power", True)),
         }
         put(entry, "label", draw(maybe(NAMES)))
@@ -177,7 +184,7 @@ def catalog(draw: st.DrawFn) -> dict[str, Any]:
             "design_time": draw(distribution("duration", False)),
             "transport_time": draw(distribution("duration", False)),
             "installation_time": draw(distribution("duration", False)),
-            "background_rate": draw(quantity("unit_rate", zero_ok=True)),
+            "background_rate": draw(background_rate("units/year")),
         }
         put(entry, "lines", draw(maybe(st.integers(1, 300))))
         put(entry, "initial_backlog", draw(maybe(st.integers(0, 2000))))

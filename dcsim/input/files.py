@@ -11,7 +11,9 @@ error found later still names the file the user has to open.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,6 +21,7 @@ from typing import Any
 
 from dcsim.errors import SpecError
 from dcsim.input.dotted_keys import Origins, apply_override
+from dcsim.input.limits import FILE_BYTES, INCLUDES, NESTING
 from dcsim.input.toml_table import suggest
 
 CATALOG_SECTIONS = ("gpus", "cooling", "regions", "transformer_supplies")
@@ -38,13 +41,18 @@ def bundled_sites_dir() -> Path:
 
 
 def _probe(path: Path) -> str:
-    """'file', 'folder' or 'missing'; a path the OS cannot even look up counts as missing."""
+    """'file', 'folder', 'special' (device, FIFO, socket) or 'missing'.
+
+    A path the OS cannot even look up counts as missing. Links are followed:
+    what counts is what they point to.
+    """
     try:
-        if path.is_dir():
-            return "folder"
-        return "file" if path.exists() else "missing"
-    except (OSError, ValueError):  # name too long, embedded NUL byte, ...
+        mode = path.stat().st_mode
+    except (OSError, ValueError):  # missing, name too long, embedded NUL byte, ...
         return "missing"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    return "file" if stat.S_ISREG(mode) else "special"
 
 
 def _resolved(path: Path) -> Path:
@@ -63,9 +71,28 @@ def read_toml(path: Path, what: str = "file") -> dict[str, Any]:
         )
     if kind == "folder":
         raise SpecError(f"{path}: is a folder; expected a TOML {what}.")
+    if kind == "special":
+        raise SpecError(
+            f"{path}: is not a regular file (a device, pipe or socket); expected a TOML {what}."
+        )
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        # Open without blocking (a FIFO swapped in after the check must not hang us), then
+        # read one byte past the limit to know whether the file is too large.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise SpecError(f"{path}: is not a regular file; expected a TOML {what}.")
+            raw = handle.read(FILE_BYTES.most + 1)
+        if len(raw) > FILE_BYTES.most:
+            raise SpecError(
+                f"{path}: is larger than {FILE_BYTES.most:,} bytes; a TOML {what} is far"
+                " smaller. Is this the right file?"
+            )
+        data = tomllib.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise SpecError(
+            f"{path}: nests tables or arrays too deeply to read (at most {NESTING.most} levels)."
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(
             f"{path}: not valid TOML: {exc}. Fix the syntax at that line"
@@ -73,6 +100,31 @@ def read_toml(path: Path, what: str = "file") -> dict[str, Any]:
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(f"{path}: cannot be read: {exc}.") from None
+    depth = _depth(data)
+    if depth > NESTING.most:
+        raise SpecError(
+            f"{path}: nests tables or arrays {depth} levels deep; at most {NESTING.most}"
+            " are accepted (a dotted key counts one level per dot)."
+        )
+    return data
+
+
+def _depth(value: object) -> int:
+    """How deeply tables and arrays nest in ``value``, without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict):
+            children: Iterable[object] = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, level + 1)
+        if deepest > NESTING.most:
+            return deepest
+        stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def is_scenario(data: dict[str, Any]) -> bool:
@@ -89,7 +141,7 @@ def resolve(
     for section in CATALOG_SECTIONS:
         doc[section] = {}
     file_overrides: list[tuple[str, object, str]] = []
-    catalog_setting = _gather(path, doc, origins, file_overrides, stack=())
+    catalog_setting = _gather(path, doc, origins, file_overrides, stack=(), seen={})
     _merge_catalog(doc, origins, catalog_setting, path)
     for key, value, source in file_overrides:
         apply_override(doc, key, value, source, origins)
@@ -104,6 +156,7 @@ def _gather(
     origins: Origins,
     overrides: list[tuple[str, object, str]],
     stack: tuple[Path, ...],
+    seen: dict[Path, tuple[bool, object]],
     expect: str = "any",
     via: tuple[str, str, str] | None = None,
 ) -> object:
@@ -111,6 +164,8 @@ def _gather(
 
     ``via`` is (including file, dotted key, value written) when ``path`` is named
     by another file, so that a bad include is reported where it is written.
+    ``seen`` holds the files already folded (whether each is a scenario, and its
+    catalog setting): a file included twice is read once.
     """
     what = {"site": "site file", "scenario": "scenario file"}.get(expect, "file")
 
@@ -125,6 +180,10 @@ def _gather(
         raise refuse(
             f"a file that does not include itself ({chain})", "Remove the circular include."
         )
+    if len(stack) >= INCLUDES.most:
+        raise refuse(f"includes nested at most {INCLUDES.most} deep")
+    if resolved in seen and seen[resolved][0] == (expect == "scenario"):
+        return seen[resolved][1]
     kind = _probe(path)
     if via is not None and kind != "file":
         raise refuse(
@@ -145,7 +204,8 @@ def _gather(
         )
     if not is_scenario(data):
         _add_site(doc, data, source, origins, key_hint=path.stem)
-        return _relative(data.get("catalog", _DEFAULT), path)
+        seen[resolved] = (False, _relative(data.get("catalog", _DEFAULT), path))
+        return seen[resolved][1]
 
     unknown = [k for k in data if k not in SCENARIO_SECTIONS]
     if unknown:
@@ -175,6 +235,7 @@ def _gather(
                 origins,
                 overrides,
                 stack,
+                seen,
                 expect,
                 via=(source, f"scenario.{key}[{index}]", name),
             )
@@ -196,7 +257,8 @@ def _gather(
             origins.add(f"{section}.{name}", source)
     for key, value in _named(data.get("overrides", {}), source, "overrides").items():
         overrides.append((key, value, f"{source} [overrides]"))
-    return _relative(catalog_setting, path)
+    seen[resolved] = (True, _relative(catalog_setting, path))
+    return seen[resolved][1]
 
 
 def _relative(setting: object, path: Path) -> object:

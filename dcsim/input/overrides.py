@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 
 from dcsim.errors import DcsimError, SpecError
+from dcsim.input import budget
 from dcsim.input.dotted_keys import Origins, apply_override
 from dcsim.input.dump import to_document
 from dcsim.input.spec import Scenario
@@ -58,6 +59,7 @@ def with_run_settings(
         if not horizon_fits(scenario.start_date, days):
             raise SpecError.at("run settings", "scenario.horizon", text, HORIZON_LIMIT)
         horizon = days
+        budget.check(scenario, "run settings", horizon)
     if seed is not None:
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise DcsimError(

@@ -24,6 +24,7 @@ from dcsim.input.distributions import (
     Triangular,
     Uniform,
 )
+from dcsim.input.limits import EARLIEST, EMPIRICAL_VALUES, ENTRIES, LATEST, Limit
 from dcsim.input.units import Dimension, QuantityError, parse_quantity
 
 _MISSING = object()
@@ -134,12 +135,14 @@ class Table:
             )
         return value
 
-    def integer(self, key: str, default: object = _MISSING, minimum: int = 0) -> int:
+    def integer(self, key: str, limit: Limit, default: object = _MISSING, minimum: int = 0) -> int:
+        """A whole number from ``minimum`` to ``limit.most``."""
         value = self.raw(key, default)
+        expected = f"a whole number from {minimum} to {limit.most:,}"
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.error(key, value, f"a whole number of at least {minimum}")
-        if value < minimum:
-            raise self.error(key, value, f"a whole number of at least {minimum}")
+            raise self.error(key, value, expected)
+        if not minimum <= value <= limit.most:
+            raise self.error(key, value, expected, f"(The limit is on {limit.what}.)")
         return value
 
     def number(
@@ -197,6 +200,8 @@ class Table:
             when = dt.datetime.combine(value, dt.time())
         else:
             raise self.error(key, value, "a date written as YYYY-MM-DD without quotes")
+        if not EARLIEST <= when.date() <= LATEST:
+            raise self.error(key, value, f"a date from {EARLIEST} to {LATEST}")
         if start is None:
             return 0.0
         days = (when - dt.datetime.combine(start, dt.time())).total_seconds() / 86400.0
@@ -258,6 +263,8 @@ class Table:
             values = self.raw("values")
             if not isinstance(values, list) or not values:
                 raise self.error("values", values, f"a non-empty list of {dim.name}s")
+            if len(values) > EMPIRICAL_VALUES.most:
+                raise self.error("values", values, f"at most {EMPIRICAL_VALUES.most:,} values")
             result = Empirical(
                 tuple(self._quantity(f"values[{i}]", v, dim, False) for i, v in enumerate(values))
             )
@@ -269,19 +276,27 @@ class Table:
     def _dist_quantity(self, key: str, dim: Dimension, positive: bool) -> float:
         return self._quantity(key, self.raw(key), dim, positive)
 
-    def tables(self, key: str, default: object = _MISSING) -> Iterator[Table]:
+    def tables(
+        self, key: str, default: object = _MISSING, limit: Limit = ENTRIES
+    ) -> Iterator[Table]:
         """Each table of an array of tables, addressed as key[i]."""
         value = self.raw(key, default)
         if not isinstance(value, list):
             raise self.error(key, value, "an array of tables ([[" + key + "]])")
+        if len(value) > limit.most:
+            raise self.error(key, f"<{len(value):,} entries>", f"at most {limit.most:,} entries")
         for index, item in enumerate(value):
             yield self.sub(f"{key}[{index}]", item)
 
-    def named_tables(self, key: str, default: object = _MISSING) -> Iterator[tuple[str, Table]]:
+    def named_tables(
+        self, key: str, default: object = _MISSING, limit: Limit = ENTRIES
+    ) -> Iterator[tuple[str, Table]]:
         """Each sub-table of a table keyed by name, addressed as key.name."""
         value = self.raw(key, default)
         if not isinstance(value, dict):
             raise self.error(key, value, "a table of named tables")
+        if len(value) > limit.most:
+            raise self.error(key, f"<{len(value):,} entries>", f"at most {limit.most:,} entries")
         for name, item in value.items():
             yield name, self.sub(f"{key}.{name}", item)
 

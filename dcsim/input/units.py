@@ -63,14 +63,18 @@ UNIT_RATE = Dimension("rate of units per time", "unit / day", "'600 units/year'"
 
 # Digits may be grouped by "_" or by "," in threes ("1,000"); one decimal point at most.
 # "1,5" is refused rather than read as 15 (or as the European 1.5).
+# Only ASCII digits: "１２ MW" (fullwidth) or Arabic-Indic digits are refused, not read.
 _NUMBER = (
-    r"[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+(?:_\d+)*)(?:\.\d*)?|\.\d+)"
-    r"(?:[eE][+-]?\d{1,3})?"
+    r"[+-]?(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+(?:_[0-9]+)*)(?:\.[0-9]*)?|\.[0-9]+)"
+    r"(?:[eE][+-]?[0-9]{1,3})?"
 )
-_UNIT_WORD = r"[A-Za-zµ_]+(?:\^[+-]?\d{1,2})?"
+_UNIT_WORD = r"[A-Za-zµ_]+(?:\^[+-]?[0-9]{1,2})?"
 _UNIT = rf"{_UNIT_WORD}(?:\s*[/*·]\s*{_UNIT_WORD}|\s+{_UNIT_WORD})*"
 _QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*({_UNIT})\s*$")
+_WORD = re.compile(r"[A-Za-zµ_]+")
 _MAX_MAGNITUDE = 1e15
+MAX_QUANTITY_CHARS = 64  # "1.5 GPU/week" needs a dozen; a longer one is not a quantity
+MAX_UNIT_WORDS = 6  # "kW h / month" at most; pint recurses once per word
 
 
 class QuantityError(ValueError):
@@ -89,6 +93,10 @@ def parse_quantity(text: object, dim: Dimension) -> float:
     """
     if isinstance(text, bool) or not isinstance(text, str):
         raise QuantityError(f"{dim.a} written as a string with a unit, like {dim.example}")
+    if len(text) > MAX_QUANTITY_CHARS:
+        raise QuantityError(
+            f"{dim.a} of at most {MAX_QUANTITY_CHARS} characters, like {dim.example}"
+        )
     match = _QUANTITY.match(text)
     if match is None:
         raise QuantityError(
@@ -96,6 +104,9 @@ def parse_quantity(text: object, dim: Dimension) -> float:
             " (numbers and unit names only, no expressions)"
         )
     number_text, unit_text = match.groups()
+    words = _WORD.findall(unit_text)
+    if len(words) > MAX_UNIT_WORDS:
+        raise QuantityError(f"{dim.a} whose unit has at most {MAX_UNIT_WORDS} words")
     magnitude = float(number_text.replace("_", "").replace(",", ""))
     too_big = f"a finite {dim.name} of reasonable size, like {dim.example}"
     if not math.isfinite(magnitude) or abs(magnitude) > _MAX_MAGNITUDE:
@@ -113,6 +124,13 @@ def parse_quantity(text: object, dim: Dimension) -> float:
         raise QuantityError(
             f"{dim.a} with a known unit, like {dim.example} ('{unit_text}' is not a unit)"
         ) from exc
+    # "1 pi MW" or "1 percent MW" would scale the number by a word: a number, not a unit.
+    for word in words:
+        if _unit(word).dimensionless:
+            raise QuantityError(
+                f"{dim.a}, like {dim.example} ('{word}' is a number, not a unit;"
+                " write the number itself)"
+            )
     target = dim.units
     if unit == target:
         # Same unit: no conversion, so values written back by --dump round-trip exactly.

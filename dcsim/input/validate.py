@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from dcsim.errors import SpecError
+from dcsim.input import budget, limits
 from dcsim.input.dotted_keys import Origins
 from dcsim.input.spec import (
     ORDER_POLICIES,
@@ -44,16 +45,12 @@ DEFAULT_BATCH = 576  # eight 72-GPU racks brought up together
 DEFAULT_SUPPLY = "north_america"
 
 
-HORIZON_LIMIT = "a horizon that ends before the year 10000"
+HORIZON_LIMIT = f"a horizon that ends by {limits.LATEST}"
 
 
 def horizon_fits(start: dt.date, days: float) -> bool:
-    """Whether a date can represent the end of a horizon of ``days`` from ``start``."""
-    try:
-        start + dt.timedelta(days=days)
-    except OverflowError:
-        return False
-    return True
+    """Whether the horizon ends by the latest date the outputs are built for."""
+    return days <= (limits.LATEST - start).days
 
 
 def build_scenario(
@@ -83,7 +80,7 @@ def build_scenario(
     horizon = scen.quantity("horizon", DURATION, default=DEFAULT_HORIZON)
     if not horizon_fits(start, horizon):
         raise scen.error("horizon", scen.data.get("horizon", DEFAULT_HORIZON), HORIZON_LIMIT)
-    seed = scen.integer("seed", default=0)
+    seed = scen.integer("seed", limits.SEED, default=0)
     supply_names = [s.name for s in supplies]
     default_supply = scen.reference(
         "transformer_supply",
@@ -106,10 +103,12 @@ def build_scenario(
         start=start,
         horizon=horizon if dates_within_horizon else None,
     )
-    sites = tuple(_site(site_name, t, refs) for site_name, t in root.named_tables("sites"))
+    sites = tuple(
+        _site(site_name, t, refs) for site_name, t in root.named_tables("sites", limit=limits.SITES)
+    )
     root.raw("overrides", None)
     root.done()
-    return Scenario(
+    scenario = Scenario(
         name=name,
         start_date=start,
         horizon_days=horizon,
@@ -121,6 +120,8 @@ def build_scenario(
         transformer_supplies=supplies,
         source_file=origins.default,
     )
+    budget.check(scenario, origins.default)
+    return scenario
 
 
 def _start_date(scen: Table, sites_raw: dict[str, Any], origins: Origins) -> dt.date:
@@ -128,6 +129,10 @@ def _start_date(scen: Table, sites_raw: dict[str, Any], origins: Origins) -> dt.
         value = scen.raw("start_date")
         if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
             raise scen.error("start_date", value, "a date written as YYYY-MM-DD without quotes")
+        if not limits.EARLIEST <= value <= limits.LATEST:
+            raise scen.error(
+                "start_date", value, f"a date from {limits.EARLIEST} to {limits.LATEST}"
+            )
         return value
     starts = []
     for name, site in sites_raw.items():
@@ -211,12 +216,12 @@ def _site(name: str, t: Table, refs: _Refs) -> Site:
             "delivery", sub.data["delivery"], 'no delivery date unless order_policy = "owned"'
         )
     substation = Substation(
-        transformers=sub.integer("transformers", minimum=1),
+        transformers=sub.integer("transformers", limits.UNITS, minimum=1),
         rating_mva=sub.quantity("rating", APPARENT_POWER),
         power_factor=sub.number("power_factor", default=0.95, low=0.0, high=1.0, low_open=True),
         order_policy=policy,
         owned_delivery=owned,
-        spares=sub.integer("spares", default=0, minimum=0),
+        spares=sub.integer("spares", limits.UNITS, default=0),
         source=sub.string("source", default=""),
     )
     if substation.spares >= substation.transformers:
@@ -228,7 +233,7 @@ def _site(name: str, t: Table, refs: _Refs) -> Site:
     sub.done()
 
     construction = t.sub("construction", t.raw("construction", {}))
-    crews = construction.integer("crews", default=1, minimum=1)
+    crews = construction.integer("crews", limits.UNITS, default=1, minimum=1)
     construction.done()
 
     halls = tuple(_hall(h, refs, date, crews) for h in t.tables("halls"))
@@ -261,7 +266,7 @@ def _site(name: str, t: Table, refs: _Refs) -> Site:
     inst = t.sub("installation", t.raw("installation"))
     installation = Installation(
         rate_per_day=inst.quantity("rate", GPU_RATE),
-        batch=inst.integer("batch", default=DEFAULT_BATCH, minimum=1),
+        batch=inst.integer("batch", limits.GPUS_PER_LOT, default=DEFAULT_BATCH, minimum=1),
         source=inst.string("source", default=""),
     )
     inst.done()
@@ -303,7 +308,7 @@ def _tranche(t: Table, date: Any) -> Tranche:
 
 
 def _hall(t: Table, refs: _Refs, date: Any, site_crews: int) -> Hall:
-    crews = t.integer("crews", default=1, minimum=1)
+    crews = t.integer("crews", limits.UNITS, default=1, minimum=1)
     if crews > site_crews:
         raise t.error(
             "crews", crews, f"no more crews than the site has ({site_crews}, construction.crews)"
@@ -345,7 +350,7 @@ def _lot(index: int, t: Table, refs: _Refs, date: Any) -> Lot:
     result = Lot(
         name=t.string("name", default=f"lot-{index + 1}"),
         delivery=date(t, "delivery"),
-        count=t.integer("count", minimum=1),
+        count=t.integer("count", limits.GPUS_PER_LOT, minimum=1),
         model=t.reference("model", refs.gpus, "GPU model"),
         delay=t.distribution("delay", DURATION, default="0 day", positive=False),
         source=t.string("source", default=""),
@@ -357,7 +362,7 @@ def _lot(index: int, t: Table, refs: _Refs, date: Any) -> Lot:
 def _onsite(t: Table, date: Any, site_start: dt.date) -> Onsite:
     result = Onsite(
         block_mw=t.quantity("block", POWER),
-        blocks=t.integer("blocks", minimum=1),
+        blocks=t.integer("blocks", limits.UNITS, minimum=1),
         start=date(t, "start", default=site_start),
         permit_time=t.distribution("permit_time", DURATION, positive=False),
         lead_time=t.distribution("lead_time", DURATION, positive=False),

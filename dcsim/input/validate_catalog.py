@@ -6,6 +6,7 @@ and returns its frozen spec in canonical units.
 
 from __future__ import annotations
 
+from dcsim.input import limits
 from dcsim.input.spec import (
     DISCIPLINES,
     CoolingType,
@@ -29,7 +30,7 @@ from dcsim.input.units import (
 def cooling_type(name: str, t: Table) -> CoolingType:
     result = CoolingType(
         name=name,
-        level=t.integer("level", minimum=0),
+        level=t.integer("level", limits.COOLING_LEVEL),
         max_rack_kw=t.quantity("max_rack_power", RACK_POWER),
         pue=t.number("pue", low=1.0, high=5.0),
         source=t.string("source", default=""),
@@ -53,7 +54,7 @@ def gpu_model(name: str, t: Table, cooling: dict[str, CoolingType]) -> GpuModel:
 def region(name: str, t: Table) -> Region:
     discipline = t.string("discipline", choices=DISCIPLINES)
     phases = []
-    for p in t.tables("phases"):
+    for p in t.tables("phases", limit=limits.PHASES):
         phases.append(
             StudyPhase(
                 name=p.string("name"),
@@ -68,7 +69,7 @@ def region(name: str, t: Table) -> Region:
         name=name,
         label=t.string("label", default=name),
         discipline=discipline,
-        study_engineers=t.integer("study_engineers", minimum=1),
+        study_engineers=t.integer("study_engineers", limits.STUDY_ENGINEERS, minimum=1),
         cluster_window=t.quantity("cluster_window", DURATION, default="365 day"),
         phases=tuple(phases),
         agreement_time=t.distribution("agreement_time", DURATION, positive=False),
@@ -77,7 +78,7 @@ def region(name: str, t: Table) -> Region:
         network_upgrade_time=t.distribution("network_upgrade_time", DURATION, positive=False),
         background_rate=t.quantity("background_rate", REQUEST_RATE, positive=False),
         background_size=t.distribution("background_size", POWER),
-        initial_backlog=t.integer("initial_backlog", default=0, minimum=0),
+        initial_backlog=t.integer("initial_backlog", limits.QUEUE_BACKLOG, default=0),
         source=t.string("source", default=""),
     )
     t.done()
@@ -88,12 +89,12 @@ def transformer_supply(name: str, t: Table) -> TransformerSupply:
     result = TransformerSupply(
         name=name,
         output_per_day=t.quantity("output", UNIT_RATE),
-        lines=t.integer("lines", default=1, minimum=1),
+        lines=t.integer("lines", limits.STUDY_ENGINEERS, default=1, minimum=1),
         design_time=t.distribution("design_time", DURATION, positive=False),
         transport_time=t.distribution("transport_time", DURATION, positive=False),
         installation_time=t.distribution("installation_time", DURATION, positive=False),
         background_rate=t.quantity("background_rate", UNIT_RATE, positive=False),
-        initial_backlog=t.integer("initial_backlog", default=0, minimum=0),
+        initial_backlog=t.integer("initial_backlog", limits.MARKET_BACKLOG, default=0),
         source=t.string("source", default=""),
     )
     t.done()

@@ -13,6 +13,7 @@ from dcsim.errors import DcsimError
 from dcsim.input.describe import describe
 from dcsim.input.dump import to_toml
 from dcsim.input.load import load
+from dcsim.input.overrides import with_run_settings
 from dcsim.output.atomic import atomic_write
 from dcsim.output.export import ExportInterrupted, prepare_folder
 
@@ -138,16 +139,15 @@ def run_command(
 
     started = time.perf_counter()
     scenario = load(file, parse_sets(sets))
-    # Refuse before spending time on the run.
+    # Refuse before spending time on the run, and before making any folder.
+    scenario = with_run_settings(scenario, years=years, seed=seed)
     prepare_folder(out, force)
     if fmt == "parquet":
         from dcsim.output.export import require_parquet
 
         require_parquet()
     with Progress(reps, quiet) as tick:
-        result = run(
-            scenario, years=years, replications=reps, seed=seed, workers=workers, progress=tick
-        )
+        result = run(scenario, replications=reps, workers=workers, progress=tick)
     simulated = time.perf_counter() - started
     written = write_tables(
         result,

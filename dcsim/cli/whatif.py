@@ -10,6 +10,7 @@ import click
 from dcsim.cli.common import parse_sets, run_options, write_csv
 from dcsim.errors import DcsimError
 from dcsim.input.load import load
+from dcsim.input.overrides import with_run_settings
 from dcsim.output.export import prepare_folder
 
 _Variant = tuple[str, list[str], Path | None]
@@ -91,6 +92,7 @@ def compare(
     for name, sets, path in parsed:
         spec = load(path) if path is not None else base
         variants[name] = override(spec, parse_sets(tuple(sets)), source=f"--variant {name}")
+    with_run_settings(base, years=years, seed=seed)  # refused now, not after the base run
     prepare_folder(out, force)
     result = run_compare(
         base,
@@ -183,6 +185,7 @@ def sweep(
             value for _, value in parse_sets(tuple(f"{key}={v.strip()}" for v in values.split(",")))
         )
     spec = load(file)
+    with_run_settings(spec, years=years, seed=seed)
     prepare_folder(out, force)
     table = run_sweep(
         spec,
@@ -231,6 +234,7 @@ def cascade(
     from dcsim.output.tables import big
 
     spec = load(file)
+    with_run_settings(spec, years=years, seed=seed)
     prepare_folder(out, force)
     result = run_cascade(
         spec,

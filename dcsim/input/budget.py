@@ -11,6 +11,7 @@ refused with the estimate and the key that drives it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from dcsim.errors import SpecError
 from dcsim.input.limits import EVENTS
@@ -48,8 +49,13 @@ def estimate(scenario: Scenario, horizon_days: float) -> dict[str, float]:
     return drivers
 
 
-def check(scenario: Scenario, source: str, horizon_days: float | None = None) -> None:
-    """Refuse ``scenario`` if one replication would take more events than the budget."""
+def check(
+    scenario: Scenario, source: Callable[[str], str], horizon_days: float | None = None
+) -> None:
+    """Refuse ``scenario`` if one replication would take more events than the budget.
+
+    ``source`` names the file a dotted key came from (as :class:`Origins` does).
+    """
     horizon = scenario.horizon_days if horizon_days is None else horizon_days
     drivers = estimate(scenario, horizon)
     total = sum(drivers.values())
@@ -57,7 +63,7 @@ def check(scenario: Scenario, source: str, horizon_days: float | None = None) ->
         return
     key = max(drivers, key=lambda k: drivers[k])
     raise SpecError(
-        f"{source}: {key}: this scenario would take about {total:,.0f} events per replication"
+        f"{source(key)}: {key}: this scenario would take about {total:,.0f} events per replication"
         f" over its {horizon / 365.25:g}-year horizon, {drivers[key]:,.0f} of them driven by"
         f" {key}; the budget is {EVENTS.most:,}. Lower that value (or shorten the horizon)."
     )

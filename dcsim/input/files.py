@@ -80,15 +80,23 @@ def read_toml(path: Path, what: str = "file") -> dict[str, Any]:
         # read one byte past the limit to know whether the file is too large.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
         with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise SpecError(f"{path}: is not a regular file; expected a TOML {what}.")
-            raw = handle.read(FILE_BYTES.most + 1)
-        if len(raw) > FILE_BYTES.most:
-            raise SpecError(
-                f"{path}: is larger than {FILE_BYTES.most:,} bytes; a TOML {what} is far"
-                " smaller. Is this the right file?"
-            )
-        data = tomllib.loads(raw.decode("utf-8"))
+            regular = stat.S_ISREG(os.fstat(handle.fileno()).st_mode)
+            raw = handle.read(FILE_BYTES.most + 1) if regular else b""
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot be read: {exc}.") from None
+    if not regular:
+        raise SpecError(f"{path}: is not a regular file; expected a TOML {what}.")
+    if len(raw) > FILE_BYTES.most:
+        raise SpecError(
+            f"{path}: is larger than {FILE_BYTES.most:,} bytes; a TOML {what} is far"
+            " smaller. Is this the right file?"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: cannot be read: {exc}.") from None
+    try:
+        data = tomllib.loads(text)
     except RecursionError:
         raise SpecError(
             f"{path}: nests tables or arrays too deeply to read (at most {NESTING.most} levels)."
@@ -98,8 +106,11 @@ def read_toml(path: Path, what: str = "file") -> dict[str, Any]:
             f"{path}: not valid TOML: {exc}. Fix the syntax at that line"
             " (strings need quotes; dates are written YYYY-MM-DD without)."
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"{path}: cannot be read: {exc}.") from None
+    except ValueError:  # tomllib turning a number of thousands of digits into an int
+        raise SpecError(
+            f"{path}: holds a number too long to read (thousands of digits); no value"
+            " in a site file needs more than a few."
+        ) from None
     depth = _depth(data)
     if depth > NESTING.most:
         raise SpecError(

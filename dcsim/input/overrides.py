@@ -59,7 +59,7 @@ def with_run_settings(
         if not horizon_fits(scenario.start_date, days):
             raise SpecError.at("run settings", "scenario.horizon", text, HORIZON_LIMIT)
         horizon = days
-        budget.check(scenario, "run settings", horizon)
+        budget.check(scenario, lambda key: "run settings", horizon)
     if seed is not None:
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise DcsimError(

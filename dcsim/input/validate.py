@@ -120,7 +120,7 @@ def build_scenario(
         transformer_supplies=supplies,
         source_file=origins.default,
     )
-    budget.check(scenario, origins.default)
+    budget.check(scenario, origins)
     return scenario
 
 

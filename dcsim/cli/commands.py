@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +17,26 @@ from dcsim.input.dump import to_toml
 from dcsim.input.load import load
 from dcsim.input.overrides import with_run_settings
 from dcsim.output.atomic import atomic_write
-from dcsim.output.export import ExportInterrupted, prepare_folder
+from dcsim.output.export import ExportInterrupted
+from dcsim.output.folders import folder_lock, prepare_folder
 
 
 class _Group(click.Group):
-    """Turns every DcsimError into one paragraph on stderr and exit status 2."""
+    """Turns every DcsimError into one paragraph on stderr and exit status 2.
+
+    SIGTERM is handled as Ctrl-C: the run stops, workers are ended, and only
+    whole files are left (exit 130).
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _terminate)
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            if "unexpected extra argument" in exc.format_message() and "--set" in sys.argv:
+                exc.message += '. A --set value with a space must be quoted: --set "KEY=300 MW".'
+            raise
         except DcsimError as exc:
             click.echo(f"dcsim: error: {exc}", err=True)
             sys.exit(2)
@@ -38,6 +51,10 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("dcsim: interrupted; no output was written.", err=True)
             sys.exit(130)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -113,7 +130,9 @@ def check(files: tuple[Path, ...], dump: bool, output: Path | None, force: bool)
     metavar="KEY=VALUE",
     help="Override one dotted key, e.g. sites.abilene.onsite.blocks=4 (repeatable).",
 )
-@click.option("--quiet", is_flag=True, help="No progress bar and no table.")
+@click.option(
+    "--quiet", is_flag=True, help="No progress bar and no summary line (the table is printed)."
+)
 @click.option("--force", is_flag=True, help="Write into a folder that already holds files.")
 @click.option("--report", is_flag=True, help="Also write report.html and PNG charts.")
 def run_command(
@@ -141,34 +160,35 @@ def run_command(
     scenario = load(file, parse_sets(sets))
     # Refuse before spending time on the run, and before making any folder.
     scenario = with_run_settings(scenario, years=years, seed=seed)
-    prepare_folder(out, force)
     if fmt == "parquet":
         from dcsim.output.export import require_parquet
 
         require_parquet()
-    with Progress(reps, quiet) as tick:
-        result = run(scenario, replications=reps, workers=workers, progress=tick)
-    simulated = time.perf_counter() - started
-    written = write_tables(
-        result,
-        out,
-        fmt,
-        force=True,
-        include_background=not no_background,
-        run_info={
-            "command_line": sys.argv,
-            "simulation_time_s": round(simulated, 3),
-            "workers": workers or default_workers(),
-            "overrides": list(sets),
-        },
-    )
-    wall = time.perf_counter() - started
-    if report:
-        from dcsim.output.report import build_report
+    with folder_lock(out):
+        prepare_folder(out, force)
+        with Progress(reps, quiet) as tick:
+            result = run(scenario, replications=reps, workers=workers, progress=tick)
+        simulated = time.perf_counter() - started
+        written = write_tables(
+            result,
+            out,
+            fmt,
+            force=True,
+            include_background=not no_background,
+            run_info={
+                "command_line": sys.argv,
+                "simulation_time_s": round(simulated, 3),
+                "workers": workers or default_workers(),
+                "overrides": list(sets),
+            },
+        )
+        if report:
+            from dcsim.output.report import build_report
 
-        written.append(build_report(out, force=True))
+            written.append(build_report(out, force=True))
+    wall = time.perf_counter() - started
+    click.echo(site_table(result))
     if not quiet:
-        click.echo(site_table(result))
         click.echo(
             f"wrote {', '.join(p.name for p in written)} to {out}/ in {wall:.1f} s"
             f" ({simulated:.1f} s simulating: {reps / simulated:.1f} replications/s;"

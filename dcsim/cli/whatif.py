@@ -1,4 +1,8 @@
-"""The what-if commands: compare, sweep and cascade (thin layers over the Python API)."""
+"""The what-if commands: compare, sweep and cascade (thin layers over the Python API).
+
+Each refuses bad settings before it makes a folder, holds its --out folder while
+it runs, and writes its table, a run.json saying how it was made, and charts.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from dcsim.cli.common import parse_sets, run_options, write_csv
 from dcsim.errors import DcsimError
 from dcsim.input.load import load
 from dcsim.input.overrides import with_run_settings
-from dcsim.output.export import prepare_folder
+from dcsim.output.folders import folder_lock, prepare_folder
 
 _Variant = tuple[str, list[str], Path | None]
 
@@ -46,7 +50,41 @@ def _parse_variants(tokens: tuple[str, ...]) -> tuple[Path, list[_Variant]]:
     return base, variants
 
 
-@click.command(context_settings={"ignore_unknown_options": True})
+_VARIANT_HELP = """
+\b
+Variants (after FILE, in order; each --set applies to the --variant before it):
+  --variant NAME           a variant of FILE ...
+  --set KEY=VALUE          ... with this dotted key changed (repeatable;
+                           quote a value with spaces: --set "KEY=3000 MW")
+  --variant NAME=FILE      or a whole other site or scenario file
+"""
+
+
+def _write(out: Path, name: str, table: Any, report: bool, context: dict[str, Any]) -> None:
+    """The what-if's table, run.json with its context, its charts (and report.html)."""
+    from dcsim.output.export import write_run_json
+    from dcsim.output.report import build_report
+
+    write_csv(table, out / name)
+    write_run_json(out, context)
+    build_report(out, force=True, page=report)
+
+
+def _context(
+    spec: Any, reps: int, years: float | None, seed: int | None, **what: object
+) -> dict[str, Any]:
+    settled = with_run_settings(spec, years=years, seed=seed)
+    return {
+        "scenario": settled.name,
+        "source_file": settled.source_file,
+        "replications": reps,
+        "seed": settled.seed,
+        "horizon_days": settled.horizon_days,
+        **what,
+    }
+
+
+@click.command(context_settings={"ignore_unknown_options": True}, epilog=_VARIANT_HELP)
 @click.argument(
     "tokens",
     nargs=-1,
@@ -81,10 +119,10 @@ def compare(
     dcsim compare sites/ashburn.toml \\
         --variant early --set sites.ashburn.substation.order_policy=at_request \\
         --variant headroom --set "regions.dominion.headroom=3000 MW" ...
-    A variant may also be a whole file: --variant abilene=sites/abilene.toml.
     """
     from dcsim.experiments.compare import compare as run_compare
     from dcsim.input.overrides import override
+    from dcsim.output.tables import compare_text
 
     base_file, parsed = _parse_variants(tokens)
     base = load(base_file)
@@ -92,51 +130,28 @@ def compare(
     for name, sets, path in parsed:
         spec = load(path) if path is not None else base
         variants[name] = override(spec, parse_sets(tuple(sets)), source=f"--variant {name}")
-    with_run_settings(base, years=years, seed=seed)  # refused now, not after the base run
-    prepare_folder(out, force)
-    result = run_compare(
+    context = _context(
         base,
-        variants,
-        years=years,
-        replications=reps,
-        seed=seed,
-        workers=workers,
-        on_run=None if quiet else lambda n: click.echo(f"running {n} ...", err=True),
+        reps,
+        years,
+        seed,
+        variants={name: (str(path) if path else sets) for name, sets, path in parsed},
     )
-    write_csv(result.table, out / "compare.csv")
-    from dcsim.output.report import build_report
-
-    build_report(out, force=True, page=report)
+    with folder_lock(out):
+        prepare_folder(out, force)
+        result = run_compare(
+            base,
+            variants,
+            years=years,
+            replications=reps,
+            seed=seed,
+            workers=workers,
+            on_run=None if quiet else lambda n: click.echo(f"running {n} ...", err=True),
+        )
+        _write(out, "compare.csv", result.table, report, context)
+    click.echo(compare_text(result.table))
     if not quiet:
-        click.echo(_compare_text(result.table))
         click.echo(f"wrote {out / 'compare.csv'}")
-
-
-def _compare_text(table: Any) -> str:
-    from dcsim.output.tables import big
-
-    lines = [
-        f"{'variant':12s} {'site':12s} {'metric':22s} {'n':>4s} {'base':>10s}"
-        f" {'variant':>10s} {'difference (95% CI)':>30s}"
-    ]
-    shown = table[
-        table["metric"].isin(
-            ["idle_gpu_hours", "idle_cost_usd", "first_power_days", "all_running_days"]
-        )
-    ]
-    for _, row in shown.iterrows():
-        mark = "*" if row["distinguishable"] else " "
-        lines.append(
-            f"{row['variant']:12s} {row['site']:12s} {row['metric']:22s}"
-            f" {row['n']:>4d} {big(row['base_mean']):>10s} {big(row['variant_mean']):>10s}"
-            f" {big(row['diff_mean']):>9s} [{big(row['diff_ci95_low'])},"
-            f" {big(row['diff_ci95_high'])}] {mark}"
-        )
-    lines.append(
-        "* = distinguishable from zero (the 95% interval excludes it); n = replication"
-        " pairs where both runs reached the value (dates never reached are left out)"
-    )
-    return "\n".join(lines)
 
 
 @click.command()
@@ -170,7 +185,7 @@ def sweep(
 ) -> None:
     """Run FILE at every combination of the --grid values; write sweep.csv and charts."""
     from dcsim.experiments.sweep import sweep as run_sweep
-    from dcsim.output.report import build_report
+    from dcsim.output.tables import sweep_text
 
     grid: dict[str, list[object]] = {}
     for item in grids:
@@ -185,24 +200,25 @@ def sweep(
             value for _, value in parse_sets(tuple(f"{key}={v.strip()}" for v in values.split(",")))
         )
     spec = load(file)
-    with_run_settings(spec, years=years, seed=seed)
-    prepare_folder(out, force)
-    table = run_sweep(
-        spec,
-        grid,
-        years=years,
-        replications=reps,
-        seed=seed,
-        workers=workers,
-        on_point=None if quiet else lambda i, n: click.echo(f"point {i + 1} of {n} ...", err=True),
+    context = _context(
+        spec, reps, years, seed, grid={k: [str(v) for v in vs] for k, vs in grid.items()}
     )
-    write_csv(table, out / "sweep.csv")
-    build_report(out, force=True, page=report)
+    with folder_lock(out):
+        prepare_folder(out, force)
+        table = run_sweep(
+            spec,
+            grid,
+            years=years,
+            replications=reps,
+            seed=seed,
+            workers=workers,
+            on_point=None
+            if quiet
+            else lambda i, n: click.echo(f"point {i + 1} of {n} ...", err=True),
+        )
+        _write(out, "sweep.csv", table, report, context)
+    click.echo(sweep_text(table, list(grid)))
     if not quiet:
-        keys = list(grid)
-        means = table.groupby([*keys, "site"], sort=False)["idle_gpu_hours"].mean() / 1e6
-        click.echo("mean idle GPU-hours (millions)")
-        click.echo(means.round(2).to_string())
         click.echo(f"wrote {out / 'sweep.csv'}")
 
 
@@ -230,47 +246,27 @@ def cascade(
 ) -> None:
     """Remove the binding layer, see what binds next, repeat: the bottleneck cascade."""
     from dcsim.experiments.cascade import cascade as run_cascade
-    from dcsim.output.report import build_report
-    from dcsim.output.tables import big
+    from dcsim.output.tables import cascade_text
 
     spec = load(file)
-    with_run_settings(spec, years=years, seed=seed)
-    prepare_folder(out, force)
-    result = run_cascade(
-        spec,
-        sites=list(sites) or None,
-        years=years,
-        replications=reps,
-        seed=seed,
-        workers=workers,
-        on_step=None
-        if quiet
-        else lambda step, relaxed: click.echo(
-            f"step {step}: removed {', '.join(sorted(map(str, relaxed))) or 'nothing'} ...",
-            err=True,
-        ),
-    )
-    write_csv(result.table, out / "cascade.csv")
-    build_report(out, force=True, page=report)
-    if not quiet:
-        click.echo(
-            f"{'step':>4s}  {'layer removed':14s} {'idle GPU-hours (95% CI)':>28s}"
-            f" {'idle cost':>10s}  binds most now"
+    context = _context(spec, reps, years, seed, sites=list(sites))
+    with folder_lock(out):
+        prepare_folder(out, force)
+        result = run_cascade(
+            spec,
+            sites=list(sites) or None,
+            years=years,
+            replications=reps,
+            seed=seed,
+            workers=workers,
+            on_step=None
+            if quiet
+            else lambda step, relaxed: click.echo(
+                f"step {step}: removed {', '.join(sorted(map(str, relaxed))) or 'nothing'} ...",
+                err=True,
+            ),
         )
-        for _, row in result.table.iterrows():
-            interval = (
-                f"{big(row['idle_gpu_hours_mean'])}"
-                f" [{big(row['idle_gpu_hours_ci95_low'])},"
-                f" {big(row['idle_gpu_hours_ci95_high'])}]"
-            )
-            binds = (
-                f"{row['binds_next']} ({row['binds_next_share']:.0%})"
-                if row["binds_next"] != "-"
-                else "- (nothing left idle)"
-            )
-            cost = "$" + big(row["idle_cost_usd_mean"])
-            click.echo(
-                f"{row['step']:>4d}  {row['layer_removed']:14s} {interval:>28s}"
-                f" {cost:>10s}  {binds}"
-            )
+        _write(out, "cascade.csv", result.table, report, context)
+    click.echo(cascade_text(result.table))
+    if not quiet:
         click.echo(f"wrote {out / 'cascade.csv'}")

@@ -15,24 +15,11 @@ import pandas as pd
 
 from dcsim.experiments.statistics import summary_stats
 from dcsim.input.spec import Scenario
-from dcsim.model.events import Event, EventRow, Process
+from dcsim.model.events import EVENT_COLUMNS, Event, EventRow, Process
 from dcsim.model.layers import Layer
 from dcsim.model.records import SiteRecord
 from dcsim.model.simulation import TIMESERIES_COLUMNS, ReplicationResult
 
-EVENT_COLUMNS = (
-    "replication",
-    "time_days",
-    "timestamp",
-    "site",
-    "process",
-    "event",
-    "object",
-    "quantity",
-    "unit",
-    "detail",
-    "background",
-)
 DATE_METRICS = SiteRecord.date_columns()
 # The export's categories come from the event vocabulary.
 EVENT_CATEGORIES = pd.CategoricalDtype([e.value for e in Event])

@@ -7,9 +7,12 @@ depend on the number of workers.
 
 from __future__ import annotations
 
+import ctypes
+import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from dcsim.errors import DcsimError
 from dcsim.experiments.results import RunResult, collect
@@ -18,6 +21,8 @@ from dcsim.input.spec import Scenario
 from dcsim.model.layers import Layer, layers_of
 from dcsim.model.simulation import ReplicationResult, simulate
 
+_PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies
+
 
 def _one(
     scenario: Scenario, replication: int, relaxed: frozenset[Layer] = frozenset()
@@ -25,6 +30,26 @@ def _one(
     result = simulate(scenario, replication, relaxed)
     result.snapshots = {}  # not needed downstream; keeps what crosses processes small
     return result
+
+
+def _one_task(task: tuple[Scenario, int, frozenset[Layer]]) -> ReplicationResult:
+    return _one(*task)
+
+
+def _worker_started() -> None:
+    """In each worker: leave Ctrl-C to the parent, and die with it.
+
+    A terminal sends Ctrl-C to the whole process group; the parent stops the
+    pool, so a worker must not print a traceback of its own. If the parent is
+    killed outright (SIGKILL), Linux ends the workers too.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() == 1:  # the parent died before the line above ran
+            os._exit(1)
 
 
 def default_workers() -> int:
@@ -67,17 +92,20 @@ def run(
             if progress is not None:
                 progress(len(results))
     else:
-        with ProcessPoolExecutor(max_workers=min(workers, replications)) as pool:
-            futures = [pool.submit(_one, scenario, index, layers) for index in indices]
-            try:
-                for future in as_completed(futures):
-                    result = future.result()
-                    results[result.replication] = result
-                    if progress is not None:
-                        progress(len(results))
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
+        tasks = [(scenario, index, layers) for index in indices]
+        pool = multiprocessing.get_context("fork").Pool(
+            min(workers, replications), initializer=_worker_started
+        )
+        try:
+            for result in pool.imap_unordered(_one_task, tasks):
+                results[result.replication] = result
+                if progress is not None:
+                    progress(len(results))
+            pool.close()
+        except BaseException:
+            pool.terminate()  # Ctrl-C, SIGTERM or an error: end every worker now
+            raise
+        finally:
+            pool.join()
     ordered = [results[index] for index in indices]
     return collect(scenario, ordered, layers)

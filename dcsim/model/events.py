@@ -114,6 +114,12 @@ def markdown_table() -> str:
     return "\n".join(lines)
 
 
+# The columns of the exported event log: the replication, then each row's fields, with
+# an ISO timestamp beside the days.
+EVENT_COLUMNS = ("replication", "time_days", "timestamp", "site", "process", "event", "object",
+                 "quantity", "unit", "detail", "background")  # fmt: skip
+
+
 class EventRow(NamedTuple):
     time_days: float
     site: str  # the site, or the region / market for background traffic

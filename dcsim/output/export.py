@@ -19,6 +19,8 @@ from dcsim.errors import DcsimError
 from dcsim.input.dump import to_document
 from dcsim.input.spec import Scenario
 from dcsim.output.atomic import atomic_write
+from dcsim.output.folders import prepare_folder
+from dcsim.output.run_folder import file_record
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,23 +65,6 @@ def require_parquet() -> None:
         ) from None
 
 
-def prepare_folder(folder: Path, force: bool) -> None:
-    if folder.exists() and not folder.is_dir():
-        raise DcsimError(f"{folder}: exists and is not a folder; choose another --out.")
-    if folder.is_dir() and any(folder.iterdir()) and not force:
-        raise DcsimError(
-            f"{folder}: already holds files; dcsim will not overwrite them."
-            " Choose an empty or new folder (--out), or pass --force"
-            " (force=True from Python)."
-        )
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DcsimError(
-            f"{folder}: cannot create this folder ({exc.strerror}); choose another --out."
-        ) from None
-
-
 def write_tables(
     result: RunTables,
     folder: Path,
@@ -106,17 +91,23 @@ def write_tables(
     }
     kept: list[Path] = []
     try:
+        files: dict[str, object] = {}
         for name in TABLES:
             path = folder / f"{name}.{fmt}"
             _write_frame(frames[name], path, fmt)
             kept.append(path)
+            files[path.name] = file_record(path)
         path = folder / "run.json"
+        record = run_record(result, {**(run_info or {}), "files": files})
         with atomic_write(path, force=True) as handle:
-            json.dump(run_record(result, run_info or {}), handle, indent=2, default=_json)
+            json.dump(record, handle, indent=2, default=_json)
             handle.write("\n")
         kept.append(path)
     except KeyboardInterrupt:
         raise ExportInterrupted(kept) from None
+    except DcsimError as exc:
+        whole = ", ".join(p.name for p in kept) or "none"
+        raise DcsimError(f"{exc} Files finished before it, kept whole: {whole}.") from None
     return kept
 
 
@@ -148,3 +139,13 @@ def _json(value: object) -> object:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def write_run_json(folder: Path, context: dict[str, Any]) -> Path:
+    """run.json for a what-if: how it was made (scenario, replications, seed, version)."""
+    record = {"dcsim_version": version(), "command_line": sys.argv, **context}
+    path = folder / "run.json"
+    with atomic_write(path, force=True) as handle:
+        json.dump(record, handle, indent=2, default=_json)
+        handle.write("\n")
+    return path

@@ -10,15 +10,14 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 from pathlib import Path
-from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")  # no display needed, and the same pictures everywhere
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -26,6 +25,7 @@ from dcsim.errors import DcsimError
 from dcsim.experiments.statistics import why
 from dcsim.model.layers import LAYERS, Kind
 from dcsim.output.atomic import atomic_write
+from dcsim.output.run_folder import read_run_info, read_table
 
 COLORS = {layer.name: layer.color for layer in LAYERS}
 MILESTONES = {
@@ -40,20 +40,6 @@ MILESTONES = {
     "onsite_block_online": "on-site block",
 }
 DAYS_PER_YEAR = 365.25
-_TEXT_COLUMNS = (
-    "site",
-    "variant",
-    "metric",
-    "object",
-    "event",
-    "process",
-    "unit",
-    "detail",
-    "binding_layer",
-    "layer_removed",
-    "removed_so_far",
-    "binds_next",
-)
 
 
 def _png(fig: Figure) -> bytes:
@@ -63,36 +49,30 @@ def _png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _read(folder: Path, name: str, required: bool = True) -> pd.DataFrame | None:
-    path = folder / name
-    parquet = path.with_suffix(".parquet")
-    if not path.exists() and parquet.exists():  # a run written with --format parquet
-        try:
-            return pd.read_parquet(parquet)
-        except (ImportError, OSError, ValueError) as exc:
-            raise DcsimError(f"{parquet}: cannot be read ({exc}).") from None
-    if not path.exists():
-        if required:
-            raise DcsimError(
-                f"{path}: missing; dcsim report needs a folder written by"
-                " dcsim run (events.csv, timeseries.csv, summary.csv, stats.csv)."
-            )
-        return None
-    try:
-        # Names stay text: a site called "NA" or "001" must not become NaN or 1.
-        return pd.read_csv(
-            path, dtype={c: str for c in _TEXT_COLUMNS}, keep_default_na=False, na_values=[""]
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
-        raise DcsimError(
-            f"{path}: cannot be read as a dcsim table ({exc}); was it"
-            " written by dcsim and left unchanged?"
-        ) from None
+def idle_staircase(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each interval between rows as two points: (years, running, on site, binding layer).
+
+    Rows hold their state until the next one, so interval k runs from row k to
+    row k + 1 at row k's values. Drawn with plain (not stepped) fill_between, this
+    staircase shades every interval exactly, the last one included.
+    """
+    years = (rows["time_days"] / DAYS_PER_YEAR).to_numpy()
+    x = np.repeat(years, 2)[1:-1]  # t0 t1 t1 t2 t2 ... t_last
+    low = np.repeat(rows["running_it_mw"].to_numpy()[:-1], 2)
+    high = np.repeat(rows["on_site_it_mw"].to_numpy()[:-1], 2)
+    binding = np.repeat(rows["binding_layer"].fillna("").to_numpy(dtype=str)[:-1], 2)
+    return x, low, high, binding
 
 
 def timeline(
     ts: pd.DataFrame, events: pd.DataFrame, site: str, start: pd.Timestamp, horizon_days: float
 ) -> bytes:
+    return _png(timeline_figure(ts, events, site, start, horizon_days))
+
+
+def timeline_figure(
+    ts: pd.DataFrame, events: pd.DataFrame, site: str, start: pd.Timestamp, horizon_days: float
+) -> Figure:
     """Layer capacities against GPUs on site and running; idle area shaded by binding layer."""
     rows = ts[ts["site"] == site].sort_values("time_days")
     # The state holds until the horizon: repeat the last row there so the steps reach it.
@@ -110,20 +90,14 @@ def timeline(
             ax.step(years, values, where="post", color=layer.color, lw=1.4, label=layer.name)
     ax.step(years, rows["on_site_it_mw"], where="post", color="black", lw=2, label="GPUs on site")
     ax.step(years, rows["running_it_mw"], where="post", color="#2ca02c", lw=2, label="GPUs running")
-    binding = rows["binding_layer"].fillna("")
+    shade_x, low, high, binding = idle_staircase(rows)
     for layer in LAYERS:
-        mask = (binding == layer.name).to_numpy()
+        mask = binding == layer.name
         if mask.any():
             ax.fill_between(
-                years,
-                rows["running_it_mw"],
-                rows["on_site_it_mw"],
-                where=mask,
-                step="post",
-                color=layer.color,
-                alpha=0.25,
+                shade_x, low, high, where=mask, color=layer.color, alpha=0.25,
                 label=f"idle: {layer.name}",
-            )
+            )  # fmt: skip
     marks = events[(events["site"] == site) & events["event"].isin(list(MILESTONES))]
     labelled: set[str] = set()
     for _, event in marks.iterrows():
@@ -148,7 +122,7 @@ def timeline(
     ax.set_ylabel("IT MW")
     ax.set_title(f"{site}: capacity by layer vs GPUs (replication 0)")
     ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1))
-    return _png(fig)
+    return fig
 
 
 def distributions(summary: pd.DataFrame, site: str) -> bytes:
@@ -264,18 +238,6 @@ def headline(stats: pd.DataFrame, order: list[str], start: pd.Timestamp) -> pd.D
     return pd.DataFrame(rows)
 
 
-def _run_info(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {}
-    try:
-        info = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DcsimError(
-            f"{path}: not valid JSON ({exc}); rerun dcsim run to rewrite it."
-        ) from None
-    return info if isinstance(info, dict) else {}
-
-
 def build_report(folder: Path, force: bool = False, page: bool = True) -> Path:
     """Write the PNGs and (unless ``page`` is False) report.html into ``folder``.
 
@@ -288,16 +250,16 @@ def build_report(folder: Path, force: bool = False, page: bool = True) -> Path:
         raise DcsimError(f"{target}: already exists; pass --force to replace it.")
     images: list[tuple[str, str, bytes]] = []  # (section, file name, png)
     summary_table = ""
-    run_info = _run_info(folder / "run.json")
+    run_info = read_run_info(folder)
     for name, heading in (("compare.csv", "Variants"), ("cascade.csv", "Cascade")):
-        table = _read(folder, name, required=False)
+        table = read_table(folder, name, required=False)
         if table is not None:
             chart = compare_chart(table) if name == "compare.csv" else cascade_chart(table)
             images.append((heading, name.replace(".csv", ".png"), chart))
             summary_table += f"<h2>{heading}</h2>" + table.to_html(
                 index=False, float_format="{:.4g}".format
             )
-    sweep = _read(folder, "sweep.csv", required=False)
+    sweep = read_table(folder, "sweep.csv", required=False)
     if sweep is not None:
         keys = [c for c in sweep.columns if "." in c]  # swept keys are dotted paths
         for file, png in sweep_charts(sweep, keys):
@@ -307,12 +269,12 @@ def build_report(folder: Path, force: bool = False, page: bool = True) -> Path:
         and not (folder / "timeseries.csv").exists()
         and not (folder / "timeseries.parquet").exists()
     ):
-        _read(folder, "timeseries.csv")  # nothing to show: say what a report needs
+        read_table(folder, "timeseries.csv")  # nothing to show: say what a report needs
     if (folder / "timeseries.csv").exists() or (folder / "timeseries.parquet").exists():
-        ts = _read(folder, "timeseries.csv")
-        events = _read(folder, "events.csv")
-        summary = _read(folder, "summary.csv")
-        stats = _read(folder, "stats.csv")
+        ts = read_table(folder, "timeseries.csv")
+        events = read_table(folder, "events.csv")
+        summary = read_table(folder, "summary.csv")
+        stats = read_table(folder, "stats.csv")
         assert ts is not None and events is not None and summary is not None and stats is not None
         start = pd.Timestamp(pd.to_datetime(ts["timestamp"]).min().date())
         ts0, ev0 = (

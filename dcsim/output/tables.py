@@ -52,6 +52,14 @@ def site_table(result: RunResult) -> str:
             f" {running_text:>13s} {idle_text:>26s}"
             f" {'$' + big(_stat(stats, site, 'idle_cost_usd')['mean']):>10s}  {why(stats, site)}"
         )
+    horizon_end = _date(result, result.scenario.horizon_days)
+    for site in sites:
+        if float(_stat(stats, site, "gpus_delivered")["max"]) == 0:
+            first = min(lot.delivery for lot in result.scenario.site(site).lots)
+            lines.append(
+                f"{site}: no GPUs were delivered within the horizon (it ends {horizon_end};"
+                f" the first lot is contracted for {_date(result, first)}): nothing to run yet."
+            )
     note = (
         f"({reps} replication(s); dates are means across replications; k = thousand,"
         " M = million, B = billion"
@@ -67,3 +75,59 @@ def _reached(result: RunResult, stat: pd.Series) -> str:
     if stat["n"] == result.replications:
         return _date(result, stat["mean"])
     return f"{stat['n']}/{result.replications} reps" if stat["n"] else "not reached"
+
+
+def compare_text(table: pd.DataFrame) -> str:
+    """The compare table as printed: the headline metrics, paired intervals."""
+    lines = [
+        f"{'variant':12s} {'site':12s} {'metric':22s} {'n':>4s} {'base':>10s}"
+        f" {'variant':>10s} {'difference (95% CI)':>30s}"
+    ]
+    shown = table[
+        table["metric"].isin(
+            ["idle_gpu_hours", "idle_cost_usd", "first_power_days", "all_running_days"]
+        )
+    ]
+    for _, row in shown.iterrows():
+        mark = "*" if row["distinguishable"] else " "
+        lines.append(
+            f"{row['variant']:12s} {row['site']:12s} {row['metric']:22s}"
+            f" {row['n']:>4d} {big(row['base_mean']):>10s} {big(row['variant_mean']):>10s}"
+            f" {big(row['diff_mean']):>9s} [{big(row['diff_ci95_low'])},"
+            f" {big(row['diff_ci95_high'])}] {mark}"
+        )
+    lines.append(
+        "* = distinguishable from zero (the 95% interval excludes it); n = replication"
+        " pairs where both runs reached the value (dates never reached are left out)"
+    )
+    return "\n".join(lines)
+
+
+def sweep_text(table: pd.DataFrame, keys: list[str]) -> str:
+    """Mean idle GPU-hours at each grid point and site."""
+    means = table.groupby([*keys, "site"], sort=False)["idle_gpu_hours"].mean() / 1e6
+    return "mean idle GPU-hours (millions)\n" + means.round(2).to_string()
+
+
+def cascade_text(table: pd.DataFrame) -> str:
+    """The cascade as printed: one line per step, what binds after it."""
+    lines = [
+        f"{'step':>4s}  {'layer removed':14s} {'idle GPU-hours (95% CI)':>28s}"
+        f" {'idle cost':>10s}  binds most now"
+    ]
+    for _, row in table.iterrows():
+        interval = (
+            f"{big(row['idle_gpu_hours_mean'])}"
+            f" [{big(row['idle_gpu_hours_ci95_low'])},"
+            f" {big(row['idle_gpu_hours_ci95_high'])}]"
+        )
+        binds = (
+            f"{row['binds_next']} ({row['binds_next_share']:.0%})"
+            if row["binds_next"] != "-"
+            else "- (nothing left idle)"
+        )
+        cost = "$" + big(row["idle_cost_usd_mean"])
+        lines.append(
+            f"{row['step']:>4d}  {row['layer_removed']:14s} {interval:>28s} {cost:>10s}  {binds}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,94 @@
+"""Output folders: refuse what must not be replaced, clean what an interrupted run left,
+and let only one run write into a folder at a time.
+
+``--force`` replaces regular files only: a link, device, FIFO or socket among
+a folder's entries is refused, so that no output ever lands through a link or
+on a device. Files named ``.NAME.partial`` are what a killed run left behind
+(see :mod:`dcsim.output.atomic`); a ``--force`` run removes them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+from dcsim.errors import DcsimError
+
+LOCK_NAME = ".dcsim.lock"
+
+
+def is_replaceable(path: Path) -> bool:
+    """Whether ``path`` is absent or a regular file (not a link, device, FIFO or socket)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return True
+    return stat.S_ISREG(mode)
+
+
+def prepare_folder(folder: Path, force: bool) -> None:
+    """Make ``folder`` ready for a run's files, or refuse with a clear error."""
+    if folder.exists() and not folder.is_dir():
+        raise DcsimError(f"{folder}: exists and is not a folder; choose another --out.")
+    entries = [e for e in folder.iterdir() if e.name != LOCK_NAME] if folder.is_dir() else []
+    if entries and not force:
+        raise DcsimError(
+            f"{folder}: already holds files; dcsim will not overwrite them."
+            " Choose an empty or new folder (--out), or pass --force"
+            " (force=True from Python)."
+        )
+    for entry in entries:
+        if not (is_replaceable(entry) or (entry.is_dir() and not entry.is_symlink())):
+            raise DcsimError(
+                f"{entry}: is a link, device, pipe or socket; --force replaces only regular"
+                " files. Move it away or choose another --out."
+            )
+    for entry in entries:
+        if entry.name.startswith(".") and entry.name.endswith(".partial"):
+            with contextlib.suppress(FileNotFoundError):
+                entry.unlink()  # left by a run that was killed while writing
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DcsimError(
+            f"{folder}: cannot create this folder ({exc.strerror}); choose another --out."
+        ) from None
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold ``folder`` for one run: a second run into it is refused while this one writes.
+
+    A folder created here and left empty (the run was refused) is removed again.
+    """
+    if folder.exists() and not folder.is_dir():
+        raise DcsimError(f"{folder}: exists and is not a folder; choose another --out.")
+    created = not folder.exists()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:
+        raise DcsimError(
+            f"{folder}: cannot write here ({exc.strerror}); choose another --out."
+        ) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise DcsimError(
+            f"{folder}: another dcsim run is writing into this folder; wait for it to"
+            " finish or choose another --out."
+        ) from None
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(folder / LOCK_NAME)
+        os.close(fd)
+        if created:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if empty: nothing was written

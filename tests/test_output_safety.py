@@ -1,0 +1,124 @@
+"""Nothing a user did not ask for is replaced, lost or left half-written."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.support import REPO, SITES, assert_refused, run_cli, run_in_process
+
+ASHBURN = SITES / "ashburn.toml"
+
+
+def _device(path: Path) -> bool:
+    """A character device like /dev/full at ``path`` (needs root); False if not allowed."""
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    except PermissionError:
+        return False
+    return True
+
+
+def test_dump_never_replaces_a_device_fifo_or_link(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    target = tmp_path / "target.toml"
+    target.write_text("keep me\n")
+    link = tmp_path / "link.toml"
+    link.symlink_to(target)
+    victims = [fifo, link]
+    device = tmp_path / "full"
+    if _device(device):
+        victims.append(device)
+    for victim in victims:
+        before = os.lstat(victim)
+        result = run_cli("check", ASHBURN, "--dump", "-o", victim, "--force")
+        assert_refused(result, str(victim), "regular files")
+        after = os.lstat(victim)
+        assert (after.st_mode, after.st_ino) == (before.st_mode, before.st_ino)
+    assert target.read_text() == "keep me\n"
+
+
+def test_force_never_writes_through_a_link_in_the_out_folder(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    elsewhere = tmp_path / "elsewhere.csv"
+    elsewhere.write_text("precious\n")
+    (out / "events.csv").symlink_to(elsewhere)
+    result = run_cli("run", ASHBURN, "--reps", "1", "--out", out, "--force")
+    assert_refused(result, "events.csv", "--force replaces only regular files")
+    assert elsewhere.read_text() == "precious\n"
+    assert (out / "events.csv").is_symlink()
+
+
+def test_a_full_disk_is_a_clear_error_and_leaves_no_partial_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dcsim.output.export as export
+
+    real = export._write_frame
+    # The OSError is raised inside atomic_write's block, as a real full disk would be.
+    import dcsim.output.atomic as atomic
+
+    def failing(frame: pd.DataFrame, path: Path, fmt: str) -> None:
+        if path.name.startswith("timeseries"):
+            with atomic.atomic_write(path, force=True) as handle:
+                handle.write("half a row,")
+                raise OSError(errno.ENOSPC, "No space left on device")
+        real(frame, path, fmt)
+
+    monkeypatch.setattr(export, "_write_frame", failing)
+    out = tmp_path / "out"
+    result = run_in_process("run", ASHBURN, "--reps", "1", "--workers", "1", "--out", out)
+    assert_refused(result, "timeseries.csv", "No space left on device", "kept whole: events.csv")
+    assert sorted(p.name for p in out.iterdir()) == ["events.csv"]
+
+
+def test_force_cleans_what_a_killed_run_left(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".events.csv.x1y2.partial").write_text("half")
+    done = run_cli("run", ASHBURN, "--reps", "1", "--out", out, "--force", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert not list(out.glob(".*.partial"))
+    assert not (out / ".dcsim.lock").exists()
+
+
+def test_a_second_run_into_the_same_folder_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = subprocess.Popen(
+        [sys.executable, "-m", "dcsim", "run", str(SITES / "portfolio.toml"), "--reps", "30",
+         "--workers", "1", "--out", str(out), "--quiet"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not (out / ".dcsim.lock").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        second = run_cli("run", ASHBURN, "--reps", "1", "--out", out, "--force")
+        assert_refused(second, "another dcsim run is writing into this folder")
+    finally:
+        first.terminate()
+        first.communicate(timeout=30)
+
+
+def test_what_if_outputs_say_how_they_were_made(tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    done = run_cli("compare", ASHBURN, "--reps", "2", "--seed", "11", "--workers", "1",
+                   "--out", out, "--report", "--variant", "more",
+                   "--set", "regions.dominion.headroom=3000 MW", timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    info = json.loads((out / "run.json").read_text())
+    assert (info["replications"], info["seed"], info["scenario"]) == (2, 11, "ashburn")
+    assert info["variants"] == {"more": ["regions.dominion.headroom=3000 MW"]}
+    page = (out / "report.html").read_text()
+    assert "2 replication(s), seed 11, dcsim" in page and "?" not in page.split("<p>")[1][:40]

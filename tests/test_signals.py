@@ -1,0 +1,106 @@
+"""Ctrl-C, SIGTERM and SIGKILL at any point: no worker outlives the run, no file is half
+written, and the next --force run leaves no trace of the interrupted one."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dcsim.output.run_folder import read_run_info, read_table
+from tests.support import REPO, SITES
+
+PORTFOLIO = SITES / "portfolio.toml"
+
+
+def _group(pgid: int) -> list[int]:
+    """Live (not zombie) processes of process group ``pgid``."""
+    alive = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            alive.append(int(entry.name))
+    return alive
+
+
+def _start(out: Path, tmp_path: Path, reps: int = 12) -> subprocess.Popen[bytes]:
+    with (tmp_path / "stderr.txt").open("wb") as log:  # the child keeps its own copy
+        return subprocess.Popen(
+            [sys.executable, "-m", "dcsim", "run", str(PORTFOLIO), "--reps", str(reps),
+             "--workers", "2", "--out", str(out), "--quiet", "--force"],
+            cwd=REPO, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
+        )  # fmt: skip
+
+
+def _wait_gone(pgid: int, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while _group(pgid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _group(pgid), f"still alive: {_group(pgid)}"
+
+
+def _files_whole(out: Path) -> None:
+    """Every file under its final name is complete; no partial file is left."""
+    if not out.exists():
+        return
+    assert not list(out.glob(".*.partial")), sorted(p.name for p in out.iterdir())
+    info = read_run_info(out)
+    for name in info.get("files", {}):
+        read_table(out, name)  # size and SHA-256 as recorded, columns, rows
+    for csv in out.glob("*.csv"):
+        assert csv.stat().st_size > 0
+
+
+def _interrupt(tmp_path: Path, how: str, at: float) -> None:
+    out = tmp_path / "out"
+    proc = _start(out, tmp_path)
+    time.sleep(at)
+    if how == "group-sigint":
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+    else:
+        proc.send_signal(signal.SIGTERM if how == "sigterm" else signal.SIGKILL)
+    code = proc.wait(timeout=15)
+    _wait_gone(proc.pid, 5)
+    err = (tmp_path / "stderr.txt").read_text()
+    if how == "sigkill":
+        assert code in (-signal.SIGKILL, 0)  # 0: the run had finished already
+    elif code != 0:  # the signal may land after the run finished
+        assert code == 130, (code, err)
+        assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+        assert err.strip().startswith("dcsim: interrupted"), err
+        assert len(err.strip().splitlines()) == 1, err
+    if how != "sigkill":
+        _files_whole(out)
+    # The next --force run into the same folder leaves nothing of the interrupted one.
+    again = subprocess.run(
+        [sys.executable, "-m", "dcsim", "run", str(SITES / "ashburn.toml"), "--reps", "1",
+         "--out", str(out), "--force", "--quiet"],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    _files_whole(out)
+
+
+@pytest.mark.parametrize("how", ["group-sigint", "sigterm", "sigkill"])
+def test_a_signal_during_simulation(tmp_path: Path, how: str) -> None:
+    _interrupt(tmp_path, how, at=2.5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["group-sigint", "sigterm", "sigkill"])
+@pytest.mark.parametrize("seed", range(6))
+def test_signals_at_random_points_of_simulating_and_writing(
+    tmp_path: Path, how: str, seed: int
+) -> None:
+    _interrupt(tmp_path, how, at=random.Random(seed).uniform(0.2, 9.0))

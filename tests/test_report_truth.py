@@ -1,0 +1,92 @@
+"""The report shows what the run computed, and refuses a run folder that was damaged."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import dcsim
+from dcsim.output.report import timeline_figure
+from tests.support import HOURS, SITE_A, SITES, assert_refused, run_cli, scenario_file
+
+ASHBURN = SITES / "ashburn.toml"
+
+
+def _shaded_area(figure: object) -> float:
+    """Area of every filled polygon of the timeline (MW x years), by the shoelace formula."""
+    area = 0.0
+    for collection in figure.axes[0].collections:  # type: ignore[attr-defined]
+        for path in collection.get_paths():
+            x, y = path.vertices[:, 0], path.vertices[:, 1]
+            area += 0.5 * abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+    return area
+
+
+def test_shaded_idle_area_is_the_idle_gpu_hours(tmp_path: Path) -> None:
+    # Site A: one 1 kW model, so 1 MW idle for a year is 1000 GPUs x 8766 hours.
+    # Idle from day 150 to 220 (70 days x 20,000 GPUs), the last stretch included.
+    result = dcsim.run(dcsim.load(scenario_file(tmp_path, SITE_A)), replications=1, workers=1)
+    figure = timeline_figure(result.timeseries, result.events, "a",
+                             pd.Timestamp("2025-01-01"), result.scenario.horizon_days)  # fmt: skip
+    gpu_hours = _shaded_area(figure) * 1000 * 365.25 * HOURS
+    assert gpu_hours == pytest.approx(70 * 20000 * HOURS, rel=1e-9)
+    assert gpu_hours == pytest.approx(result.summary["idle_gpu_hours"].iloc[0], rel=1e-9)
+
+
+def test_shaded_area_on_a_bundled_site_matches_the_timeseries(tmp_path: Path) -> None:
+    result = dcsim.run(dcsim.load(ASHBURN), replications=1, workers=1)
+    ts = result.timeseries.sort_values("time_days")
+    figure = timeline_figure(ts, result.events, "ashburn", pd.Timestamp("2025-01-01"),
+                             result.scenario.horizon_days)  # fmt: skip
+    ends = [*ts["time_days"].iloc[1:], result.scenario.horizon_days]
+    idle_mw_days = sum((on - run) * (end - t) for on, run, t, end in
+                       zip(ts["on_site_it_mw"], ts["running_it_mw"], ts["time_days"], ends,
+                           strict=True))  # fmt: skip
+    assert _shaded_area(figure) == pytest.approx(idle_mw_days / 365.25, rel=1e-9)
+    assert idle_mw_days > 0
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("run") / "out"
+    done = run_cli("run", ASHBURN, "--reps", "2", "--workers", "1", "--out", out, "--quiet")
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def _damaged(run_folder: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "copy"
+    shutil.copytree(run_folder, copy)
+    return copy
+
+
+def test_report_refuses_a_table_cut_short(run_folder: Path, tmp_path: Path) -> None:
+    folder = _damaged(run_folder, tmp_path)
+    path = folder / "timeseries.csv"
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])  # cut mid-row, as a full disk or a kill would
+    assert_refused(run_cli("report", folder), "timeseries.csv", "cut short or changed")
+
+
+def test_report_refuses_missing_columns_and_empty_tables(run_folder: Path, tmp_path: Path) -> None:
+    for name, edit, message in (
+        ("summary.csv", lambda f: f.drop(columns=["idle_gpu_hours"]), "lacks the column"),
+        ("timeseries.csv", lambda f: f.iloc[0:0], "holds no rows"),
+        ("events.csv", lambda f: f.iloc[0:0], "holds no rows"),
+    ):
+        folder = _damaged(run_folder, tmp_path / name)
+        (folder / "run.json").unlink()  # as an older run, or one written by hand
+        frame = pd.read_csv(folder / name)
+        edit(frame).to_csv(folder / name, index=False)
+        assert_refused(run_cli("report", folder), name, message)
+
+
+def test_report_of_an_intact_folder_still_works(run_folder: Path, tmp_path: Path) -> None:
+    folder = _damaged(run_folder, tmp_path)
+    done = run_cli("report", folder)
+    assert done.returncode == 0, done.stderr
+    assert "2 replication(s)" in (folder / "report.html").read_text()

@@ -86,3 +86,9 @@ def test_readme_tables_of_event_types_and_layers_are_the_generated_ones() -> Non
 
     assert events.markdown_table() in README
     assert layers.markdown_table() in README
+
+
+def test_readme_table_of_input_limits_is_the_generated_one() -> None:
+    from dcsim.input import limits
+
+    assert limits.markdown_table() in README

@@ -17,7 +17,7 @@ import pytest
 
 from tests.support import SITES, assert_refused, run_cli
 
-QUICK = 10.0  # seconds: every refusal here must come well within this
+QUICK = 5.0  # seconds: every refusal here must come well within this
 
 
 def bundled_copy(tmp_path: Path) -> Path:

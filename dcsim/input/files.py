@@ -95,6 +95,12 @@ def read_toml(path: Path, what: str = "file") -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SpecError(f"{path}: cannot be read: {exc}.") from None
+    dots = _longest_dotted_key(text)
+    if dots >= NESTING.most:
+        raise SpecError(
+            f"{path}: holds a dotted key {dots + 1} levels deep; at most {NESTING.most}"
+            " are accepted (a dotted key counts one level per dot)."
+        )
     try:
         data = tomllib.loads(text)
     except RecursionError:
@@ -118,6 +124,15 @@ def read_toml(path: Path, what: str = "file") -> dict[str, Any]:
             " are accepted (a dotted key counts one level per dot)."
         )
     return data
+
+
+# Words joined by dots: a possessive match never backtracks, so the scan is linear.
+_DOTTED = re.compile(r"(?:[\w-]+[ \t]*\.[ \t]*)++")
+
+
+def _longest_dotted_key(text: str) -> int:
+    """The most dots in a run of dotted words (tomllib is slow on very deep dotted keys)."""
+    return max((match.group().count(".") for match in _DOTTED.finditer(text)), default=0)
 
 
 def _depth(value: object) -> int:

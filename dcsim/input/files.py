@@ -126,8 +126,9 @@ def read_toml(path: Path, what: str = "file") -> dict[str, Any]:
     return data
 
 
-# Words joined by dots: a possessive match never backtracks, so the scan is linear.
-_DOTTED = re.compile(r"(?:[\w-]+[ \t]*\.[ \t]*)++")
+# Words joined by dots. Matches start only at the start of a word and never backtrack
+# (possessive), so the scan is linear even over a megabyte of one word.
+_DOTTED = re.compile(r"(?<![\w-])(?:[\w-]++[ \t]*+\.[ \t]*+)++")
 
 
 def _longest_dotted_key(text: str) -> int:

@@ -8,12 +8,12 @@ Student's t distribution.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from dcsim.experiments.statistics import summary_stats
+from dcsim.experiments.statistics import scurves, summary_stats
 from dcsim.input.spec import Scenario
 from dcsim.model.events import EVENT_COLUMNS, Event, EventRow, Process
 from dcsim.model.layers import Layer
@@ -37,6 +37,7 @@ class RunResult:
     summary: pd.DataFrame
     stats: pd.DataFrame
     relaxed: frozenset[Layer] = frozenset()  # layers made non-binding for this run
+    scurves: pd.DataFrame = field(default_factory=pd.DataFrame)  # see statistics.scurves
 
     def to_csv(
         self, folder: str | Path, *, force: bool = False, include_background: bool = True
@@ -65,8 +66,9 @@ def collect(
     timeseries = _timeseries(results, start)
     summary = _summary(results, start)
     return RunResult(
-        scenario, len(results), events, timeseries, summary, summary_stats(summary), relaxed
-    )
+        scenario, len(results), events, timeseries, summary, summary_stats(summary), relaxed,
+        scurves(summary, start),
+    )  # fmt: skip
 
 
 def _timestamps(days: pd.Series, start: pd.Timestamp) -> pd.Series:

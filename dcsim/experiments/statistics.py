@@ -15,23 +15,43 @@ from scipy import stats as scipy_stats
 from dcsim.model.layers import LAYERS
 from dcsim.model.records import SiteRecord
 
-STATS_COLUMNS = ("site", "metric", "n", "mean", "std", "ci95_low", "ci95_high", "min", "max")
+PERCENTILES = (10, 50, 80, 90)
+STATS_COLUMNS = ("site", "metric", "n", "mean", "std", "ci95_low", "ci95_high", "min", "max",
+                 *(f"p{q}" for q in PERCENTILES))  # fmt: skip
 SHOWN_SHARE = 0.005  # layer shares below half a percent are left out of "why" lines
 
 
 def summary_stats(summary: pd.DataFrame) -> pd.DataFrame:
-    """Per site and metric: n, mean, std, 95% CI of the mean (Student t), min, max.
+    """Per site and metric: n, mean, std, 95% CI of the mean (Student t), min, max, and
+    the P10, P50, P80 and P90 across replications.
 
-    Missing values (a date never reached within the horizon) are left out of
-    that metric's statistics; ``n`` says how many replications had a value.
+    Missing values (a date never reached within the horizon) are left out of the
+    mean and the interval; ``n`` says how many replications had a value. For the
+    percentiles they count as later than every value reached (see
+    :func:`percentiles`).
     """
     rows = []
     for site, group in summary.groupby("site", sort=False):
         for metric in SiteRecord.metrics():
             values = group[metric].to_numpy(dtype=float)
-            values = values[~np.isnan(values)]
-            rows.append((site, metric, *describe(values)))
+            reached = values[~np.isnan(values)]
+            rows.append((site, metric, *describe(reached), *percentiles(values)))
     return pd.DataFrame(rows, columns=list(STATS_COLUMNS)).astype({"n": "int64"})
+
+
+def percentiles(values: np.ndarray, qs: tuple[int, ...] = PERCENTILES) -> tuple[float, ...]:
+    """numpy's percentiles (linear), a missing value counting as later than every other.
+
+    A value missing means not reached within the horizon: it is placed above
+    every reached one, and a percentile that falls among (or next to) those is
+    empty (NaN), not a number.
+    """
+    if len(values) == 0:
+        return tuple(math.nan for _ in qs)
+    censored = np.where(np.isnan(values), np.inf, values)
+    with np.errstate(invalid="ignore"):  # inf - inf between two censored values
+        found = np.percentile(censored, qs)
+    return tuple(float(v) if np.isfinite(v) else math.nan for v in found)
 
 
 def describe(values: np.ndarray) -> tuple[int, float, float, float, float, float, float]:
@@ -61,3 +81,25 @@ def layer_shares(
 def why(stats: pd.DataFrame, site: str) -> str:
     """'grid 80%, building 20%': the binding layers of a site's idle GPU-hours."""
     return ", ".join(f"{layer} {share:.0%}" for layer, share in layer_shares(stats, site)) or "-"
+
+
+SCURVE_METRICS = {"first_power_days": "first_power", "all_running_days": "all_running"}
+SCURVE_COLUMNS = ("site", "metric", "days", "date", "share_reached")
+
+
+def scurves(summary: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
+    """Per site, for first power and all-running: the share of replications reaching each date.
+
+    One row per replication that reached it, in date order; ``share_reached`` is
+    the share of all replications (those never reaching it included) that had
+    by then, so a curve that stops below 1 says how many never did.
+    """
+    rows: list[tuple[object, ...]] = []
+    for site, group in summary.groupby("site", sort=False):
+        total = len(group)
+        for column, metric in SCURVE_METRICS.items():
+            reached = np.sort(group[column].dropna().to_numpy(dtype=float))
+            for rank, days in enumerate(reached, start=1):
+                rows.append((site, metric, days, start + pd.Timedelta(days=float(days)),
+                             rank / total))  # fmt: skip
+    return pd.DataFrame(rows, columns=list(SCURVE_COLUMNS))

@@ -25,6 +25,7 @@ from dcsim.input.spec import Hall, Lot, Region, Retrofit, Scenario, Site, Transf
 from dcsim.input.units import (
     APPARENT_POWER,
     DURATION,
+    GPU_HOUR_VALUE,
     GPU_POWER,
     GPU_RATE,
     MONEY,
@@ -55,6 +56,8 @@ def to_document(scenario: Scenario) -> dict[str, Any]:
                     "it_power": format_quantity(g.it_kw, GPU_POWER),
                     "cooling": g.cooling,
                     "price": format_quantity(g.price_usd, MONEY),
+                    "value_per_gpu_hour": format_quantity(g.value_per_hour_usd, GPU_HOUR_VALUE),
+                    "value_decline": g.value_decline,
                     "source": g.source,
                 }
             )

@@ -27,6 +27,8 @@ class GpuModel:
     it_kw: float  # all-in IT power per GPU at the rack
     cooling: str  # the least capable cooling type that can host it
     price_usd: float
+    value_per_hour_usd: float = 0.0  # what one GPU-hour of compute earns, at the start date
+    value_decline: float = 0.0  # yearly fall of that value (0.3 = 30% a year)
     source: str = ""
 
 

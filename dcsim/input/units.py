@@ -59,6 +59,7 @@ RACK_POWER = Dimension("power per rack", "kW", "'120 kW'")
 MONEY = Dimension("money", "USD", "'30000 USD'")
 GPU_RATE = Dimension("rate of GPUs per time", "GPU / day", "'5000 GPU/week'")
 REQUEST_RATE = Dimension("rate of requests per time", "request / day", "'12 requests/year'")
+GPU_HOUR_VALUE = Dimension("value per GPU-hour", "USD / GPU / hour", "'2.5 USD/GPU/hour'")
 UNIT_RATE = Dimension("rate of units per time", "unit / day", "'600 units/year'")
 
 # Digits may be grouped by "_" or by "," in threes ("1,000"); one decimal point at most.

@@ -18,6 +18,7 @@ from dcsim.input.spec import (
 from dcsim.input.toml_table import Table
 from dcsim.input.units import (
     DURATION,
+    GPU_HOUR_VALUE,
     GPU_POWER,
     MONEY,
     POWER,
@@ -45,6 +46,10 @@ def gpu_model(name: str, t: Table, cooling: dict[str, CoolingType]) -> GpuModel:
         it_kw=t.quantity("it_power", GPU_POWER),
         cooling=t.reference("cooling", cooling, "cooling type"),
         price_usd=t.quantity("price", MONEY),
+        value_per_hour_usd=t.quantity(
+            "value_per_gpu_hour", GPU_HOUR_VALUE, default="0 USD/GPU/hour", positive=False
+        ),
+        value_decline=t.number("value_decline", default=0.0, high=0.99),
         source=t.string("source", default=""),
     )
     t.done()

@@ -1,4 +1,4 @@
-"""After the run: the binding layer at each instant, and idle GPU-hours by layer.
+"""After the run: the binding layer at each instant (see dcsim.model.totals for the sums).
 
 At an instant with idle GPUs, the binding layer is the narrowest one. When
 several are tight at once (typically all of them at zero before anything is
@@ -14,12 +14,10 @@ is needed, so this runs once per site after the simulation, not in the loop.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from dcsim.model.capacity import Snapshot
 from dcsim.model.layers import LAYERS
 
-HOURS_PER_DAY = 24.0
 NONE = -1
 
 
@@ -49,26 +47,3 @@ def binding_layers(rows: Sequence[Snapshot], horizon: float) -> list[int]:
             if row.gpus_idle == 0 or not row.tight >> i & 1:
                 next_exit[i] = (row.time_days, bool(rose >> i & 1))
     return binding
-
-
-@dataclass(frozen=True)
-class IdleTotals:
-    gpu_hours: float
-    by_layer: tuple[float, ...]  # aligned with LAYERS
-    cost_usd: float
-
-
-def integrate(rows: Sequence[Snapshot], binding: Sequence[int], horizon: float) -> IdleTotals:
-    """Idle GPU-hours and their cost, exactly, between rows (the state is constant there)."""
-    by_layer = [0.0] * len(LAYERS)
-    total = cost = 0.0
-    for k, row in enumerate(rows):
-        end = rows[k + 1].time_days if k + 1 < len(rows) else horizon
-        days = max(0.0, min(end, horizon) - row.time_days)
-        if row.gpus_idle == 0 or days == 0.0:
-            continue
-        hours = row.gpus_idle * days * HOURS_PER_DAY
-        total += hours
-        by_layer[binding[k]] += hours
-        cost += row.idle_cost_per_day * days
-    return IdleTotals(total, tuple(by_layer), cost)

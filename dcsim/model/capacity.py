@@ -8,12 +8,22 @@ future, so it is done after the run by :mod:`dcsim.model.binding`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import NamedTuple
 
 from dcsim.model.allocation import LotLoad, it_mw, place, power_share
-from dcsim.model.layers import LAYERS, Instant, Kind, Layer, View, fallback, ready_space
-from dcsim.model.state import SiteState
+from dcsim.model.layers import (
+    LAYERS,
+    Instant,
+    Kind,
+    Layer,
+    View,
+    fallback,
+    ready_space,
+    tolerance,
+)
+from dcsim.model.state import LotState, SiteState
 
 _SERIES = tuple(layer for layer in LAYERS if layer.kind is Kind.SERIES)
 _SOURCES = tuple(layer for layer in LAYERS if layer.kind is Kind.SOURCE)
@@ -33,6 +43,9 @@ class Snapshot(NamedTuple):
     idle_cost_per_day: float
     tight: int  # bit mask of LAYERS that are candidates for the binding layer
     power_mw: float  # facility MW reaching the GPUs: the grid path + existing + on-site
+    idle_by_lot: tuple[int, ...]  # idle GPUs of each lot
+    stranded_mw: float  # IT MW powered, built and fitting, with no GPU running in it
+    stranded_not_installed_mw: float  # ... of which GPUs on site not yet installed could use
 
     def cap(self, layer: Layer) -> float:
         return self.caps[layer.index]
@@ -97,6 +110,7 @@ def evaluate(
                 tight |= layer.bit
         tight = (tight & ~hidden) or (fallback(instant) & ~hidden) or _narrowest(instant, hidden)
     caps = tuple(layer.capacity(instant) for layer in LAYERS)
+    stranded, not_installed = _stranded(instant, lots)
     return Snapshot(
         time_days=time,
         caps=caps,
@@ -109,7 +123,28 @@ def evaluate(
         idle_cost_per_day=cost_per_day,
         tight=tight,
         power_mw=series + view.existing_mw + sources,
+        idle_by_lot=tuple(lot.on_site - run for lot, run in zip(lots, running, strict=True)),
+        stranded_mw=stranded,
+        stranded_not_installed_mw=not_installed,
     )
+
+
+def _stranded(instant: Instant, lots: list[LotState]) -> tuple[float, float]:
+    """IT MW that is powered and stands ready (commissioned, not offline) with no GPU in it.
+
+    The part that GPUs on site but not yet installed could take is told apart from
+    the part waiting for GPUs that have not arrived. A relaxed (unlimited) layer
+    strands nothing: stranded power is read on runs whose layers are as built.
+    """
+    ready = sum(space.mw for space in ready_space(instant.view))
+    available = min(instant.power_it, ready)
+    if math.isinf(available):
+        return 0.0, 0.0
+    stranded = available - instant.running_mw
+    if stranded <= tolerance(instant):
+        return 0.0, 0.0
+    waiting = it_mw([lot.on_site - lot.installed for lot in lots], instant.kws)
+    return stranded, min(stranded, waiting)
 
 
 def _narrowest(instant: Instant, hidden: int) -> int:

@@ -36,6 +36,12 @@ class SiteRecord:
     request_to_agreement_days: float
     request_to_energization_days: float = field(metadata=_kpi())  # to the first tranche
     transformer_lead_time_days: float = field(metadata=_kpi())  # mean order -> delivery
+    gpu_hours_running: float = field(metadata=_kpi())  # compute delivered by the horizon
+    lost_value_usd: float = field(metadata=_kpi())  # idle GPU-hours x their value then
+    # IT MW powered and ready with no GPU running in it, integrated (MWh), and by cause.
+    stranded_power_mwh: float = field(metadata=_kpi())
+    stranded_power_mwh_no_gpus: float
+    stranded_power_mwh_not_installed: float
 
     @staticmethod
     def columns() -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import simpy
 
 from dcsim.input.spec import Scenario
-from dcsim.model.binding import NONE, binding_layers, integrate
+from dcsim.model.binding import NONE, binding_layers
 from dcsim.model.capacity import Snapshot
 from dcsim.model.events import Event, EventRow, Process, Recorder
 from dcsim.model.interconnection import RegionQueue, make_queue
@@ -23,6 +23,7 @@ from dcsim.model.layers import LAYERS, Layer, layers_of
 from dcsim.model.records import SiteRecord
 from dcsim.model.site import SiteModel
 from dcsim.model.streams import Streams
+from dcsim.model.totals import LotValue, Totals, integrate
 from dcsim.model.transformers import TransformerMarket
 
 TIMESERIES_COLUMNS = (
@@ -36,6 +37,7 @@ TIMESERIES_COLUMNS = (
     "on_site_it_mw",
     "running_it_mw",
     "binding_layer",
+    "stranded_it_mw",
 )
 
 
@@ -95,7 +97,7 @@ def simulate(
         name = site.spec.name
         rows = site.timeseries
         binding = binding_layers(rows, horizon)
-        totals = integrate(rows, binding, horizon)
+        totals = integrate(rows, binding, horizon, _lot_values(scenario, site))
         previous = NONE
         for row, layer in zip(rows, binding, strict=True):
             layer_name = LAYERS[layer].name if layer != NONE else ""
@@ -111,6 +113,7 @@ def simulate(
                     row.on_site_mw,
                     row.running_mw,
                     layer_name,
+                    row.stranded_mw,
                 )
             )
             if layer != previous:
@@ -129,7 +132,7 @@ def simulate(
                     )
                 )
                 previous = layer
-        records.append(_record(site, rows[-1], totals.gpu_hours, totals.by_layer, totals.cost_usd))
+        records.append(_record(site, rows[-1], totals))
     # Binding-layer rows were added after the run: restore time order (stable).
     events.sort(key=lambda e: e.time_days)
     return ReplicationResult(
@@ -137,17 +140,20 @@ def simulate(
     )
 
 
-def _record(
-    site: SiteModel, last: Snapshot, idle: float, by_layer: tuple[float, ...], cost: float
-) -> SiteRecord:
+def _lot_values(scenario: Scenario, site: SiteModel) -> list[LotValue]:
+    models = [scenario.gpu(lot.model) for lot in site.spec.lots]
+    return [LotValue(m.value_per_hour_usd, m.value_decline) for m in models]
+
+
+def _record(site: SiteModel, last: Snapshot, totals: Totals) -> SiteRecord:
     requested = site.spec.interconnection.request_date
     return SiteRecord(
         site=site.spec.name,
         gpus_contracted=site.spec.gpu_count,
         gpus_delivered=last.gpus_on_site,
-        idle_gpu_hours=idle,
-        idle_by_layer=by_layer,
-        idle_cost_usd=cost,
+        idle_gpu_hours=totals.idle_gpu_hours,
+        idle_by_layer=totals.idle_by_layer,
+        idle_cost_usd=totals.idle_cost_usd,
         first_power_days=_or_nan(site.first_power_at),
         all_running_days=_or_nan(site.all_running_at),
         gpus_idle_at_horizon=last.gpus_idle,
@@ -161,6 +167,11 @@ def _record(
         transformer_lead_time_days=(
             sum(site.lead_times) / len(site.lead_times) if site.lead_times else math.nan
         ),
+        gpu_hours_running=totals.gpu_hours_running,
+        lost_value_usd=totals.lost_value_usd,
+        stranded_power_mwh=totals.stranded_mwh,
+        stranded_power_mwh_no_gpus=totals.stranded_no_gpus_mwh,
+        stranded_power_mwh_not_installed=totals.stranded_not_installed_mwh,
     )
 
 

@@ -35,9 +35,10 @@ class RunTables(Protocol):
     timeseries: pd.DataFrame
     summary: pd.DataFrame
     stats: pd.DataFrame
+    scurves: pd.DataFrame
 
 
-TABLES = ("events", "timeseries", "summary", "stats")
+TABLES = ("events", "timeseries", "summary", "stats", "scurves")
 FORMATS = ("csv", "parquet")
 
 
@@ -88,6 +89,7 @@ def write_tables(
         "timeseries": result.timeseries,
         "summary": result.summary,
         "stats": result.stats,
+        "scurves": result.scurves,
     }
     kept: list[Path] = []
     try:

@@ -26,6 +26,7 @@ from dcsim.experiments.statistics import why
 from dcsim.model.layers import LAYERS, Kind
 from dcsim.output.atomic import atomic_write
 from dcsim.output.run_folder import read_run_info, read_table
+from dcsim.output.tables import p_date
 
 COLORS = {layer.name: layer.color for layer in LAYERS}
 MILESTONES = {
@@ -207,6 +208,9 @@ def sweep_charts(table: pd.DataFrame, keys: list[str]) -> list[tuple[str, bytes]
 
 def headline(stats: pd.DataFrame, order: list[str], start: pd.Timestamp) -> pd.DataFrame:
     """One row per site: the numbers a planner reads first, dates as dates."""
+    by_key: dict[tuple[str, str], pd.Series] = {
+        (str(row["site"]), str(row["metric"])): row for _, row in stats.iterrows()
+    }
     mean: dict[tuple[str, str], float] = {
         (str(s), str(m)): float(v)
         for s, m, v in zip(stats["site"], stats["metric"], stats["mean"], strict=True)
@@ -216,9 +220,7 @@ def headline(stats: pd.DataFrame, order: list[str], start: pd.Timestamp) -> pd.D
         for s, m, v in zip(stats["site"], stats["metric"], stats["ci95_high"], strict=True)
     }
 
-    def date(days: float) -> str:
-        return "-" if days != days else str((start + pd.Timedelta(days=days)).date())
-
+    day0 = start.date()
     rows = []
     for site in order:
         idle = mean[site, "idle_gpu_hours"]
@@ -227,8 +229,8 @@ def headline(stats: pd.DataFrame, order: list[str], start: pd.Timestamp) -> pd.D
             {
                 "site": site,
                 "GPUs delivered": f"{mean[site, 'gpus_delivered']:,.0f}",
-                "first power": date(mean[site, "first_power_days"]),
-                "all running": date(mean[site, "all_running_days"]),
+                "first power P50 [P10, P90]": p_date(by_key[site, "first_power_days"], day0),
+                "all running P50 [P10, P90]": p_date(by_key[site, "all_running_days"], day0),
                 "idle GPU-hours": f"{idle / 1e6:,.1f} M"
                 + ("" if half != half else f" ± {half / 1e6:,.1f}"),
                 "idle cost": f"${mean[site, 'idle_cost_usd'] / 1e6:,.0f} M",

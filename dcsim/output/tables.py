@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import pandas as pd
@@ -30,26 +31,44 @@ def big(value: float) -> str:
     return f"{value:.0f}"
 
 
+def p_date(stat: pd.Series, start: dt.date) -> str:
+    """P50 date with the P10-P90 months: '2027-03-01 [2026-11, 2027-08]'.
+
+    A percentile beyond the horizon (not reached in enough replications) reads
+    'later'.
+    """
+
+    def day(days: float, length: int) -> str:
+        if days != days:
+            return "later"
+        return (dt.datetime.combine(start, dt.time()) + dt.timedelta(days=days)).date(
+        ).isoformat()[:length]  # fmt: skip
+
+    return f"{day(stat['p50'], 10)} [{day(stat['p10'], 7)}, {day(stat['p90'], 7)}]"
+
+
 def site_table(result: RunResult) -> str:
     """Sites ordered by idle GPU-hours, most first, with why they were idle."""
     stats, reps = result.stats, result.replications
     sites = [s.name for s in result.scenario.sites]
     sites.sort(key=lambda s: -float(_stat(stats, s, "idle_gpu_hours")["mean"]))
     header = (
-        f"{'site':14s} {'GPUs':>8s} {'first power':>11s} {'all running':>13s}"
-        f" {'idle GPU-hours (95% CI)':>26s} {'idle cost':>10s}  binding layers"
+        f"{'site':14s} {'GPUs':>8s} {'first power P50 [P10, P90]':>30s}"
+        f" {'all running P50 [P10, P90]':>30s}"
+        f" {'idle GPU-hours (95% CI)':>24s} {'idle cost':>10s}  binding layers"
     )
     lines = [header, "-" * len(header)]
     for site in sites:
         idle = _stat(stats, site, "idle_gpu_hours")
-        first_text = _reached(result, _stat(stats, site, "first_power_days"))
-        running_text = _reached(result, _stat(stats, site, "all_running_days"))
+        start = result.scenario.start_date
+        first_text = p_date(_stat(stats, site, "first_power_days"), start)
+        running_text = p_date(_stat(stats, site, "all_running_days"), start)
         half = (idle["ci95_high"] - idle["mean"]) if not math.isnan(idle["ci95_high"]) else 0
         idle_text = f"{big(idle['mean'])} ± {big(half)}" if reps > 1 else big(idle["mean"])
         lines.append(
             f"{site:14s} {big(_stat(stats, site, 'gpus_delivered')['mean']):>8s}"
-            f" {first_text:>11s}"
-            f" {running_text:>13s} {idle_text:>26s}"
+            f" {first_text:>30s}"
+            f" {running_text:>30s} {idle_text:>24s}"
             f" {'$' + big(_stat(stats, site, 'idle_cost_usd')['mean']):>10s}  {why(stats, site)}"
         )
     horizon_end = _date(result, result.scenario.horizon_days)
@@ -60,21 +79,12 @@ def site_table(result: RunResult) -> str:
                 f"{site}: no GPUs were delivered within the horizon (it ends {horizon_end};"
                 f" the first lot is contracted for {_date(result, first)}): nothing to run yet."
             )
-    note = (
-        f"({reps} replication(s); dates are means across replications; k = thousand,"
-        " M = million, B = billion"
+    lines.append(
+        f"({reps} replication(s); dates: the median replication's, with the 10th and 90th"
+        " percentiles' months; 'later' = not reached within the horizon in that share of"
+        " replications; k = thousand, M = million, B = billion)"
     )
-    if any("reps" in line for line in lines[2:]):
-        note += "; 'k/R reps' = reached within the horizon in k of R replications"
-    lines.append(note + ")")
     return "\n".join(lines)
-
-
-def _reached(result: RunResult, stat: pd.Series) -> str:
-    """A mean date, or how many replications reached it when not all did."""
-    if stat["n"] == result.replications:
-        return _date(result, stat["mean"])
-    return f"{stat['n']}/{result.replications} reps" if stat["n"] else "not reached"
 
 
 def compare_text(table: pd.DataFrame) -> str:

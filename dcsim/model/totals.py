@@ -1,0 +1,74 @@
+"""After the run: a site's totals, integrated exactly between timeseries rows.
+
+The state is constant between two rows, so every total is a sum over rows of
+(value at the row) x (time to the next row, or to the horizon): idle GPU-hours
+(split by the binding layer), their depreciation cost, GPU-hours of compute
+delivered, the value those idle hours would have earned, and stranded power.
+
+The value of an idle GPU-hour declines by the lot's model's ``value_decline``
+a year from the scenario start: v(t) = v0 * (1 - d) ** (t / 365.25), whose
+integral over a row is taken in closed form.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dcsim.model.capacity import Snapshot
+from dcsim.model.layers import LAYERS
+
+HOURS_PER_DAY = 24.0
+DAYS_PER_YEAR = 365.25
+
+
+@dataclass(frozen=True)
+class LotValue:
+    per_hour_usd: float  # what one GPU-hour earns at the start date
+    decline: float  # yearly fall
+
+
+@dataclass(frozen=True)
+class Totals:
+    idle_gpu_hours: float
+    idle_by_layer: tuple[float, ...]  # aligned with LAYERS
+    idle_cost_usd: float
+    gpu_hours_running: float
+    lost_value_usd: float
+    stranded_mwh: float
+    stranded_no_gpus_mwh: float
+    stranded_not_installed_mwh: float
+
+
+def value_hours(decline: float, start: float, end: float) -> float:
+    """Hours from day ``start`` to ``end``, each weighted by (1 - decline) ** years."""
+    if decline == 0.0:
+        return (end - start) * HOURS_PER_DAY
+    rate = math.log1p(-decline) / DAYS_PER_YEAR  # per day, negative
+    return HOURS_PER_DAY * (math.exp(rate * end) - math.exp(rate * start)) / rate
+
+
+def integrate(rows: Sequence[Snapshot], binding: Sequence[int], horizon: float,
+              lots: Sequence[LotValue]) -> Totals:  # fmt: skip
+    by_layer = [0.0] * len(LAYERS)
+    idle = cost = running = lost = stranded = not_installed = 0.0
+    for k, row in enumerate(rows):
+        end = min(rows[k + 1].time_days if k + 1 < len(rows) else horizon, horizon)
+        days = max(0.0, end - row.time_days)
+        if days == 0.0:
+            continue
+        hours = days * HOURS_PER_DAY
+        running += row.gpus_running * hours
+        stranded += row.stranded_mw * hours
+        not_installed += row.stranded_not_installed_mw * hours
+        if row.gpus_idle == 0:
+            continue
+        idle += row.gpus_idle * hours
+        by_layer[binding[k]] += row.gpus_idle * hours
+        cost += row.idle_cost_per_day * days
+        for count, lot in zip(row.idle_by_lot, lots, strict=True):
+            if count and lot.per_hour_usd:
+                lost += count * lot.per_hour_usd * value_hours(lot.decline, row.time_days, end)
+    return Totals(idle, tuple(by_layer), cost, running, lost, stranded,
+                  stranded - not_installed, not_installed)  # fmt: skip

@@ -23,6 +23,7 @@ from dcsim.model.events import EVENT_TYPES
 from dcsim.model.layers import LAYERS
 
 if TYPE_CHECKING:
+    from dcsim.experiments.api import attribute, cascade, compare, sweep
     from dcsim.experiments.results import RunResult
     from dcsim.experiments.runner import run
     from dcsim.model.simulation import ReplicationResult, simulate
@@ -38,6 +39,10 @@ _LAZY = {
     "run": "dcsim.experiments.runner",
     "RunResult": "dcsim.experiments.results",
     "simulate": "dcsim.model.simulation",
+    "compare": "dcsim.experiments.api",
+    "cascade": "dcsim.experiments.api",
+    "sweep": "dcsim.experiments.api",
+    "attribute": "dcsim.experiments.api",
     "ReplicationResult": "dcsim.model.simulation",
 }
 
@@ -59,10 +64,14 @@ __all__ = [
     "Scenario",
     "Site",
     "SpecError",
+    "attribute",
+    "cascade",
+    "compare",
     "load",
     "override",
     "run",
     "simulate",
+    "sweep",
 ]
 
 

@@ -208,9 +208,9 @@ def report(folder: Path, force: bool) -> None:
 
 # The what-if commands live in their own module; registered here, under the one group.
 def _register() -> None:
-    from dcsim.cli.whatif import cascade, compare, sweep
+    from dcsim.cli.whatif import attribute, cascade, compare, sweep
 
-    for command in (compare, sweep, cascade):
+    for command in (compare, sweep, cascade, attribute):
         main.add_command(command)
 
 

@@ -47,6 +47,12 @@ def _parse_variants(tokens: tuple[str, ...]) -> tuple[Path, list[_Variant]]:
             raise DcsimError(f"dcsim compare: unexpected {flag!r}; expected --variant or --set.")
     if not variants:
         raise DcsimError("dcsim compare: name at least one --variant.")
+    for label, changes, other in variants:
+        if not changes and other is None:
+            raise DcsimError(
+                f"dcsim compare: --variant {label} changes nothing; give it --set KEY=VALUE"
+                f" or a file (--variant {label}=OTHER_FILE)."
+            )
     return base, variants
 
 
@@ -270,3 +276,45 @@ def cascade(
     click.echo(cascade_text(result.table))
     if not quiet:
         click.echo(f"wrote {out / 'cascade.csv'}")
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--site", "sites", multiple=True, help="Only these sites (repeatable).")
+@run_options
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=Path("dcsim-attribute"), show_default=True
+)
+def attribute(
+    file: Path,
+    sites: tuple[str, ...],
+    years: float | None,
+    reps: int,
+    seed: int | None,
+    workers: int | None,
+    quiet: bool,
+    force: bool,
+    out: Path,
+) -> None:
+    """Which layer holds the GPUs: binding share, saving alone, Shapley value, criticality."""
+    from dcsim.experiments.attribute import attribute as run_attribute
+    from dcsim.output.export import write_run_json
+    from dcsim.output.tables import attribution_text
+
+    spec = load(file)
+    context = _context(spec, reps, years, seed, sites=list(sites))
+    with folder_lock(out):
+        prepare_folder(out, force)
+        result = run_attribute(
+            spec, years=years, replications=reps, seed=seed, workers=workers,
+            sites=list(sites) or None,
+            progress=None if quiet else lambda done, total: click.echo(
+                f"subsets of {done - 1} relaxed layer(s) done ({done} of {total}) ...",
+                err=True),
+        )  # fmt: skip
+        write_csv(result.table, out / "attribution.csv")
+        write_csv(result.interactions, out / "interactions.csv")
+        write_run_json(out, {**context, "simulations_run": result.runs})
+    click.echo(attribution_text(result.table))
+    if not quiet:
+        click.echo(f"wrote attribution.csv, interactions.csv and run.json to {out}/")

@@ -12,7 +12,8 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TypeVar
 
 from dcsim.errors import DcsimError
 from dcsim.experiments.results import RunResult, collect
@@ -21,6 +22,8 @@ from dcsim.input.spec import Scenario
 from dcsim.model.layers import Layer, layers_of
 from dcsim.model.simulation import ReplicationResult, simulate
 
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 _PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies
 
 
@@ -50,6 +53,29 @@ def _worker_started() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() == 1:  # the parent died before the line above ran
             os._exit(1)
+
+
+def map_tasks(func: Callable[[_T], _R], tasks: Sequence[_T], workers: int | None) -> Iterator[_R]:
+    """``func`` over ``tasks``, on ``workers`` processes; results as they finish.
+
+    With one worker (or one task) everything runs here, in order. Ctrl-C,
+    SIGTERM or an error ends every worker at once.
+    """
+    workers = default_workers() if workers is None else workers
+    if workers == 1 or len(tasks) <= 1:
+        yield from map(func, tasks)
+        return
+    pool = multiprocessing.get_context("fork").Pool(
+        min(workers, len(tasks)), initializer=_worker_started
+    )
+    try:
+        yield from pool.imap_unordered(func, tasks)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
 
 
 def default_workers() -> int:
@@ -86,26 +112,10 @@ def run(
     scenario = with_run_settings(scenario, years=years, seed=seed)
     indices = range(first_replication, first_replication + replications)
     results: dict[int, ReplicationResult] = {}
-    if workers == 1 or replications == 1:
-        for index in indices:
-            results[index] = _one(scenario, index, layers)
-            if progress is not None:
-                progress(len(results))
-    else:
-        tasks = [(scenario, index, layers) for index in indices]
-        pool = multiprocessing.get_context("fork").Pool(
-            min(workers, replications), initializer=_worker_started
-        )
-        try:
-            for result in pool.imap_unordered(_one_task, tasks):
-                results[result.replication] = result
-                if progress is not None:
-                    progress(len(results))
-            pool.close()
-        except BaseException:
-            pool.terminate()  # Ctrl-C, SIGTERM or an error: end every worker now
-            raise
-        finally:
-            pool.join()
+    tasks = [(scenario, index, layers) for index in indices]
+    for result in map_tasks(_one_task, tasks, workers):
+        results[result.replication] = result
+        if progress is not None:
+            progress(len(results))
     ordered = [results[index] for index in indices]
     return collect(scenario, ordered, layers)

@@ -7,6 +7,7 @@ import math
 
 import pandas as pd
 
+from dcsim.experiments.compare import ranking
 from dcsim.experiments.results import RunResult
 from dcsim.experiments.statistics import why
 
@@ -110,6 +111,14 @@ def compare_text(table: pd.DataFrame) -> str:
         "* = distinguishable from zero (the 95% interval excludes it); n = replication"
         " pairs where both runs reached the value (dates never reached are left out)"
     )
+    ranked = ranking(table)
+    lines.append(f"\nlevers ranked by idle GPU-hours saved, {ranked['site'].iloc[0].strip('()')}:")
+    for _, row in ranked.iterrows():
+        lines.append(
+            f"  {row['rank']:>2d}. {row['variant']:20s} {big(row['saving_idle_gpu_hours']):>9s}"
+            f" [{big(row['saving_ci95_low'])}, {big(row['saving_ci95_high'])}] GPU-hours,"
+            f" ${big(row['saving_lost_value_usd'])} of compute"
+        )
     return "\n".join(lines)
 
 
@@ -141,3 +150,39 @@ def cascade_text(table: pd.DataFrame) -> str:
             f"{row['step']:>4d}  {row['layer_removed']:14s} {interval:>28s} {cost:>10s}  {binds}"
         )
     return "\n".join(lines)
+
+
+def attribution_text(table: pd.DataFrame) -> str:
+    """Per site, layers ranked by Shapley share, with the saving alone and criticality."""
+    lines = []
+    for site, group in table.groupby("site", sort=False):
+        total = float(group["base_idle_gpu_hours"].iloc[0])
+        lines.append(f"{site}: {big(total)} idle GPU-hours (mean)")
+        lines.append(
+            f"  {'layer':14s} {'Shapley share [95% CI]':>26s} {'saved alone':>12s}"
+            f" {'binding share':>14s} {'criticality':>12s}  complements"
+        )
+        for _, row in group.sort_values("shapley", ascending=False).iterrows():
+            if total > 0:
+                low, high = row["shapley_ci95_low"] / total, row["shapley_ci95_high"] / total
+                interval = f"{row['shapley_share']:.0%} [{_pct(low)}, {_pct(high)}]"
+            else:
+                interval = "-"
+            partner = (f"{row['strongest_partner']} (+{big(row['interaction'])})"
+                       if row["strongest_partner"] else "")  # fmt: skip
+            lines.append(
+                f"  {row['layer']:14s} {interval:>26s} {_pct(row['alone_share']):>12s}"
+                f" {_pct(row['binding_share']):>14s} {row['criticality']:>12.0%}  {partner}"
+            )
+    lines.append(
+        "(Shapley share: the layer's part of the idle GPU-hours, averaged over every order of"
+        " fixing the layers; shares add up to 100%. saved alone: relaxing only that layer."
+        " binding share: the binding-layer rule. criticality: replications in which the layer"
+        " has the largest Shapley value. complements: the layer that saves most together with"
+        " it, beyond the two alone.)"
+    )
+    return "\n".join(lines)
+
+
+def _pct(value: float) -> str:
+    return "-" if value != value else f"{value:.0%}"

@@ -1,0 +1,89 @@
+"""The what-ifs as plain functions that return DataFrames (``dcsim.compare`` and friends).
+
+Each runs like its command and writes nothing unless ``out`` is given; then it
+writes the same table (and run.json) the command does into that folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from dcsim.input.overrides import override
+from dcsim.input.spec import Scenario
+
+
+def _save(table: pd.DataFrame, out: str | Path | None, name: str, force: bool,
+          spec: Scenario, replications: int) -> None:  # fmt: skip
+    if out is None:
+        return
+    from dcsim.output.atomic import atomic_write
+    from dcsim.output.export import write_run_json
+    from dcsim.output.folders import folder_lock, prepare_folder
+
+    folder = Path(out)
+    with folder_lock(folder):
+        prepare_folder(folder, force)
+        with atomic_write(folder / name, force=True) as handle:
+            table.to_csv(handle, index=False, lineterminator="\n")
+        write_run_json(folder, {"scenario": spec.name, "replications": replications,
+                                "seed": spec.seed, "horizon_days": spec.horizon_days})  # fmt: skip
+
+
+def compare(base: Scenario, variants: Mapping[str, Scenario | Mapping[str, object]], *,
+            years: float | None = None, replications: int = 10, seed: int | None = None,
+            workers: int | None = None, out: str | Path | None = None,
+            force: bool = False) -> pd.DataFrame:  # fmt: skip
+    """Variants against ``base`` with common random numbers; a variant is a Scenario or a
+    mapping of dotted-key overrides of ``base``. Rows are ranked by saving (see compare.csv)."""
+    from dcsim.experiments.compare import compare as run
+
+    specs = {name: v if isinstance(v, Scenario) else override(base, v, source=f"variant {name}")
+             for name, v in variants.items()}  # fmt: skip
+    table = run(base, specs, years=years, replications=replications, seed=seed,
+                workers=workers).table  # fmt: skip
+    _save(table, out, "compare.csv", force, base, replications)
+    return table
+
+
+def cascade(scenario: Scenario, *, sites: Sequence[str] | None = None,
+            years: float | None = None, replications: int = 10, seed: int | None = None,
+            workers: int | None = None, out: str | Path | None = None,
+            force: bool = False) -> pd.DataFrame:  # fmt: skip
+    """The bottleneck cascade: one row per step (see cascade.csv)."""
+    from dcsim.experiments.cascade import cascade as run
+
+    table = run(scenario, sites=list(sites) if sites else None, years=years,
+                replications=replications, seed=seed, workers=workers).table  # fmt: skip
+    _save(table, out, "cascade.csv", force, scenario, replications)
+    return table
+
+
+def sweep(scenario: Scenario, grid: Mapping[str, Sequence[object]], *,
+          years: float | None = None, replications: int = 10, seed: int | None = None,
+          workers: int | None = None, out: str | Path | None = None,
+          force: bool = False) -> pd.DataFrame:  # fmt: skip
+    """Every combination of the grid's values: summary rows per point (see sweep.csv)."""
+    from dcsim.experiments.sweep import sweep as run
+
+    table = run(scenario, {k: list(v) for k, v in grid.items()}, years=years,
+                replications=replications, seed=seed, workers=workers)  # fmt: skip
+    _save(table, out, "sweep.csv", force, scenario, replications)
+    return table
+
+
+def attribute(scenario: Scenario, *, sites: Sequence[str] | None = None,
+              years: float | None = None, replications: int = 10, seed: int | None = None,
+              workers: int | None = None, out: str | Path | None = None,
+              force: bool = False) -> pd.DataFrame:  # fmt: skip
+    """Binding share, saving alone, Shapley value and criticality per site and layer
+    (see attribution.csv; the pairwise interactions are in the ``interactions`` attribute
+    of :func:`dcsim.experiments.attribute.attribute`'s result)."""
+    from dcsim.experiments.attribute import attribute as run
+
+    table = run(scenario, sites=sites, years=years, replications=replications, seed=seed,
+                workers=workers).table  # fmt: skip
+    _save(table, out, "attribution.csv", force, scenario, replications)
+    return table

@@ -1,0 +1,191 @@
+"""Which layer holds the GPUs: four measures side by side, per site and for all sites.
+
+For each replication the scenario is run with every subset of layers relaxed
+(2^L runs, the same random numbers in each: common random numbers). From the
+idle GPU-hours of those runs:
+
+* ``binding`` — the base run's idle GPU-hours attributed to the layer by the
+  binding-layer rule (the one whose shortfall ends last);
+* ``alone_saving`` — what relaxing that layer alone saves;
+* ``shapley`` — the layer's exact Shapley value in the game "idle GPU-hours
+  removed by relaxing a set of layers": its saving averaged over every order
+  in which the layers could be fixed. Per replication the values add up to the
+  base idle GPU-hours (relaxing everything leaves nothing idle), and two layers
+  that only help together (grid and transformers) share that saving;
+* ``criticality`` — the share of replications in which the layer has the
+  largest Shapley value (Primavera's criticality index, for layers).
+
+A relaxed power layer (grid, transformers, on-site) that is never tight in a
+run cannot change that run's idle GPU-hours if relaxed as well (more power
+where power is not what holds GPUs back runs no more of them, and power does
+not change installation), so such a subset is not run again: its idle GPU-hours
+are copied from the run without it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from dcsim.errors import DcsimError
+from dcsim.experiments.runner import map_tasks
+from dcsim.experiments.statistics import describe
+from dcsim.input.overrides import with_run_settings
+from dcsim.input.spec import Scenario
+from dcsim.model.layers import LAYERS, Kind, Layer
+from dcsim.model.simulation import simulate
+
+ALL_SITES = "(all sites)"
+ATTRIBUTION_COLUMNS = (
+    "site", "layer", "base_idle_gpu_hours", "binding", "binding_share", "alone_saving",
+    "alone_share", "shapley", "shapley_share", "shapley_ci95_low", "shapley_ci95_high",
+    "criticality", "strongest_partner", "interaction",
+)  # fmt: skip
+INTERACTION_COLUMNS = ("site", "layer_a", "layer_b", "interaction", "interaction_ci95_low",
+                       "interaction_ci95_high")  # fmt: skip
+_POWER = frozenset(layer for layer in LAYERS if layer.kind in (Kind.SERIES, Kind.SOURCE))
+
+
+@dataclass
+class Attribution:
+    table: pd.DataFrame  # ATTRIBUTION_COLUMNS, one row per site (and all sites) and layer
+    interactions: pd.DataFrame  # INTERACTION_COLUMNS, one row per site and pair of layers
+    runs: int  # simulations actually run (the rest were provably the same)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    replication: int
+    mask: int
+    idle: dict[str, float]  # site -> idle GPU-hours
+    by_layer: dict[str, tuple[float, ...]]  # site -> binding split (base run only)
+    tight: int  # layers tight at some instant with idle GPUs, at any site
+
+
+def _run_subset(task: tuple[Scenario, int, int]) -> _Outcome:
+    scenario, replication, mask = task
+    relaxed = frozenset(layer for layer in LAYERS if layer.bit & mask)
+    result = simulate(scenario, replication, relaxed)
+    tight = 0
+    for rows in result.snapshots.values():
+        for row in rows:
+            if row.gpus_idle:
+                tight |= row.tight
+    return _Outcome(replication, mask, {r.site: r.idle_gpu_hours for r in result.summary},
+                    {r.site: r.idle_by_layer for r in result.summary}, tight)  # fmt: skip
+
+
+def shapley(values: dict[int, float], count: int) -> list[float]:
+    """Exact Shapley values for a game over ``count`` players given as {mask: v(mask)}."""
+    weights = [math.factorial(s) * math.factorial(count - s - 1) / math.factorial(count)
+               for s in range(count)]  # fmt: skip
+    result = []
+    for i in range(count):
+        bit = 1 << i
+        total = 0.0
+        for mask, value in values.items():
+            if not mask & bit:
+                total += weights[mask.bit_count()] * (values[mask | bit] - value)
+        result.append(total)
+    return result
+
+
+def attribute(scenario: Scenario, *, years: float | None = None, replications: int = 10,
+              seed: int | None = None, workers: int | None = None,
+              sites: Sequence[str] | None = None,
+              progress: Callable[[int, int], None] | None = None) -> Attribution:  # fmt: skip
+    """Measure, per site, how much of the idle GPU-hours each layer holds (see module doc)."""
+    scenario = with_run_settings(scenario, years=years, seed=seed)
+    names = [s.name for s in scenario.sites]
+    chosen = list(sites or names)
+    unknown = [s for s in chosen if s not in names]
+    if unknown:
+        raise DcsimError(f"--site {unknown[0]!r} is not in the scenario; sites: {', '.join(names)}")
+    count = len(LAYERS)
+    outcomes: dict[tuple[int, int], _Outcome] = {}
+    ran = 0
+    for size in range(count + 1):
+        tasks, copies = [], []
+        for combo in itertools.combinations(LAYERS, size):
+            mask = sum(layer.bit for layer in combo)
+            for r in range(replications):
+                source = _same_as(outcomes, r, mask, combo)
+                if source is None:
+                    tasks.append((scenario, r, mask))
+                else:
+                    copies.append((r, mask, source))
+        for outcome in map_tasks(_run_subset, tasks, workers):
+            outcomes[outcome.replication, outcome.mask] = outcome
+        for r, mask, source in copies:
+            outcomes[r, mask] = _Outcome(r, mask, source.idle, {}, -1)  # -1: not run
+        ran += len(tasks)
+        if progress is not None:
+            progress(size + 1, count + 1)
+    return _tables(outcomes, chosen, replications, ran)
+
+
+def _same_as(outcomes: dict[tuple[int, int], _Outcome], r: int, mask: int,
+             combo: tuple[Layer, ...]) -> _Outcome | None:  # fmt: skip
+    """A run already made whose idle GPU-hours this subset provably shares, if any."""
+    for layer in combo:
+        if layer in _POWER:
+            without = outcomes.get((r, mask & ~layer.bit))
+            if without is not None and without.tight >= 0 and not without.tight & layer.bit:
+                return without
+    return None
+
+
+def _tables(outcomes: dict[tuple[int, int], _Outcome], sites: list[str], replications: int,
+            ran: int) -> Attribution:  # fmt: skip
+    count, full = len(LAYERS), (1 << len(LAYERS)) - 1
+    rows, pairs = [], []
+    groups = [(site, [site]) for site in sites] + ([(ALL_SITES, sites)] if len(sites) > 1 else [])
+    for label, members in groups:
+        idle = np.array([[sum(outcomes[r, m].idle[s] for s in members) for m in range(full + 1)]
+                         for r in range(replications)])  # fmt: skip
+        base = idle[:, 0]
+        phi = np.array([shapley(dict(enumerate(-row)), count) for row in idle])  # saving game
+        alone = np.array([[base[r] - idle[r, layer.bit] for layer in LAYERS]
+                          for r in range(replications)])  # fmt: skip
+        binding = np.array([[sum(outcomes[r, 0].by_layer[s][i] for s in members)
+                             for i in range(count)] for r in range(replications)])  # fmt: skip
+        inter = {}
+        for a, b in itertools.combinations(range(count), 2):
+            both = (1 << a) | (1 << b)
+            values = (base - idle[:, both]) - alone[:, a] - alone[:, b]
+            inter[a, b] = values
+            _, mean, _, low, high, _, _ = describe(values)
+            pairs.append((label, LAYERS[a].name, LAYERS[b].name, mean, low, high))
+        winners = np.where(base > 0, phi.argmax(axis=1), -1)
+        total = float(base.mean())
+        for i, layer in enumerate(LAYERS):
+            _, mean, _, low, high, _, _ = describe(phi[:, i])
+            partner, strongest = _partner(inter, i, count)
+            rows.append((
+                label, layer.name, total, float(binding[:, i].mean()),
+                _share(binding[:, i].mean(), total), float(alone[:, i].mean()),
+                _share(alone[:, i].mean(), total), mean, _share(mean, total), low, high,
+                float((winners == i).mean()), partner, strongest,
+            ))  # fmt: skip
+    table = pd.DataFrame(rows, columns=list(ATTRIBUTION_COLUMNS))
+    return Attribution(table, pd.DataFrame(pairs, columns=list(INTERACTION_COLUMNS)), ran)
+
+
+def _partner(inter: dict[tuple[int, int], np.ndarray], i: int, count: int) -> tuple[str, float]:
+    """The layer whose relaxation together with ``i`` saves most beyond the two alone."""
+    best, value = "", 0.0
+    for j in range(count):
+        if j != i:
+            mean = float(inter[min(i, j), max(i, j)].mean())
+            if mean > value:
+                best, value = LAYERS[j].name, mean
+    return best, value
+
+
+def _share(part: float, total: float) -> float:
+    return float(part / total) if total > 0 else math.nan

@@ -16,7 +16,7 @@ import pandas as pd
 from dcsim.experiments.statistics import scurves, summary_stats
 from dcsim.input.spec import Scenario
 from dcsim.model.events import EVENT_COLUMNS, Event, EventRow, Process
-from dcsim.model.layers import Layer
+from dcsim.model.layers import LAYERS, Layer
 from dcsim.model.records import SiteRecord
 from dcsim.model.simulation import TIMESERIES_COLUMNS, ReplicationResult
 
@@ -38,6 +38,7 @@ class RunResult:
     stats: pd.DataFrame
     relaxed: frozenset[Layer] = frozenset()  # layers made non-binding for this run
     scurves: pd.DataFrame = field(default_factory=pd.DataFrame)  # see statistics.scurves
+    migration: pd.DataFrame = field(default_factory=pd.DataFrame)  # see migration() below
 
     def to_csv(
         self, folder: str | Path, *, force: bool = False, include_background: bool = True
@@ -67,7 +68,7 @@ def collect(
     summary = _summary(results, start)
     return RunResult(
         scenario, len(results), events, timeseries, summary, summary_stats(summary), relaxed,
-        scurves(summary, start),
+        scurves(summary, start), migration(results),
     )  # fmt: skip
 
 
@@ -122,3 +123,30 @@ def _summary(results: list[ReplicationResult], start: pd.Timestamp) -> pd.DataFr
         assert isinstance(position, int)
         frame.insert(position + 1, date, _timestamps(frame[days], start))
     return frame
+
+
+MIGRATION_COLUMNS = ("site", "year", "idle_gpu_hours", *(f"share_{layer.name}" for layer in LAYERS),
+                     "stranded_power_mwh")  # fmt: skip
+
+
+def migration(results: list[ReplicationResult]) -> pd.DataFrame:
+    """Per site (and all sites) and calendar year, means across replications: idle
+    GPU-hours, the share each binding layer holds of them, and stranded power.
+
+    Bottlenecks migrate: this is the table (and the report's chart) that shows it.
+    """
+    names = [f"idle_{layer.name}" for layer in LAYERS]
+    rows = [row for result in results for row in result.migration]
+    frame = pd.DataFrame(rows, columns=["site", "year", *names, "stranded_power_mwh"])
+    means = frame.groupby(["site", "year"], sort=False).mean(numeric_only=True).reset_index()
+    if frame["site"].nunique() > 1:
+        sums = means.groupby("year", as_index=False)[[*names, "stranded_power_mwh"]].sum()
+        sums.insert(0, "site", "(all sites)")
+        means = pd.concat([means, sums], ignore_index=True)
+    idle = means[names].sum(axis=1)
+    out = pd.DataFrame({"site": means["site"], "year": means["year"].astype("int64"),
+                        "idle_gpu_hours": idle})  # fmt: skip
+    for layer, name in zip(LAYERS, names, strict=True):
+        out[f"share_{layer.name}"] = (means[name] / idle).where(idle > 0, 0.0)
+    out["stranded_power_mwh"] = means["stranded_power_mwh"]
+    return out[list(MIGRATION_COLUMNS)]

@@ -23,7 +23,7 @@ from dcsim.model.layers import LAYERS, Layer, layers_of
 from dcsim.model.records import SiteRecord
 from dcsim.model.site import SiteModel
 from dcsim.model.streams import Streams
-from dcsim.model.totals import LotValue, Totals, integrate
+from dcsim.model.totals import LotValue, Totals, by_year, integrate
 from dcsim.model.transformers import TransformerMarket
 
 TIMESERIES_COLUMNS = (
@@ -47,6 +47,7 @@ class ReplicationResult:
     events: list[EventRow]
     timeseries: list[tuple[object, ...]]  # rows in TIMESERIES_COLUMNS order
     summary: list[SiteRecord]  # one per site
+    migration: list[tuple[object, ...]]  # (site, year, idle GPU-hours by layer..., stranded MWh)
     snapshots: dict[str, list[Snapshot]]  # raw rows per site, for checks and plots
 
 
@@ -93,6 +94,7 @@ def simulate(
     events = list(recorder.rows)
     timeseries: list[tuple[object, ...]] = []
     records = []
+    migration: list[tuple[object, ...]] = []
     for site in sites:
         name = site.spec.name
         rows = site.timeseries
@@ -133,11 +135,14 @@ def simulate(
                 )
                 previous = layer
         records.append(_record(site, rows[-1], totals))
+        for year, idle_by_layer, stranded in by_year(rows, binding, horizon, scenario.start_date):
+            migration.append((name, year, *idle_by_layer, stranded))
     # Binding-layer rows were added after the run: restore time order (stable).
     events.sort(key=lambda e: e.time_days)
     return ReplicationResult(
-        replication, events, timeseries, records, {s.spec.name: s.timeseries for s in sites}
-    )
+        replication, events, timeseries, records, migration,
+        {s.spec.name: s.timeseries for s in sites},
+    )  # fmt: skip
 
 
 def _lot_values(scenario: Scenario, site: SiteModel) -> list[LotValue]:

@@ -12,6 +12,7 @@ integral over a row is taken in closed form.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -72,3 +73,33 @@ def integrate(rows: Sequence[Snapshot], binding: Sequence[int], horizon: float,
                 lost += count * lot.per_hour_usd * value_hours(lot.decline, row.time_days, end)
     return Totals(idle, tuple(by_layer), cost, running, lost, stranded,
                   stranded - not_installed, not_installed)  # fmt: skip
+
+
+def by_year(rows: Sequence[Snapshot], binding: Sequence[int], horizon: float,
+            start: dt.date) -> list[tuple[int, tuple[float, ...], float]]:  # fmt: skip
+    """Per calendar year: idle GPU-hours by binding layer, and stranded MWh.
+
+    Each row's interval is split at the 1 January boundaries it spans, so the
+    years add up exactly to the totals of :func:`integrate`.
+    """
+    origin = dt.datetime.combine(start, dt.time())
+    end_year = (origin + dt.timedelta(days=horizon)).year
+    bounds = [((dt.datetime(y, 1, 1) - origin).total_seconds() / 86400.0, y)
+              for y in range(start.year, end_year + 1)]  # fmt: skip
+    bounds = [(day, y) for day, y in bounds if day < horizon or y == start.year]
+    years: dict[int, tuple[list[float], list[float]]] = {
+        y: ([0.0] * len(LAYERS), [0.0]) for _, y in bounds
+    }
+    for k, row in enumerate(rows):
+        end = min(rows[k + 1].time_days if k + 1 < len(rows) else horizon, horizon)
+        for (year_start, year), (year_end, _) in zip(bounds, [*bounds[1:], (math.inf, 0)],
+                                                     strict=True):  # fmt: skip
+            lo, hi = max(row.time_days, year_start), min(end, year_end)
+            if hi <= lo:
+                continue
+            hours = (hi - lo) * HOURS_PER_DAY
+            idle, stranded = years[year]
+            if row.gpus_idle:
+                idle[binding[k]] += row.gpus_idle * hours
+            stranded[0] += row.stranded_mw * hours
+    return [(y, tuple(idle), stranded[0]) for y, (idle, stranded) in years.items()]

@@ -36,9 +36,10 @@ class RunTables(Protocol):
     summary: pd.DataFrame
     stats: pd.DataFrame
     scurves: pd.DataFrame
+    migration: pd.DataFrame
 
 
-TABLES = ("events", "timeseries", "summary", "stats", "scurves")
+TABLES = ("events", "timeseries", "summary", "stats", "scurves", "migration")
 FORMATS = ("csv", "parquet")
 
 
@@ -90,6 +91,7 @@ def write_tables(
         "summary": result.summary,
         "stats": result.stats,
         "scurves": result.scurves,
+        "migration": result.migration,
     }
     kept: list[Path] = []
     try:

@@ -149,6 +149,30 @@ def distributions(summary: pd.DataFrame, site: str) -> bytes:
     return _png(fig)
 
 
+def migration_chart(migration: pd.DataFrame, site: str) -> bytes:
+    """Bottlenecks migrate: idle GPU-hours by binding layer, year by year, and stranded power."""
+    rows = migration[migration["site"] == site].sort_values("year")
+    fig, ax = plt.subplots(figsize=(11, 3.6))
+    years = rows["year"].to_numpy()
+    stacks = [
+        (rows[f"share_{layer.name}"] * rows["idle_gpu_hours"] / 1e6).to_numpy() for layer in LAYERS
+    ]
+    ax.stackplot(years, stacks, colors=[layer.color for layer in LAYERS],
+                 labels=[f"idle: {layer.name}" for layer in LAYERS], alpha=0.8)  # fmt: skip
+    ax.set_xlabel("calendar year")
+    ax.set_ylabel("idle GPU-hours (millions)")
+    twin = ax.twinx()
+    twin.plot(years, rows["stranded_power_mwh"] / 1e3, color="black", ls="--", marker=".",
+              label="stranded power (right)")  # fmt: skip
+    twin.set_ylabel("stranded power (GWh)")
+    handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
+    labels = ax.get_legend_handles_labels()[1] + twin.get_legend_handles_labels()[1]
+    ax.legend(handles, labels, fontsize=7, loc="upper left", bbox_to_anchor=(1.08, 1))
+    ax.set_title(f"{site}: which layer holds the idle GPUs, year by year (means across"
+                 " replications)")  # fmt: skip
+    return _png(fig)
+
+
 def compare_chart(table: pd.DataFrame) -> bytes:
     """A tornado of the levers: saving against the base, most first, with paired 95% CIs."""
     ranked = ranking(table).iloc[::-1]  # barh draws bottom-up: the best lever on top
@@ -297,6 +321,13 @@ def build_report(folder: Path, force: bool = False, page: bool = True) -> Path:
             + headline(stats, order, start).to_html(index=False)
             + summary_table
         )
+        migration = read_table(folder, "migration.csv", required=False)
+        if migration is not None:
+            for site in [*order, "(all sites)"]:
+                if site in set(migration["site"]):
+                    name = "all_sites" if site == "(all sites)" else site
+                    images.append(("Migration", f"migration_{name}.png",
+                                   migration_chart(migration, site)))  # fmt: skip
         for site in order:
             horizon = float(run_info.get("horizon_days", ts["time_days"].max()))
             images.append(

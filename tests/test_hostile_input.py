@@ -126,6 +126,11 @@ SITE_EDITS: list[tuple[str, Edit, str]] = [
         "interconnection.request",
     ),
     (
+        "unknown-word",
+        lambda s: edit(s / "ashburn.toml", r'^request = "300 MW"', 'request = "1 AA^0·A"'),
+        "not a unit",
+    ),
+    (
         "pi-MW",
         lambda s: edit(s / "ashburn.toml", r'^request = "300 MW"', 'request = "1 pi MW"'),
         "'pi' is a number",

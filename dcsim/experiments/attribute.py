@@ -56,6 +56,7 @@ class Attribution:
     table: pd.DataFrame  # ATTRIBUTION_COLUMNS, one row per site (and all sites) and layer
     interactions: pd.DataFrame  # INTERACTION_COLUMNS, one row per site and pair of layers
     runs: int  # simulations actually run (the rest were provably the same)
+    per_replication: pd.DataFrame  # site, replication, layer, base idle, alone saving, shapley
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ def _same_as(outcomes: dict[tuple[int, int], _Outcome], r: int, mask: int,
 def _tables(outcomes: dict[tuple[int, int], _Outcome], sites: list[str], replications: int,
             ran: int) -> Attribution:  # fmt: skip
     count, full = len(LAYERS), (1 << len(LAYERS)) - 1
-    rows, pairs = [], []
+    rows, pairs, each = [], [], []
     groups = [(site, [site]) for site in sites] + ([(ALL_SITES, sites)] if len(sites) > 1 else [])
     for label, members in groups:
         idle = np.array([[sum(outcomes[r, m].idle[s] for s in members) for m in range(full + 1)]
@@ -161,6 +162,9 @@ def _tables(outcomes: dict[tuple[int, int], _Outcome], sites: list[str], replica
             inter[a, b] = values
             _, mean, _, low, high, _, _ = describe(values)
             pairs.append((label, LAYERS[a].name, LAYERS[b].name, mean, low, high))
+        for r in range(replications):
+            for i, layer in enumerate(LAYERS):
+                each.append((label, r, layer.name, base[r], alone[r, i], phi[r, i]))
         winners = np.where(base > 0, phi.argmax(axis=1), -1)
         total = float(base.mean())
         for i, layer in enumerate(LAYERS):
@@ -173,7 +177,11 @@ def _tables(outcomes: dict[tuple[int, int], _Outcome], sites: list[str], replica
                 float((winners == i).mean()), partner, strongest,
             ))  # fmt: skip
     table = pd.DataFrame(rows, columns=list(ATTRIBUTION_COLUMNS))
-    return Attribution(table, pd.DataFrame(pairs, columns=list(INTERACTION_COLUMNS)), ran)
+    per_replication = pd.DataFrame(each, columns=["site", "replication", "layer",
+                                                  "base_idle_gpu_hours", "alone_saving",
+                                                  "shapley"])  # fmt: skip
+    return Attribution(table, pd.DataFrame(pairs, columns=list(INTERACTION_COLUMNS)), ran,
+                       per_replication)  # fmt: skip
 
 
 def _partner(inter: dict[tuple[int, int], np.ndarray], i: int, count: int) -> tuple[str, float]:

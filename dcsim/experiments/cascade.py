@@ -68,6 +68,7 @@ def cascade(
     rows, runs = [], []
     base_idle = None
     removed = "-"
+    order: list[str] = []  # layers removed so far, in the order they were removed
     for step in range(len(LAYERS) + 1):
         if on_step is not None:
             on_step(step, relaxed)
@@ -96,7 +97,7 @@ def cascade(
             (
                 step,
                 removed,
-                "+".join(sorted(layer.name for layer in relaxed)) or "-",
+                "+".join(order) or "-",
                 binding or "-",
                 by_layer.get(binding, 0.0) / total if total > 0 and binding else 0.0,
                 mean,
@@ -109,4 +110,5 @@ def cascade(
             break
         relaxed = relaxed | layers_of([binding])
         removed = binding
+        order.append(binding)
     return Cascade(pd.DataFrame(rows, columns=list(CASCADE_COLUMNS)), runs)

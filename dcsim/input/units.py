@@ -114,6 +114,7 @@ def parse_quantity(text: object, dim: Dimension) -> float:
         raise QuantityError(too_big)
     try:
         unit = _unit(unit_text.strip())
+        scalars = [word for word in words if _unit(word).dimensionless]
     except (
         pint.errors.PintError,
         ValueError,
@@ -126,12 +127,11 @@ def parse_quantity(text: object, dim: Dimension) -> float:
             f"{dim.a} with a known unit, like {dim.example} ('{unit_text}' is not a unit)"
         ) from exc
     # "1 pi MW" or "1 percent MW" would scale the number by a word: a number, not a unit.
-    for word in words:
-        if _unit(word).dimensionless:
-            raise QuantityError(
-                f"{dim.a}, like {dim.example} ('{word}' is a number, not a unit;"
-                " write the number itself)"
-            )
+    if scalars:
+        raise QuantityError(
+            f"{dim.a}, like {dim.example} ('{scalars[0]}' is a number, not a unit;"
+            " write the number itself)"
+        )
     target = dim.units
     if unit == target:
         # Same unit: no conversion, so values written back by --dump round-trip exactly.

@@ -145,3 +145,12 @@ def test_attribute_command_end_to_end(tmp_path: Path) -> None:
     first = done.stdout.splitlines()[2].split()
     assert first[0] == "grid", done.stdout  # ranked: the layer with the largest share first
     assert (out / "interactions.csv").exists() and (out / "run.json").exists()
+
+
+def test_subsets_skipped_as_provably_the_same_are_the_same() -> None:
+    # Memphis has grid, transformers and on-site power: every reuse rule gets exercised.
+    spec = dcsim.load(SITES / "memphis.toml")
+    quick = attribute(spec, replications=2, workers=1)
+    full = attribute(spec, replications=2, workers=1, reuse=False)
+    assert full.runs == 2 * 64 and quick.runs < full.runs
+    pd.testing.assert_frame_equal(quick.per_replication, full.per_replication)

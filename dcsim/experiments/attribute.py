@@ -15,11 +15,12 @@ idle GPU-hours of those runs:
 * ``criticality`` — the share of replications in which the layer has the
   largest Shapley value (Primavera's criticality index, for layers).
 
-A relaxed power layer (grid, transformers, on-site) that is never tight in a
-run cannot change that run's idle GPU-hours if relaxed as well (more power
-where power is not what holds GPUs back runs no more of them, and power does
-not change installation), so such a subset is not run again: its idle GPU-hours
-are copied from the run without it.
+A power layer (grid, transformers, on-site) that is never tight at a site in
+a run cannot change that site's idle GPU-hours if relaxed as well: more power
+where power is not what holds GPUs back runs no more of them, power does not
+change installation, and relaxing changes no process (so no shared market)
+at all. A subset whose every site can be read off such a run is not run: its
+idle GPU-hours are copied, site by site, from the runs without that layer.
 """
 
 from __future__ import annotations
@@ -65,18 +66,19 @@ class _Outcome:
     mask: int
     idle: dict[str, float]  # site -> idle GPU-hours
     by_layer: dict[str, tuple[float, ...]]  # site -> binding split (base run only)
-    tight: int  # layers tight at some instant with idle GPUs, at any site
+    tight: dict[str, int] | None  # per site, layers tight while GPUs were idle (None: copied)
 
 
 def _run_subset(task: tuple[Scenario, int, int]) -> _Outcome:
     scenario, replication, mask = task
     relaxed = frozenset(layer for layer in LAYERS if layer.bit & mask)
     result = simulate(scenario, replication, relaxed)
-    tight = 0
-    for rows in result.snapshots.values():
+    tight = {}
+    for site, rows in result.snapshots.items():
+        tight[site] = 0
         for row in rows:
             if row.gpus_idle:
-                tight |= row.tight
+                tight[site] |= row.tight
     return _Outcome(replication, mask, {r.site: r.idle_gpu_hours for r in result.summary},
                     {r.site: r.idle_by_layer for r in result.summary}, tight)  # fmt: skip
 
@@ -99,8 +101,12 @@ def shapley(values: dict[int, float], count: int) -> list[float]:
 def attribute(scenario: Scenario, *, years: float | None = None, replications: int = 10,
               seed: int | None = None, workers: int | None = None,
               sites: Sequence[str] | None = None,
-              progress: Callable[[int, int], None] | None = None) -> Attribution:  # fmt: skip
-    """Measure, per site, how much of the idle GPU-hours each layer holds (see module doc)."""
+              progress: Callable[[int, int], None] | None = None,
+              reuse: bool = True) -> Attribution:  # fmt: skip
+    """Measure, per site, how much of the idle GPU-hours each layer holds (see module doc).
+
+    ``reuse=False`` runs every subset, even those whose result is provably known.
+    """
     scenario = with_run_settings(scenario, years=years, seed=seed)
     names = [s.name for s in scenario.sites]
     chosen = list(sites or names)
@@ -115,15 +121,15 @@ def attribute(scenario: Scenario, *, years: float | None = None, replications: i
         for combo in itertools.combinations(LAYERS, size):
             mask = sum(layer.bit for layer in combo)
             for r in range(replications):
-                source = _same_as(outcomes, r, mask, combo)
+                source = _same_as(outcomes, r, mask, combo) if reuse else None
                 if source is None:
                     tasks.append((scenario, r, mask))
                 else:
                     copies.append((r, mask, source))
         for outcome in map_tasks(_run_subset, tasks, workers):
             outcomes[outcome.replication, outcome.mask] = outcome
-        for r, mask, source in copies:
-            outcomes[r, mask] = _Outcome(r, mask, source.idle, {}, -1)  # -1: not run
+        for r, mask, idle in copies:
+            outcomes[r, mask] = _Outcome(r, mask, idle, {}, None)
         ran += len(tasks)
         if progress is not None:
             progress(size + 1, count + 1)
@@ -131,14 +137,22 @@ def attribute(scenario: Scenario, *, years: float | None = None, replications: i
 
 
 def _same_as(outcomes: dict[tuple[int, int], _Outcome], r: int, mask: int,
-             combo: tuple[Layer, ...]) -> _Outcome | None:  # fmt: skip
-    """A run already made whose idle GPU-hours this subset provably shares, if any."""
-    for layer in combo:
-        if layer in _POWER:
-            without = outcomes.get((r, mask & ~layer.bit))
-            if without is not None and without.tight >= 0 and not without.tight & layer.bit:
-                return without
-    return None
+             combo: tuple[Layer, ...]) -> dict[str, float] | None:  # fmt: skip
+    """Each site's idle GPU-hours for this subset, if every site can be read off a run
+    already made without one of its power layers that was never tight there; else None."""
+    runs = [(layer, outcomes.get((r, mask & ~layer.bit))) for layer in combo if layer in _POWER]
+    made = [(layer, run) for layer, run in runs if run is not None and run.tight is not None]
+    if not made:
+        return None
+    idle = {}
+    for site in made[0][1].idle:
+        source = next(
+            (run for layer, run in made if run.tight and not run.tight[site] & layer.bit), None
+        )
+        if source is None:
+            return None
+        idle[site] = source.idle[site]
+    return idle
 
 
 def _tables(outcomes: dict[tuple[int, int], _Outcome], sites: list[str], replications: int,

@@ -122,3 +122,17 @@ def test_what_if_outputs_say_how_they_were_made(tmp_path: Path) -> None:
     assert info["variants"] == {"more": ["regions.dominion.headroom=3000 MW"]}
     page = (out / "report.html").read_text()
     assert "2 replication(s), seed 11, dcsim" in page and "?" not in page.split("<p>")[1][:40]
+
+
+def test_force_removes_the_last_runs_outputs_and_keeps_the_users(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = run_cli("run", ASHBURN, "--reps", "1", "--out", out, "--report", "--quiet")
+    assert first.returncode == 0, first.stderr
+    (out / "notes.txt").write_text("mine\n")
+    again = run_cli("run", ASHBURN, "--reps", "1", "--out", out, "--force", "--quiet",
+                    "--format", "parquet")  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    names = {p.name for p in out.iterdir()}
+    assert "report.html" not in names and not any(n.endswith(".png") for n in names)
+    assert "events.csv" not in names and "events.parquet" in names
+    assert (out / "notes.txt").read_text() == "mine\n"

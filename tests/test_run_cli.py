@@ -19,7 +19,14 @@ from dcsim.output import export
 
 ROOT = Path(__file__).resolve().parent.parent
 ASHBURN = ROOT / "sites" / "ashburn.toml"
-TABLES = ("events.csv", "timeseries.csv", "summary.csv", "stats.csv", "scurves.csv")
+TABLES = (
+    "events.csv",
+    "timeseries.csv",
+    "summary.csv",
+    "stats.csv",
+    "scurves.csv",
+    "migration.csv",
+)
 
 
 def dcsim_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:

@@ -100,7 +100,9 @@ def run_options(func: Any) -> Any:
             ),
             click.option("--seed", type=int, help="Root seed (default: the file's)."),
             click.option("--workers", type=int, help="Worker processes (default: every core)."),
-            click.option("--quiet", is_flag=True, help="Print nothing but errors."),
+            click.option(
+                "--quiet", is_flag=True, help="No progress lines (the results are still printed)."
+            ),
             click.option("--force", is_flag=True, help="Write into a folder that holds files."),
         ]
     ):

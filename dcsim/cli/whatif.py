@@ -76,6 +76,11 @@ def _write(out: Path, name: str, table: Any, report: bool, context: dict[str, An
     build_report(out, force=True, page=report)
 
 
+def _wrote(out: Path) -> str:
+    names = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    return f"wrote {', '.join(names)} to {out}/"
+
+
 def _context(
     spec: Any, reps: int, years: float | None, seed: int | None, **what: object
 ) -> dict[str, Any]:
@@ -157,7 +162,7 @@ def compare(
         _write(out, "compare.csv", result.table, report, context)
     click.echo(compare_text(result.table))
     if not quiet:
-        click.echo(f"wrote {out / 'compare.csv'}")
+        click.echo(_wrote(out))
 
 
 @click.command()
@@ -225,7 +230,7 @@ def sweep(
         _write(out, "sweep.csv", table, report, context)
     click.echo(sweep_text(table, list(grid)))
     if not quiet:
-        click.echo(f"wrote {out / 'sweep.csv'}")
+        click.echo(_wrote(out))
 
 
 @click.command()
@@ -275,7 +280,7 @@ def cascade(
         _write(out, "cascade.csv", result.table, report, context)
     click.echo(cascade_text(result.table))
     if not quiet:
-        click.echo(f"wrote {out / 'cascade.csv'}")
+        click.echo(_wrote(out))
 
 
 @click.command()

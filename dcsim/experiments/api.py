@@ -83,7 +83,12 @@ def attribute(scenario: Scenario, *, sites: Sequence[str] | None = None,
     of :func:`dcsim.experiments.attribute.attribute`'s result)."""
     from dcsim.experiments.attribute import attribute as run
 
-    table = run(scenario, sites=sites, years=years, replications=replications, seed=seed,
-                workers=workers).table  # fmt: skip
-    _save(table, out, "attribution.csv", force, scenario, replications)
-    return table
+    result = run(scenario, sites=sites, years=years, replications=replications, seed=seed,
+                 workers=workers)  # fmt: skip
+    _save(result.table, out, "attribution.csv", force, scenario, replications)
+    if out is not None:
+        from dcsim.output.atomic import atomic_write
+
+        with atomic_write(Path(out) / "interactions.csv", force=True) as handle:
+            result.interactions.to_csv(handle, index=False, lineterminator="\n")
+    return result.table

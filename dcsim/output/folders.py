@@ -3,8 +3,10 @@ and let only one run write into a folder at a time.
 
 ``--force`` replaces regular files only: a link, device, FIFO or socket among
 a folder's entries is refused, so that no output ever lands through a link or
-on a device. Files named ``.NAME.partial`` are what a killed run left behind
-(see :mod:`dcsim.output.atomic`); a ``--force`` run removes them.
+on a device. It removes what an earlier dcsim run wrote there (:data:`OUTPUTS`),
+so nothing stale is left beside the new files; other files are kept. Files
+named ``.NAME.partial`` are what a killed run left behind (see
+:mod:`dcsim.output.atomic`); a ``--force`` run removes them too.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ from pathlib import Path
 from dcsim.errors import DcsimError
 
 LOCK_NAME = ".dcsim.lock"
+# What dcsim writes into a folder: a --force run removes the last run's copies first, so
+# that no stale chart, report or table (a CSV beside a new Parquet run, say) is left.
+OUTPUTS = ("events.*", "timeseries.*", "summary.*", "stats.*", "scurves.*", "migration.*",
+           "run.json", "report.html", "*.png", "compare.csv", "sweep.csv", "cascade.csv",
+           "attribution.csv", "interactions.csv")  # fmt: skip
 
 
 def is_replaceable(path: Path) -> bool:
@@ -48,9 +55,10 @@ def prepare_folder(folder: Path, force: bool) -> None:
                 " files. Move it away or choose another --out."
             )
     for entry in entries:
-        if entry.name.startswith(".") and entry.name.endswith(".partial"):
+        stale = any(entry.match(pattern) for pattern in OUTPUTS) and entry.is_file()
+        if stale or (entry.name.startswith(".") and entry.name.endswith(".partial")):
             with contextlib.suppress(FileNotFoundError):
-                entry.unlink()  # left by a run that was killed while writing
+                entry.unlink()  # the last run's outputs, or a killed run's partial files
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -26,6 +26,8 @@ def _date(result: RunResult, days: float) -> str:
 def big(value: float) -> str:
     if value != value:
         return "-"
+    if value == 0:
+        return "0"  # not "-0"
     for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):  # billion, million, thousand
         if abs(value) >= limit:
             return f"{value / limit:.2f}{suffix}"
@@ -54,7 +56,7 @@ def site_table(result: RunResult) -> str:
     sites = [s.name for s in result.scenario.sites]
     sites.sort(key=lambda s: -float(_stat(stats, s, "idle_gpu_hours")["mean"]))
     header = (
-        f"{'site':14s} {'GPUs':>8s} {'first power P50 [P10, P90]':>30s}"
+        f"{'site':14s} {'GPUs on site':>12s} {'first power P50 [P10, P90]':>30s}"
         f" {'all running P50 [P10, P90]':>30s}"
         f" {'idle GPU-hours (95% CI)':>24s} {'idle cost':>10s}  binding layers"
     )
@@ -67,7 +69,7 @@ def site_table(result: RunResult) -> str:
         half = (idle["ci95_high"] - idle["mean"]) if not math.isnan(idle["ci95_high"]) else 0
         idle_text = f"{big(idle['mean'])} ± {big(half)}" if reps > 1 else big(idle["mean"])
         lines.append(
-            f"{site:14s} {big(_stat(stats, site, 'gpus_delivered')['mean']):>8s}"
+            f"{site:14s} {big(_stat(stats, site, 'gpus_delivered')['mean']):>12s}"
             f" {first_text:>30s}"
             f" {running_text:>30s} {idle_text:>24s}"
             f" {'$' + big(_stat(stats, site, 'idle_cost_usd')['mean']):>10s}  {why(stats, site)}"
@@ -90,8 +92,10 @@ def site_table(result: RunResult) -> str:
 
 def compare_text(table: pd.DataFrame) -> str:
     """The compare table as printed: the headline metrics, paired intervals."""
+    wide = max(12, *(len(str(v)) for v in table["variant"]))
+    where = max(12, *(len(str(v)) for v in table["site"]))
     lines = [
-        f"{'variant':12s} {'site':12s} {'metric':22s} {'n':>4s} {'base':>10s}"
+        f"{'variant':{wide}s} {'site':{where}s} {'metric':22s} {'n':>4s} {'base':>10s}"
         f" {'variant':>10s} {'difference (95% CI)':>30s}"
     ]
     shown = table[
@@ -102,14 +106,15 @@ def compare_text(table: pd.DataFrame) -> str:
     for _, row in shown.iterrows():
         mark = "*" if row["distinguishable"] else " "
         lines.append(
-            f"{row['variant']:12s} {row['site']:12s} {row['metric']:22s}"
+            f"{row['variant']:{wide}s} {row['site']:{where}s} {row['metric']:22s}"
             f" {row['n']:>4d} {big(row['base_mean']):>10s} {big(row['variant_mean']):>10s}"
             f" {big(row['diff_mean']):>9s} [{big(row['diff_ci95_low'])},"
             f" {big(row['diff_ci95_high'])}] {mark}"
         )
     lines.append(
         "* = distinguishable from zero (the 95% interval excludes it); n = replication"
-        " pairs where both runs reached the value (dates never reached are left out)"
+        " pairs where both runs reached the value (dates never reached are left out);"
+        " days are days"
     )
     ranked = ranking(table)
     lines.append(f"\nlevers ranked by idle GPU-hours saved, {ranked['site'].iloc[0].strip('()')}:")
@@ -132,7 +137,7 @@ def cascade_text(table: pd.DataFrame) -> str:
     """The cascade as printed: one line per step, what binds after it."""
     lines = [
         f"{'step':>4s}  {'layer removed':14s} {'idle GPU-hours (95% CI)':>28s}"
-        f" {'idle cost':>10s}  binds most now"
+        f" {'idle cost':>10s}  binds next"
     ]
     for _, row in table.iterrows():
         interval = (

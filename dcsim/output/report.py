@@ -260,7 +260,7 @@ def headline(stats: pd.DataFrame, order: list[str], start: pd.Timestamp) -> pd.D
                 "first power P50 [P10, P90]": p_date(by_key[site, "first_power_days"], day0),
                 "all running P50 [P10, P90]": p_date(by_key[site, "all_running_days"], day0),
                 "idle GPU-hours": f"{idle / 1e6:,.1f} M"
-                + ("" if half != half else f" ± {half / 1e6:,.1f}"),
+                + ("" if half != half else f" ± {half / 1e6:,.1f} M"),
                 "idle cost": f"${mean[site, 'idle_cost_usd'] / 1e6:,.0f} M",
                 "why (binding layers)": why(stats, site),
             }

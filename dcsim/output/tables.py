@@ -142,7 +142,8 @@ def cascade_text(table: pd.DataFrame) -> str:
     for _, row in table.iterrows():
         interval = (
             f"{big(row['idle_gpu_hours_mean'])}"
-            f" [{big(row['idle_gpu_hours_ci95_low'])},"
+            # Idle GPU-hours are never negative: a t-interval's low end is shown from 0.
+            f" [{big(_at_least_zero(row['idle_gpu_hours_ci95_low']))},"
             f" {big(row['idle_gpu_hours_ci95_high'])}]"
         )
         binds = (
@@ -191,3 +192,7 @@ def attribution_text(table: pd.DataFrame) -> str:
 
 def _pct(value: float) -> str:
     return "-" if value != value else f"{value:.0%}"
+
+
+def _at_least_zero(value: float) -> float:
+    return value if value != value else max(0.0, value)

@@ -128,8 +128,10 @@ def test_python_api_returns_dataframes_and_writes_only_when_asked(tmp_path: Path
     assert steps["step"].iloc[0] == 0 and (out / "cascade.csv").exists()
     assert isinstance(dcsim.sweep(base, {"regions.dominion.study_engineers": [2, 4]},
                                   replications=1, workers=1), pd.DataFrame)  # fmt: skip
-    shares = dcsim.attribute(base, replications=1, workers=1)
+    shares = dcsim.attribute(base, replications=1, workers=1, out=tmp_path / "att")
     assert set(shares["layer"]) == {layer.name for layer in dcsim.LAYERS}
+    written = pd.read_csv(tmp_path / "att" / "attribution.csv")
+    assert len(written) == len(shares) and (tmp_path / "att" / "interactions.csv").exists()
 
 
 def test_attribute_command_end_to_end(tmp_path: Path) -> None:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
 
 from dcsim.errors import DcsimError
-from dcsim.output.atomic import atomic_write
 
 
 def parse_sets(values: tuple[str, ...]) -> list[tuple[str, object]]:
@@ -108,8 +106,3 @@ def run_options(func: Any) -> Any:
     ):
         func = option(func)
     return func
-
-
-def write_csv(frame: Any, path: Path) -> None:
-    with atomic_write(path, force=True) as handle:
-        frame.to_csv(handle, index=False, lineterminator="\n", date_format="%Y-%m-%dT%H:%M:%S")

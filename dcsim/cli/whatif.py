@@ -11,10 +11,11 @@ from typing import Any
 
 import click
 
-from dcsim.cli.common import parse_sets, run_options, write_csv
+from dcsim.cli.common import parse_sets, run_options
 from dcsim.errors import DcsimError
 from dcsim.input.load import load
 from dcsim.input.overrides import with_run_settings
+from dcsim.output.export import write_csv
 from dcsim.output.folders import folder_lock, prepare_folder
 
 _Variant = tuple[str, list[str], Path | None]

@@ -15,19 +15,19 @@ from dcsim.input.overrides import override
 from dcsim.input.spec import Scenario
 
 
-def _save(table: pd.DataFrame, out: str | Path | None, name: str, force: bool,
+def _save(tables: Mapping[str, pd.DataFrame], out: str | Path | None, force: bool,
           spec: Scenario, replications: int) -> None:  # fmt: skip
+    """Write ``tables`` ({file name: table}) and run.json into ``out``, as the command does."""
     if out is None:
         return
-    from dcsim.output.atomic import atomic_write
-    from dcsim.output.export import write_run_json
+    from dcsim.output.export import write_csv, write_run_json
     from dcsim.output.folders import folder_lock, prepare_folder
 
     folder = Path(out)
     with folder_lock(folder):
         prepare_folder(folder, force)
-        with atomic_write(folder / name, force=True) as handle:
-            table.to_csv(handle, index=False, lineterminator="\n")
+        for name, table in tables.items():
+            write_csv(table, folder / name)
         write_run_json(folder, {"scenario": spec.name, "replications": replications,
                                 "seed": spec.seed, "horizon_days": spec.horizon_days})  # fmt: skip
 
@@ -44,7 +44,7 @@ def compare(base: Scenario, variants: Mapping[str, Scenario | Mapping[str, objec
              for name, v in variants.items()}  # fmt: skip
     table = run(base, specs, years=years, replications=replications, seed=seed,
                 workers=workers).table  # fmt: skip
-    _save(table, out, "compare.csv", force, base, replications)
+    _save({"compare.csv": table}, out, force, base, replications)
     return table
 
 
@@ -57,7 +57,7 @@ def cascade(scenario: Scenario, *, sites: Sequence[str] | None = None,
 
     table = run(scenario, sites=list(sites) if sites else None, years=years,
                 replications=replications, seed=seed, workers=workers).table  # fmt: skip
-    _save(table, out, "cascade.csv", force, scenario, replications)
+    _save({"cascade.csv": table}, out, force, scenario, replications)
     return table
 
 
@@ -70,7 +70,7 @@ def sweep(scenario: Scenario, grid: Mapping[str, Sequence[object]], *,
 
     table = run(scenario, {k: list(v) for k, v in grid.items()}, years=years,
                 replications=replications, seed=seed, workers=workers)  # fmt: skip
-    _save(table, out, "sweep.csv", force, scenario, replications)
+    _save({"sweep.csv": table}, out, force, scenario, replications)
     return table
 
 
@@ -85,10 +85,6 @@ def attribute(scenario: Scenario, *, sites: Sequence[str] | None = None,
 
     result = run(scenario, sites=sites, years=years, replications=replications, seed=seed,
                  workers=workers)  # fmt: skip
-    _save(result.table, out, "attribution.csv", force, scenario, replications)
-    if out is not None:
-        from dcsim.output.atomic import atomic_write
-
-        with atomic_write(Path(out) / "interactions.csv", force=True) as handle:
-            result.interactions.to_csv(handle, index=False, lineterminator="\n")
+    tables = {"attribution.csv": result.table, "interactions.csv": result.interactions}
+    _save(tables, out, force, scenario, replications)
     return result.table

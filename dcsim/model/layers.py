@@ -284,10 +284,6 @@ def layers_of(names: Iterable[str | Layer]) -> frozenset[Layer]:
     return frozenset(chosen)
 
 
-def mask_of(layers: Iterable[Layer]) -> int:
-    return sum(layer.bit for layer in set(layers))
-
-
 def fallback(instant: Instant) -> int:
     """The layer to blame when each is wide enough alone but not together.
 

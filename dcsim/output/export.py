@@ -115,10 +115,15 @@ def write_tables(
     return kept
 
 
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """One table as CSV, atomically, timestamps as ISO dates: how dcsim writes every CSV."""
+    with atomic_write(path, force=True) as handle:
+        frame.to_csv(handle, index=False, date_format="%Y-%m-%dT%H:%M:%S", lineterminator="\n")
+
+
 def _write_frame(frame: pd.DataFrame, path: Path, fmt: str) -> None:
     if fmt == "csv":
-        with atomic_write(path, force=True) as handle:
-            frame.to_csv(handle, index=False, date_format="%Y-%m-%dT%H:%M:%S", lineterminator="\n")
+        write_csv(frame, path)
     else:
         with atomic_write(path, force=True, binary=True) as handle:
             frame.to_parquet(handle, index=False)

@@ -315,12 +315,12 @@ def attribute(
             spec, years=years, replications=reps, seed=seed, workers=workers,
             sites=list(sites) or None,
             progress=None if quiet else lambda done, total: click.echo(
-                f"subsets of {done - 1} relaxed layer(s) done ({done} of {total}) ...",
+                f"replication {done} of {total}: every subset of layers relaxed ...",
                 err=True),
         )  # fmt: skip
         write_csv(result.table, out / "attribution.csv")
         write_csv(result.interactions, out / "interactions.csv")
-        write_run_json(out, {**context, "simulations_run": result.runs})
+        write_run_json(out, {**context, "site_results_computed": result.runs})
     click.echo(attribution_text(result.table))
     if not quiet:
         click.echo(f"wrote attribution.csv, interactions.csv and run.json to {out}/")

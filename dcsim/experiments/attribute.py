@@ -15,12 +15,18 @@ idle GPU-hours of those runs:
 * ``criticality`` — the share of replications in which the layer has the
   largest Shapley value (Primavera's criticality index, for layers).
 
-A power layer (grid, transformers, on-site) that is never tight at a site in
-a run cannot change that site's idle GPU-hours if relaxed as well: more power
-where power is not what holds GPUs back runs no more of them, power does not
-change installation, and relaxing changes no process (so no shared market)
-at all. A subset whose every site can be read off such a run is not run: its
-idle GPU-hours are copied, site by site, from the runs without that layer.
+Each replication is simulated once, with nothing relaxed. Relaxing a layer
+changes what a site's evaluation and crews read, never a process, so every
+other subset is the base run's tape of each site's changes replayed with those
+layers relaxed (:func:`~dcsim.model.site_core.replay`): the same code the
+simulation settles each instant with, fed the same changes, so the same
+result, without rerunning the queues and markets.
+
+A power layer (grid, transformers, on-site) that is never tight at a site while
+GPUs are idle there cannot change that site's idle GPU-hours if relaxed as
+well: more power where power is not what holds GPUs back runs no more of them,
+and power does not change where crews install. Such a (site, subset) is not
+replayed: its idle GPU-hours are copied from the subset without that layer.
 """
 
 from __future__ import annotations
@@ -38,8 +44,10 @@ from dcsim.experiments.runner import map_tasks
 from dcsim.experiments.statistics import describe
 from dcsim.input.overrides import with_run_settings
 from dcsim.input.spec import Scenario
+from dcsim.model.capacity import Snapshot
 from dcsim.model.layers import LAYERS, Kind, Layer
 from dcsim.model.simulation import simulate
+from dcsim.model.site_core import SiteCore, replay
 
 ALL_SITES = "(all sites)"
 ATTRIBUTION_COLUMNS = (
@@ -56,31 +64,68 @@ _POWER = frozenset(layer for layer in LAYERS if layer.kind in (Kind.SERIES, Kind
 class Attribution:
     table: pd.DataFrame  # ATTRIBUTION_COLUMNS, one row per site (and all sites) and layer
     interactions: pd.DataFrame  # INTERACTION_COLUMNS, one row per site and pair of layers
-    runs: int  # simulations actually run (the rest were provably the same)
+    runs: int  # (replication, subset, site) results computed (the rest were provably the same)
     per_replication: pd.DataFrame  # site, replication, layer, base idle, alone saving, shapley
 
 
 @dataclass(frozen=True)
 class _Outcome:
+    """One replication: each site's idle GPU-hours under every subset (by mask)."""
+
     replication: int
-    mask: int
-    idle: dict[str, float]  # site -> idle GPU-hours
-    by_layer: dict[str, tuple[float, ...]]  # site -> binding split (base run only)
-    tight: dict[str, int] | None  # per site, layers tight while GPUs were idle (None: copied)
+    idle: dict[int, dict[str, float]]  # mask -> site -> idle GPU-hours
+    by_layer: dict[str, tuple[float, ...]]  # site -> binding split of the base run
+    computed: int  # (site, subset) results replayed or simulated rather than copied
 
 
-def _run_subset(task: tuple[Scenario, int, int]) -> _Outcome:
-    scenario, replication, mask = task
-    relaxed = frozenset(layer for layer in LAYERS if layer.bit & mask)
-    result = simulate(scenario, replication, relaxed)
-    tight = {}
-    for site, rows in result.snapshots.items():
-        tight[site] = 0
-        for row in rows:
-            if row.gpus_idle:
-                tight[site] |= row.tight
-    return _Outcome(replication, mask, {r.site: r.idle_gpu_hours for r in result.summary},
-                    {r.site: r.idle_by_layer for r in result.summary}, tight)  # fmt: skip
+def _run_replication(task: tuple[Scenario, int, tuple[str, ...], bool]) -> _Outcome:
+    scenario, replication, chosen, reuse = task
+    base = simulate(scenario, replication)
+    horizon = scenario.horizon_days
+    idle: dict[int, dict[str, float]] = {0: {}}
+    tight: dict[tuple[int, str], int] = {}
+    specs = {spec.name: spec for spec in scenario.sites}
+    for record in base.summary:
+        if record.site in chosen:
+            idle[0][record.site] = record.idle_gpu_hours
+            tight[0, record.site] = _tight_while_idle(base.snapshots[record.site])
+    computed = len(chosen)
+    for size in range(1, len(LAYERS) + 1):
+        for combo in itertools.combinations(LAYERS, size):
+            mask = sum(layer.bit for layer in combo)
+            idle[mask] = {}
+            for site in chosen:
+                known = _same_as(idle, tight, site, mask, combo) if reuse else None
+                if known is not None:
+                    idle[mask][site] = known
+                    continue
+                core = SiteCore(scenario, specs[site], combo, rows=False)
+                replay(core, base.tapes[site], horizon)
+                idle[mask][site] = core.idle_gpu_hours(horizon)
+                tight[mask, site] = core.power_tight
+                computed += 1
+    by_layer = {r.site: r.idle_by_layer for r in base.summary}
+    return _Outcome(replication, idle, by_layer, computed)
+
+
+def _tight_while_idle(rows: Sequence[Snapshot]) -> int:
+    mask = 0
+    for row in rows:
+        if row.gpus_idle:
+            mask |= row.tight
+    return mask
+
+
+def _same_as(idle: dict[int, dict[str, float]], tight: dict[tuple[int, str], int], site: str,
+             mask: int, combo: tuple[Layer, ...]) -> float | None:  # fmt: skip
+    """The site's idle GPU-hours for this subset, if a subset without one of its power
+    layers was computed (not copied) and that layer was never tight there; else None."""
+    for layer in combo:
+        if layer in _POWER:
+            without = tight.get((mask & ~layer.bit, site))
+            if without is not None and not without & layer.bit:
+                return idle[mask & ~layer.bit][site]
+    return None
 
 
 def shapley(values: dict[int, float], count: int) -> list[float]:
@@ -113,61 +158,28 @@ def attribute(scenario: Scenario, *, years: float | None = None, replications: i
     unknown = [s for s in chosen if s not in names]
     if unknown:
         raise DcsimError(f"--site {unknown[0]!r} is not in the scenario; sites: {', '.join(names)}")
-    count = len(LAYERS)
-    outcomes: dict[tuple[int, int], _Outcome] = {}
-    ran = 0
-    for size in range(count + 1):
-        tasks, copies = [], []
-        for combo in itertools.combinations(LAYERS, size):
-            mask = sum(layer.bit for layer in combo)
-            for r in range(replications):
-                source = _same_as(outcomes, r, mask, combo) if reuse else None
-                if source is None:
-                    tasks.append((scenario, r, mask))
-                else:
-                    copies.append((r, mask, source))
-        for outcome in map_tasks(_run_subset, tasks, workers):
-            outcomes[outcome.replication, outcome.mask] = outcome
-        for r, mask, idle in copies:
-            outcomes[r, mask] = _Outcome(r, mask, idle, {}, None)
-        ran += len(tasks)
+    tasks = [(scenario, r, tuple(chosen), reuse) for r in range(replications)]
+    outcomes: dict[int, _Outcome] = {}
+    for outcome in map_tasks(_run_replication, tasks, workers):
+        outcomes[outcome.replication] = outcome
         if progress is not None:
-            progress(size + 1, count + 1)
-    return _tables(outcomes, chosen, replications, ran)
+            progress(len(outcomes), replications)
+    return _tables(outcomes, chosen, replications, sum(o.computed for o in outcomes.values()))
 
 
-def _same_as(outcomes: dict[tuple[int, int], _Outcome], r: int, mask: int,
-             combo: tuple[Layer, ...]) -> dict[str, float] | None:  # fmt: skip
-    """Each site's idle GPU-hours for this subset, if every site can be read off a run
-    already made without one of its power layers that was never tight there; else None."""
-    runs = [(layer, outcomes.get((r, mask & ~layer.bit))) for layer in combo if layer in _POWER]
-    made = [(layer, run) for layer, run in runs if run is not None and run.tight is not None]
-    if not made:
-        return None
-    idle = {}
-    for site in made[0][1].idle:
-        source = next(
-            (run for layer, run in made if run.tight and not run.tight[site] & layer.bit), None
-        )
-        if source is None:
-            return None
-        idle[site] = source.idle[site]
-    return idle
-
-
-def _tables(outcomes: dict[tuple[int, int], _Outcome], sites: list[str], replications: int,
+def _tables(outcomes: dict[int, _Outcome], sites: list[str], replications: int,
             ran: int) -> Attribution:  # fmt: skip
     count, full = len(LAYERS), (1 << len(LAYERS)) - 1
     rows, pairs, each = [], [], []
     groups = [(site, [site]) for site in sites] + ([(ALL_SITES, sites)] if len(sites) > 1 else [])
     for label, members in groups:
-        idle = np.array([[sum(outcomes[r, m].idle[s] for s in members) for m in range(full + 1)]
+        idle = np.array([[sum(outcomes[r].idle[m][s] for s in members) for m in range(full + 1)]
                          for r in range(replications)])  # fmt: skip
         base = idle[:, 0]
         phi = np.array([shapley(dict(enumerate(-row)), count) for row in idle])  # saving game
         alone = np.array([[base[r] - idle[r, layer.bit] for layer in LAYERS]
                           for r in range(replications)])  # fmt: skip
-        binding = np.array([[sum(outcomes[r, 0].by_layer[s][i] for s in members)
+        binding = np.array([[sum(outcomes[r].by_layer[s][i] for s in members)
                              for i in range(count)] for r in range(replications)])  # fmt: skip
         inter = {}
         for a, b in itertools.combinations(range(count), 2):
@@ -183,7 +195,7 @@ def _tables(outcomes: dict[tuple[int, int], _Outcome], sites: list[str], replica
         total = float(base.mean())
         for i, layer in enumerate(LAYERS):
             _, mean, _, low, high, _, _ = describe(phi[:, i])
-            partner, strongest = _partner(inter, i, count)
+            partner, strongest = _partner(inter, i, count, total)
             rows.append((
                 label, layer.name, total, float(binding[:, i].mean()),
                 _share(binding[:, i].mean(), total), float(alone[:, i].mean()),
@@ -198,15 +210,17 @@ def _tables(outcomes: dict[tuple[int, int], _Outcome], sites: list[str], replica
                        per_replication)  # fmt: skip
 
 
-def _partner(inter: dict[tuple[int, int], np.ndarray], i: int, count: int) -> tuple[str, float]:
-    """The layer whose relaxation together with ``i`` saves most beyond the two alone."""
-    best, value = "", 0.0
+def _partner(inter: dict[tuple[int, int], np.ndarray], i: int, count: int,
+             total: float) -> tuple[str, float]:  # fmt: skip
+    """The layer whose relaxation together with ``i`` saves most beyond the two alone
+    (none when no pair saves more than rounding: a billionth of the idle GPU-hours)."""
+    best, value = "", 1e-9 * max(1.0, total)
     for j in range(count):
         if j != i:
             mean = float(inter[min(i, j), max(i, j)].mean())
             if mean > value:
                 best, value = LAYERS[j].name, mean
-    return best, value
+    return best, value if best else 0.0
 
 
 def _share(part: float, total: float) -> float:

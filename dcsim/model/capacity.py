@@ -27,6 +27,7 @@ from dcsim.model.state import LotState, SiteState
 
 _SERIES = tuple(layer for layer in LAYERS if layer.kind is Kind.SERIES)
 _SOURCES = tuple(layer for layer in LAYERS if layer.kind is Kind.SOURCE)
+_POWER = _SERIES + _SOURCES
 
 
 class Snapshot(NamedTuple):
@@ -74,33 +75,24 @@ def view_of(state: SiteState, relaxed: Iterable[Layer] = ()) -> View:
 
 
 def evaluate(
-    time: float, state: SiteState, relaxed: tuple[Layer, ...], depreciation_days: float
+    time: float,
+    state: SiteState,
+    relaxed: tuple[Layer, ...],
+    depreciation_days: float,
+    view: View | None = None,
 ) -> Snapshot:
-    """The site at ``time``, with the ``relaxed`` layers made non-binding."""
-    view = view_of(state, relaxed)
-    pue, lots = view.pue, view.lots
-    series = min(view.power[layer.name] for layer in _SERIES)
-    sources = sum(view.power[layer.name] for layer in _SOURCES)
-    power_it = (series + view.existing_mw + sources) / pue
+    """The site at ``time``, with the ``relaxed`` layers made non-binding.
 
-    kws = [lot.kw for lot in lots]
-    installed = [LotLoad(lot.installed, lot.kw, lot.level) for lot in lots]
-    running = power_share(place(installed, ready_space(view)), kws, power_it)
-    running_mw = it_mw(running, kws)
+    ``view``, if given, is ``view_of(state, relaxed)`` already made.
+    """
+    view = view_of(state, relaxed) if view is None else view
+    instant, running = _what_runs(view)
+    lots, kws, running_mw = view.lots, instant.kws, instant.running_mw
     on_site = sum(lot.on_site for lot in lots)
     idle = on_site - sum(running)
     cost_per_day = (
         sum((lot.on_site - run) * lot.price_usd for lot, run in zip(lots, running, strict=True))
         / depreciation_days
-    )
-
-    instant = Instant(
-        view,
-        series / pue,
-        power_it,
-        running_mw,
-        kws,
-        [LotLoad(lot.on_site, lot.kw, lot.level) for lot in lots],
     )
     tight = 0
     if idle > 0:
@@ -122,11 +114,44 @@ def evaluate(
         on_site_mw=it_mw([lot.on_site for lot in lots], kws),
         idle_cost_per_day=cost_per_day,
         tight=tight,
-        power_mw=series + view.existing_mw + sources,
+        power_mw=instant.power_mw,
         idle_by_lot=tuple(lot.on_site - run for lot, run in zip(lots, running, strict=True)),
         stranded_mw=stranded,
         stranded_not_installed_mw=not_installed,
     )
+
+
+def idle_now(view: View, hidden: int) -> tuple[int, int]:
+    """Idle GPUs in ``view``, and the power layers tight while they are (bits, ``hidden`` off).
+
+    What :func:`evaluate` counts, without the rest of the row: a replay that
+    needs only idle GPU-hours reads this.
+    """
+    instant, running = _what_runs(view)
+    idle = sum(lot.on_site for lot in view.lots) - sum(running)
+    if idle == 0:
+        return 0, 0
+    tight = 0
+    for layer in _POWER:
+        if layer.tight(instant):
+            tight |= layer.bit
+    return idle, tight & ~hidden
+
+
+def _what_runs(view: View) -> tuple[Instant, list[int]]:
+    """Power reaching the GPUs, and the GPUs of each lot that run: placed, then powered."""
+    lots = view.lots
+    series = min(view.power[layer.name] for layer in _SERIES)
+    sources = sum(view.power[layer.name] for layer in _SOURCES)
+    power_mw = series + view.existing_mw + sources
+    power_it = power_mw / view.pue
+    kws = [lot.kw for lot in lots]
+    installed = [LotLoad(lot.installed, lot.kw, lot.level) for lot in lots]
+    running = power_share(place(installed, ready_space(view)), kws, power_it)
+    on_site = [LotLoad(lot.on_site, lot.kw, lot.level) for lot in lots]
+    instant = Instant(view, series / view.pue, power_it, power_mw, it_mw(running, kws), kws,
+                      on_site)  # fmt: skip
+    return instant, running
 
 
 def _stranded(instant: Instant, lots: list[LotState]) -> tuple[float, float]:

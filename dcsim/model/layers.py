@@ -26,6 +26,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from typing import NamedTuple
 
 from dcsim.errors import DcsimError
 from dcsim.model.allocation import LotLoad, Space, it_mw, place
@@ -39,8 +40,7 @@ class Kind(Enum):
     CREWS = "crews"  # GPUs brought into service
 
 
-@dataclass
-class View:
+class View(NamedTuple):
     """The state as the evaluation reads it, after relaxations; ``pue`` from the true state."""
 
     power: dict[str, float]
@@ -61,6 +61,7 @@ class Instant:
     view: View
     series_it: float  # IT MW through the grid path: the narrowest series layer
     power_it: float  # IT MW reaching the GPUs: grid path + existing + sources
+    power_mw: float  # the same in facility MW
     running_mw: float
     kws: list[float]
     on_site: list[LotLoad]
@@ -147,7 +148,7 @@ def _series(name: str, color: str, meaning: str) -> Layer:
         return _power_used_up(instant) and own <= instant.series_it + 1e-9
 
     def relax(view: View) -> View:
-        return replace(view, power={**view.power, name: math.inf})
+        return view._replace(power={**view.power, name: math.inf})
 
     return Layer(name, Kind.SERIES, color, meaning, capacity, tight, relax)
 
@@ -163,7 +164,7 @@ def _source(name: str, color: str, meaning: str) -> Layer:
     def relax(view: View) -> View:
         # Instantly available: every planned block online from the start. (Unlimited
         # generation would also remove the grid path as a constraint.)
-        return replace(view, power={**view.power, name: view.planned[name]})
+        return view._replace(power={**view.power, name: view.planned[name]})
 
     return Layer(name, Kind.SOURCE, color, meaning, capacity, tight, relax)
 
@@ -181,8 +182,10 @@ def _building_tight(instant: Instant) -> bool:
 
 
 def _relax_building(view: View) -> View:
-    halls = [replace(h, commissioned=True) for h in view.halls]
-    return replace(view, halls=halls, unlimited_space=True)
+    # Built by hand, not with dataclasses.replace: this runs at every evaluation of a replay.
+    halls = [HallState(h.name, h.it_mw, h.cooling, h.level, h.pue, True, h.offline_share)
+             for h in view.halls]  # fmt: skip
+    return view._replace(halls=halls, unlimited_space=True)
 
 
 def _cooling_capacity(instant: Instant) -> float:
@@ -197,8 +200,10 @@ def _cooling_tight(instant: Instant) -> bool:
 def _relax_cooling(view: View) -> View:
     # Every hall fits every GPU and no retrofit holds space offline; the PUE stays
     # that of the halls as they are (View.pue), so relaxing never costs power.
-    halls = [replace(h, level=view.top_level, offline_share=0.0) for h in view.halls]
-    return replace(view, halls=halls)
+    top = view.top_level
+    halls = [HallState(h.name, h.it_mw, h.cooling, top, h.pue, h.commissioned, 0.0)
+             for h in view.halls]  # fmt: skip
+    return view._replace(halls=halls)
 
 
 def _installation_capacity(instant: Instant) -> float:
@@ -215,7 +220,9 @@ def _installation_tight(instant: Instant) -> bool:
 
 
 def _relax_installation(view: View) -> View:
-    return replace(view, lots=[replace(lot, installed=lot.on_site) for lot in view.lots])
+    lots = [LotState(lot.name, lot.model, lot.count, lot.kw, lot.level, lot.price_usd,
+                     lot.on_site, lot.on_site) for lot in view.lots]  # fmt: skip
+    return view._replace(lots=lots)
 
 
 def _registry(*layers: Layer) -> tuple[Layer, ...]:
@@ -265,6 +272,7 @@ POWER_LAYERS: tuple[Layer, ...] = tuple(
     layer for layer in LAYERS if layer.kind in (Kind.SERIES, Kind.SOURCE)
 )
 BUILDING, COOLING = BY_NAME["building"], BY_NAME["cooling"]
+INSTALLATION = BY_NAME["installation"]
 
 
 def _named(name: str) -> Layer:

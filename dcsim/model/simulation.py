@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import simpy
 
-from dcsim.input.spec import Scenario
+from dcsim.input.spec import Scenario, Site
 from dcsim.model.binding import NONE, binding_layers
 from dcsim.model.capacity import Snapshot
 from dcsim.model.events import Event, EventRow, Process, Recorder
@@ -22,6 +22,7 @@ from dcsim.model.interconnection import RegionQueue, make_queue
 from dcsim.model.layers import LAYERS, Layer, layers_of
 from dcsim.model.records import SiteRecord
 from dcsim.model.site import SiteModel
+from dcsim.model.site_core import Tape
 from dcsim.model.streams import Streams
 from dcsim.model.totals import LotValue, Totals, by_year, integrate
 from dcsim.model.transformers import TransformerMarket
@@ -49,6 +50,7 @@ class ReplicationResult:
     summary: list[SiteRecord]  # one per site
     migration: list[tuple[object, ...]]  # (site, year, idle GPU-hours by layer..., stranded MWh)
     snapshots: dict[str, list[Snapshot]]  # raw rows per site, for checks and plots
+    tapes: dict[str, Tape]  # each site's changes, for replay with other layers relaxed
 
 
 def simulate(
@@ -99,7 +101,7 @@ def simulate(
         name = site.spec.name
         rows = site.timeseries
         binding = binding_layers(rows, horizon)
-        totals = integrate(rows, binding, horizon, _lot_values(scenario, site))
+        totals = integrate(rows, binding, horizon, lot_values(scenario, site.spec))
         previous = NONE
         for row, layer in zip(rows, binding, strict=True):
             layer_name = LAYERS[layer].name if layer != NONE else ""
@@ -141,12 +143,12 @@ def simulate(
     events.sort(key=lambda e: e.time_days)
     return ReplicationResult(
         replication, events, timeseries, records, migration,
-        {s.spec.name: s.timeseries for s in sites},
+        {s.spec.name: s.timeseries for s in sites}, {s.spec.name: s.tape for s in sites},
     )  # fmt: skip
 
 
-def _lot_values(scenario: Scenario, site: SiteModel) -> list[LotValue]:
-    models = [scenario.gpu(lot.model) for lot in site.spec.lots]
+def lot_values(scenario: Scenario, spec: Site) -> list[LotValue]:
+    models = [scenario.gpu(lot.model) for lot in spec.lots]
     return [LotValue(m.value_per_hour_usd, m.value_decline) for m in models]
 
 

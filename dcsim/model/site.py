@@ -1,10 +1,12 @@
-"""One site: it owns its state, starts its processes, and files its grid request.
+"""One site in the simulation: its processes, its grid request, and the end of each instant.
 
 The processes live in modules of their own (:mod:`.substation`,
 :mod:`.construction`, :mod:`.cooling`, :mod:`.gpus`, :mod:`.onsite`) and see
-the site only through :class:`~dcsim.model.site_api.SiteContext`: each change
-they make goes through a method here, which re-evaluates the site
-(:mod:`.capacity`) and keeps one timeseries row per instant.
+the site only through :class:`~dcsim.model.site_api.SiteContext`. Each change
+they make goes to the site's :class:`~dcsim.model.site_core.SiteCore` and onto
+its tape, and asks for one settle at the end of the instant, after every other
+change of that instant: there the site is evaluated and idle crews start
+their next batch.
 """
 
 from __future__ import annotations
@@ -13,20 +15,33 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 import simpy
+from simpy.events import EventPriority
 
-from dcsim.input.spec import CoolingType, Hall, Scenario, Site
+from dcsim.input.spec import CoolingType, Scenario, Site
 from dcsim.model import construction, cooling, gpus, onsite
-from dcsim.model.allocation import LotLoad, place
-from dcsim.model.capacity import Snapshot, evaluate, view_of
+from dcsim.model.capacity import Snapshot
 from dcsim.model.events import Event, Recorder
 from dcsim.model.interconnection import GridRequest, RegionQueue
-from dcsim.model.layers import POWER_LAYERS, Layer, ready_space
+from dcsim.model.layers import Layer
 from dcsim.model.site_api import Proc
-from dcsim.model.state import HallState, LotState, SiteState
+from dcsim.model.site_core import Batch, SiteCore, Tape
 from dcsim.model.substation import Substation
 from dcsim.model.transformers import TransformerMarket
 
 GRID = "grid"
+# SimPy runs events of one instant by priority (URGENT 0, NORMAL 1); a settle at 2 runs
+# after every change of its instant, whatever the order those were scheduled in.
+_AFTER_CHANGES = EventPriority(2)
+
+
+class _EndOfInstant(simpy.Event):
+    """An event that fires at the current instant once every NORMAL event of it has run."""
+
+    def __init__(self, env: simpy.Environment) -> None:
+        super().__init__(env)
+        self._ok = True
+        self._value = None
+        env.schedule(self, _AFTER_CHANGES)
 
 
 class SiteModel:
@@ -48,48 +63,17 @@ class SiteModel:
         self._recorder = recorder
         self._streams = streams
         self._cooling = {c.name: c for c in scenario.cooling}
-        self._relaxed = tuple(sorted(set(relaxed), key=lambda layer: layer.index))
-
-        planned = {layer.name: 0.0 for layer in POWER_LAYERS}
-        planned["onsite"] = spec.onsite.total_mw if spec.onsite else 0.0
-        self._state = SiteState(
-            power={layer.name: 0.0 for layer in POWER_LAYERS},
-            planned=planned,
-            existing_mw=spec.interconnection.existing_mw,
-            halls=[self._hall_state(h) for h in spec.halls],
-            top_level=max(c.level for c in scenario.cooling),
-        )
-        price = spec.economics.gpu_price_usd
-        for lot in spec.lots:
-            model = scenario.gpu(lot.model)
-            self._state.lots.append(
-                LotState(
-                    lot.name,
-                    lot.model,
-                    lot.count,
-                    model.it_kw,
-                    self._cooling[model.cooling].level,
-                    price or model.price_usd,
-                )
-            )
-        self._state.max_level = max(lot.level for lot in self._state.lots)
-
-        self.timeseries: list[Snapshot] = []
+        self._core = SiteCore(scenario, spec, relaxed)
+        self.tape: Tape = []  # every change, in the order made: what replay() reruns
         self.lead_times: list[float] = []
         self.request: GridRequest | None = None
         self.agreement_at: float | None = None
         self.first_energized_at: float | None = None
-        self.first_power_at: float | None = None
-        self.all_running_at: float | None = None
         self._arrivals: list[tuple[int, str]] = []
         self._lot_arrived = env.event()
-        self._space = env.event()  # the installation crews' wake-up: its one owner
-        self._changed()
+        self._settle_pending = False
+        self._request_settle()
         self._start()
-
-    def _hall_state(self, hall: Hall) -> HallState:
-        kind = self._cooling[hall.cooling]
-        return HallState(hall.name, hall.it_mw, kind.name, kind.level, kind.pue)
 
     # -- what processes read ---------------------------------------------
     @property
@@ -114,7 +98,7 @@ class SiteModel:
         return self._cooling[name]
 
     def hall_level(self, hall: str) -> int:
-        return self._hall(hall).level
+        return next(h for h in self._core.state.halls if h.name == hall).level
 
     def arrivals(self) -> tuple[tuple[int, str], ...]:
         return tuple(self._arrivals)
@@ -122,27 +106,25 @@ class SiteModel:
     def lot_arrived(self) -> simpy.Event:
         return self._lot_arrived
 
-    def space_opened(self) -> simpy.Event:
-        if self._space.triggered:
-            self._space = self._env.event()
-        return self._space
-
-    def next_install_batch(self, batch: int) -> tuple[int, int]:
-        lots = self._state.lots
-        loads = [LotLoad(lot.on_site, lot.kw, lot.level) for lot in lots]
-        fits = place(loads, ready_space(view_of(self._state, self._relaxed)))
-        for index, lot in enumerate(lots):
-            room = min(fits[index], lot.on_site) - lot.installed
-            if room > 0:
-                return index, min(batch, room)
-        return 0, 0
-
     def region_wait(self) -> float | None:
         """Days the site's request waited before its studies began."""
         request = self.request
         if request is None or request.study_started_at is None:
             return None
         return request.study_started_at - request.submitted
+
+    # -- what the run reads afterwards ------------------------------------
+    @property
+    def timeseries(self) -> list[Snapshot]:
+        return self._core.timeseries
+
+    @property
+    def first_power_at(self) -> float | None:
+        return self._core.first_power_at
+
+    @property
+    def all_running_at(self) -> float | None:
+        return self._core.all_running_at
 
     # -- changes of state ------------------------------------------------
     def log(
@@ -156,71 +138,60 @@ class SiteModel:
         self._recorder.event(self._env.now, self._spec.name, event, obj, quantity, unit, detail)
 
     def set_power(self, layer: str, mw: float) -> None:
-        self._state.power[layer] = mw
-        self._changed()
+        self._change("set_power", layer, mw)
 
     def add_power(self, layer: str, mw: float) -> None:
-        self.set_power(layer, self._state.power[layer] + mw)
+        self.set_power(layer, self._core.state.power[layer] + mw)
 
     def commission(self, hall: int) -> None:
-        self._state.halls[hall].commissioned = True
-        self._changed()
+        self._change("commission", hall)
 
     def start_retrofit(self, hall: str, offline_share: float) -> None:
-        self._hall(hall).offline_share = offline_share
-        self._changed()
+        self._change("start_retrofit", hall, offline_share)
 
     def complete_retrofit(self, hall: str, cooling_name: str) -> None:
-        state, target = self._hall(hall), self._cooling[cooling_name]
-        state.cooling, state.level, state.pue = target.name, target.level, target.pue
-        state.offline_share = 0.0
-        self._changed()
+        self._change("complete_retrofit", hall, cooling_name)
 
     def deliver(self, lot: int) -> None:
-        state = self._state.lots[lot]
-        state.on_site = state.count
+        self._change("deliver", lot)
+        state = self._core.lots[lot]
         self._arrivals.append((state.level, state.name))
         arrived, self._lot_arrived = self._lot_arrived, self._env.event()
         arrived.succeed()
-        self._changed()
-
-    def install(self, lot: int, count: int) -> None:
-        self._state.lots[lot].installed += count
-        self._changed()
 
     def record_lead_time(self, days: float) -> None:
         self.lead_times.append(days)
 
     # -- internals -------------------------------------------------------
-    def _hall(self, name: str) -> HallState:
-        return next(h for h in self._state.halls if h.name == name)
+    def _change(self, method: str, *args: object) -> None:
+        self._core.apply(method, args)
+        self.tape.append((self._env.now, method, args))
+        self._request_settle()
 
-    def _changed(self) -> None:
-        """Re-evaluate after any change of state; keep one timeseries row per instant."""
-        # Space may have opened up even when nothing in the row changed: wake the crews.
-        if not self._space.triggered:
-            self._space.succeed()
-        now = self._env.now
-        snap = evaluate(now, self._state, self._relaxed, self._spec.economics.depreciation_days)
-        rows = self.timeseries
-        if rows and rows[-1][1:] == snap[1:]:
-            return
-        if rows and rows[-1].time_days == now:
-            rows[-1] = snap
-            if len(rows) > 1 and rows[-2][1:] == snap[1:]:
-                rows.pop()
-        else:
-            rows.append(snap)
-        if self.first_power_at is None and snap.power_mw > 0:
-            self.first_power_at = now
-            self.log(Event.FIRST_POWER, self._spec.name, snap.power_mw, "MW")
-        if (
-            self.all_running_at is None
-            and snap.gpus_idle == 0
-            and snap.gpus_running == self._spec.gpu_count
-        ):
-            self.all_running_at = now
-            self.log(Event.ALL_GPUS_RUNNING, self._spec.name, snap.gpus_running, "GPU")
+    def _request_settle(self) -> None:
+        if not self._settle_pending:
+            self._settle_pending = True
+            _EndOfInstant(self._env).callbacks.append(self._settle)
+
+    def _settle(self, _: simpy.Event) -> None:
+        self._settle_pending = False
+        core, now = self._core, self._env.now
+        had_power, had_all = core.first_power_at is not None, core.all_running_at is not None
+        batch = core.settle(now)
+        last = core.timeseries[-1]
+        if not had_power and core.first_power_at is not None:
+            self.log(Event.FIRST_POWER, self._spec.name, last.power_mw, "MW")
+        if not had_all and core.all_running_at is not None:
+            self.log(Event.ALL_GPUS_RUNNING, self._spec.name, last.gpus_running, "GPU")
+        if batch is not None:
+            self._env.timeout(batch.duration).callbacks.append(self._finish_batch)
+
+    def _finish_batch(self, _: simpy.Event) -> None:
+        batch: Batch = self._core.finish_batch()
+        lot = self._core.lots[batch.lot]
+        self.log(Event.GPUS_INSTALLED, lot.name, batch.count, "GPU",
+                 f"{lot.installed} of {lot.count}")  # fmt: skip
+        self._request_settle()
 
     def _start(self) -> None:
         env, spec = self._env, self._spec

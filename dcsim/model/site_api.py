@@ -4,7 +4,7 @@ The processes (:mod:`.substation`, :mod:`.construction`, :mod:`.cooling`,
 :mod:`.gpus`, :mod:`.onsite`) are typed against this protocol, not against
 :class:`~dcsim.model.site.SiteModel`, so they never import the site and never
 touch its fields: every change of state goes through one of these methods,
-which re-evaluates the site.
+which the site re-evaluates once the instant is over.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class SiteContext(Protocol):
 
     def cooling_type(self, name: str) -> CoolingType: ...
 
-    # -- changes of state: each re-evaluates the site --------------------
+    # -- changes of state: the site re-evaluates at the end of the instant
     def set_power(self, layer: str, mw: float) -> None:
         """What power layer ``layer`` delivers now (facility MW)."""
 
@@ -58,8 +58,6 @@ class SiteContext(Protocol):
 
     def deliver(self, lot: int) -> None: ...
 
-    def install(self, lot: int, count: int) -> None: ...
-
     def record_lead_time(self, days: float) -> None: ...
 
     # -- what processes wait on or read ----------------------------------
@@ -70,9 +68,3 @@ class SiteContext(Protocol):
 
     def lot_arrived(self) -> simpy.Event:
         """Succeeds when the next lot arrives."""
-
-    def space_opened(self) -> simpy.Event:
-        """Succeeds at the next change of state (space may have opened up)."""
-
-    def next_install_batch(self, batch: int) -> tuple[int, int]:
-        """(lot, GPUs) the crews can install next into fitting space; GPUs 0 if none."""

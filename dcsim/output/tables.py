@@ -191,7 +191,10 @@ def attribution_text(table: pd.DataFrame) -> str:
 
 
 def _pct(value: float) -> str:
-    return "-" if value != value else f"{value:.0%}"
+    if value != value:
+        return "-"
+    text = f"{value:.0%}"
+    return "0%" if text == "-0%" else text  # a rounding speck below zero is still zero
 
 
 def _at_least_zero(value: float) -> float:

@@ -1,0 +1,225 @@
+"""A site's state, and what follows from it once an instant is over: no SimPy here.
+
+The processes change the state (power, halls, retrofits, deliveries). Once
+every change of an instant is in, :meth:`SiteCore.settle` evaluates the site
+once (one timeseries row, :mod:`.capacity`) and sends idle crews to their next
+batch. Deciding on the instant's final state makes the result independent of
+the order in which changes of the same instant arrive; and as relaxing a layer
+changes what the evaluation and the crews read, never a process, a site can be
+rerun with other layers relaxed from a recorded :data:`Tape` of its changes
+(:func:`replay`) without rerunning the markets and queues behind them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from dcsim.input.spec import Scenario, Site
+from dcsim.model.allocation import LotLoad, place
+from dcsim.model.capacity import Snapshot, evaluate, idle_now, view_of
+from dcsim.model.layers import INSTALLATION, POWER_LAYERS, Layer, View, ready_space
+from dcsim.model.state import HallState, LotState, SiteState
+from dcsim.model.totals import HOURS_PER_DAY
+
+# The changes a process can make, by SiteCore method name; a tape replays them by name.
+CHANGES = frozenset({"set_power", "commission", "start_retrofit", "complete_retrofit", "deliver"})
+Change = tuple[float, str, tuple[object, ...]]  # (day, method, arguments)
+Tape = list[Change]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """GPUs the crews bring into service together, done ``duration`` days after they start."""
+
+    lot: int
+    count: int
+    started: float
+    duration: float
+
+    @property
+    def done_at(self) -> float:
+        # The same sum SimPy makes for a timeout of ``duration`` started at ``started``.
+        return self.started + self.duration
+
+
+def initial_state(scenario: Scenario, spec: Site) -> SiteState:
+    """The site before anything is built, energized or delivered."""
+    cooling = {c.name: c for c in scenario.cooling}
+    planned = {layer.name: 0.0 for layer in POWER_LAYERS}
+    planned["onsite"] = spec.onsite.total_mw if spec.onsite else 0.0
+    halls = []
+    for hall in spec.halls:
+        kind = cooling[hall.cooling]
+        halls.append(HallState(hall.name, hall.it_mw, kind.name, kind.level, kind.pue))
+    lots = []
+    for lot in spec.lots:
+        model = scenario.gpu(lot.model)
+        level = cooling[model.cooling].level
+        price = spec.economics.gpu_price_usd or model.price_usd
+        lots.append(LotState(lot.name, lot.model, lot.count, model.it_kw, level, price))
+    return SiteState(
+        power={layer.name: 0.0 for layer in POWER_LAYERS},
+        planned=planned,
+        existing_mw=spec.interconnection.existing_mw,
+        halls=halls,
+        lots=lots,
+        top_level=max(c.level for c in scenario.cooling),
+        max_level=max(lot.level for lot in lots),
+    )
+
+
+class SiteCore:
+    """One site's state, its timeseries and its crews, with ``relaxed`` layers made non-binding.
+
+    With ``rows=False`` it keeps no timeseries, only what the attribution reads:
+    idle GPU-hours (:meth:`idle_gpu_hours`) and the power layers tight while GPUs
+    were idle (:attr:`power_tight`).
+    """
+
+    def __init__(
+        self, scenario: Scenario, spec: Site, relaxed: Iterable[Layer] = (), rows: bool = True
+    ) -> None:
+        self.state = initial_state(scenario, spec)
+        self._cooling = {c.name: c for c in scenario.cooling}
+        self._relaxed = tuple(sorted(set(relaxed), key=lambda layer: layer.index))
+        self._depreciation_days = spec.economics.depreciation_days
+        self._gpu_count = spec.gpu_count
+        self._rate = spec.installation.rate_per_day
+        self._batch = spec.installation.batch
+        self.timeseries: list[Snapshot] = []
+        self.first_power_at: float | None = None
+        self.all_running_at: float | None = None
+        self.crew: Batch | None = None  # the batch being installed, if any
+        self._fits: list[int] | None = None  # GPUs of each lot that fit the space as it is
+        self._rows = rows
+        # With installation relaxed the evaluation reads every GPU on site as installed, so
+        # what crews do changes no count: without rows to keep, they need not be followed.
+        self._crews_matter = rows or INSTALLATION not in self._relaxed
+        self._hidden = sum(layer.bit for layer in self._relaxed)
+        self._idle_since = (0.0, 0)  # (day, idle GPUs from then on)
+        self._idle_hours = 0.0
+        self.power_tight = 0  # bits of power layers tight at some instant with idle GPUs
+
+    # -- changes: made through apply() only, by name, as a tape replays them
+    def _set_power(self, layer: str, mw: float) -> None:
+        self.state.power[layer] = mw
+
+    def _commission(self, hall: int) -> None:
+        self.state.halls[hall].commissioned = True
+
+    def _start_retrofit(self, hall: str, offline_share: float) -> None:
+        self._hall(hall).offline_share = offline_share
+
+    def _complete_retrofit(self, hall: str, cooling: str) -> None:
+        state, target = self._hall(hall), self._cooling[cooling]
+        state.cooling, state.level, state.pue = target.name, target.level, target.pue
+        state.offline_share = 0.0
+
+    def _deliver(self, lot: int) -> None:
+        lot_state = self.state.lots[lot]
+        lot_state.on_site = lot_state.count
+
+    def apply(self, method: str, args: tuple[object, ...]) -> None:
+        """Make change ``method`` (one of CHANGES) with ``args``."""
+        if method not in CHANGES:
+            raise ValueError(f"not a change of a site: {method!r}")
+        getattr(self, f"_{method}")(*args)
+        self._fits = None
+
+    def finish_batch(self) -> Batch:
+        """The crews' batch is in service."""
+        batch = self.crew
+        assert batch is not None
+        self.state.lots[batch.lot].installed += batch.count
+        self.crew = None
+        return batch
+
+    # -- the end of an instant --------------------------------------------
+    def settle(self, now: float) -> Batch | None:
+        """Evaluate the site as the instant leaves it; return the crews' new batch, if any."""
+        view = view_of(self.state, self._relaxed)
+        if self._rows:
+            self._keep_row(now, view)
+        else:
+            self._count_idle(now, view)
+        if self.crew is not None or not self._crews_matter:
+            return None
+        lot, count = self._next_batch(view)
+        if count == 0:
+            return None
+        self.crew = Batch(lot, count, now, count / self._rate)
+        return self.crew
+
+    def idle_gpu_hours(self, horizon: float) -> float:
+        """Idle GPU-hours up to ``horizon`` (with ``rows=False``; else read the timeseries)."""
+        since, idle = self._idle_since
+        return self._idle_hours + idle * (horizon - since) * HOURS_PER_DAY
+
+    def _count_idle(self, now: float, view: View) -> None:
+        since, idle = self._idle_since
+        if idle:
+            self._idle_hours += idle * (now - since) * HOURS_PER_DAY
+        idle, tight = idle_now(view, self._hidden)
+        self._idle_since = (now, idle)
+        self.power_tight |= tight
+
+    def _keep_row(self, now: float, view: View) -> None:
+        snap = evaluate(now, self.state, self._relaxed, self._depreciation_days, view)
+        rows = self.timeseries
+        if not rows or rows[-1][1:] != snap[1:]:
+            if rows and rows[-1].time_days == now:
+                rows[-1] = snap
+                if len(rows) > 1 and rows[-2][1:] == snap[1:]:
+                    rows.pop()
+            else:
+                rows.append(snap)
+        if self.first_power_at is None and snap.power_mw > 0:
+            self.first_power_at = now
+        if (
+            self.all_running_at is None
+            and snap.gpus_idle == 0
+            and snap.gpus_running == self._gpu_count
+        ):
+            self.all_running_at = now
+
+    def _next_batch(self, view: View) -> tuple[int, int]:
+        """(lot, GPUs) of the next batch that fits commissioned, fitting space; GPUs 0 if none."""
+        lots = self.state.lots  # as they are: relaxed installation still has crews at work
+        if self._fits is None:
+            # What fits moves only with a change (a finished batch moves no space).
+            loads = [LotLoad(lot.on_site, lot.kw, lot.level) for lot in lots]
+            self._fits = place(loads, ready_space(view))
+        for index, lot in enumerate(lots):
+            room = min(self._fits[index], lot.on_site) - lot.installed
+            if room > 0:
+                return index, min(self._batch, room)
+        return 0, 0
+
+    def _hall(self, name: str) -> HallState:
+        return next(h for h in self.state.halls if h.name == name)
+
+    @property
+    def lots(self) -> Sequence[LotState]:
+        return self.state.lots
+
+
+def replay(core: SiteCore, tape: Sequence[Change], horizon: float) -> SiteCore:
+    """Run ``core`` through ``tape`` to the horizon: what the site would have done under it.
+
+    Instants come in time order, each with all its changes (and a finishing
+    batch) before one settle, as in the simulation; nothing at the horizon runs.
+    """
+    position, now = 0, 0.0
+    while now < horizon:
+        while position < len(tape) and tape[position][0] == now:
+            _, method, args = tape[position]
+            core.apply(method, args)
+            position += 1
+        if core.crew is not None and core.crew.done_at == now:
+            core.finish_batch()
+        core.settle(now)
+        next_change = tape[position][0] if position < len(tape) else math.inf
+        now = min(next_change, core.crew.done_at if core.crew is not None else math.inf)
+    return core

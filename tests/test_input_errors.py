@@ -320,6 +320,11 @@ def test_missing_required_key(tmp_path: Path, key: str, expected: str, real: boo
         ("installation.rate", "4000 GPU", "expected a rate of GPUs per time"),
         ("substation.rating", "120 kg", "expected an apparent power"),
         ("interconnection.tranches[0].power", "150 MWh", "expected a power"),
+        # MVA and MW have one dimension in pint, but a rating is apparent power, a
+        # block of generation (or a GPU's draw) real power: one for the other is refused.
+        ("substation.rating", "120 MW", "expected an apparent power"),
+        ("interconnection.request", "300 MVA", "expected a power"),
+        ("halls[0].it_power", "150000 kVA", "expected a power"),
         ids=[
             "power-for-duration",
             "duration-for-power",
@@ -328,7 +333,11 @@ def test_missing_required_key(tmp_path: Path, key: str, expected: str, real: boo
             "count-for-rate",
             "mass-for-rating",
             "energy-for-power",
+            "real-for-apparent",
+            "apparent-for-real",
+            "kva-for-hall-power",
         ],
+        cli=(0, 7),
     ),
 )
 def test_wrong_dimension(tmp_path: Path, key: str, value: Any, expected: str, real: bool) -> None:
@@ -343,7 +352,7 @@ def test_wrong_dimension(tmp_path: Path, key: str, value: Any, expected: str, re
         real=real,
     )
     unit = bad.split()[1]
-    assert f"('{unit}' is a" in err  # says what the unit written actually measures
+    assert f"('{unit}' is a" in err or f"('{unit}' is real power" in err  # what it measures
 
 
 # ---------------------------------------------------------------- unparseable

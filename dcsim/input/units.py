@@ -133,6 +133,8 @@ def parse_quantity(text: object, dim: Dimension) -> float:
             " write the number itself)"
         )
     target = dim.units
+    if _apparent(unit) != _apparent(target) and unit.dimensionality == target.dimensionality:
+        raise QuantityError(_mva_is_not_mw(dim, unit_text, _apparent(target)))
     if unit == target:
         # Same unit: no conversion, so values written back by --dump round-trip exactly.
         return magnitude
@@ -148,6 +150,23 @@ def parse_quantity(text: object, dim: Dimension) -> float:
     if not math.isfinite(converted) or abs(converted) > _MAX_MAGNITUDE:
         raise QuantityError(too_big)
     return converted
+
+
+def _apparent(unit: pint.Unit) -> bool:
+    """Volt-amperes (MVA, kVA): apparent power, which pint counts as watts."""
+    return any(name.endswith("volt_ampere") for name in unit._units)
+
+
+def _mva_is_not_mw(dim: Dimension, unit_text: str, want_apparent: bool) -> str:
+    if want_apparent:
+        return (
+            f"{dim.a}, like {dim.example} ('{unit_text}' is real power: a transformer is"
+            " rated in MVA or kVA, and carries rating x power factor in MW)"
+        )
+    return (
+        f"{dim.a}, like {dim.example} ('{unit_text}' is apparent power: write real power,"
+        " in W, kW or MW; a transformer's MVA times its power factor gives MW)"
+    )
 
 
 def _describe(unit: pint.Unit) -> str:

@@ -14,6 +14,7 @@ from dcsim.cli.common import Progress, parse_sets
 from dcsim.errors import DcsimError
 from dcsim.input.describe import describe
 from dcsim.input.dump import to_toml
+from dcsim.input.feasibility import site_warnings
 from dcsim.input.load import load
 from dcsim.input.overrides import with_run_settings
 from dcsim.output.atomic import atomic_write
@@ -78,14 +79,31 @@ def main() -> None:
     help="With --dump, write to this file instead of standard output.",
 )
 @click.option("--force", is_flag=True, help="With --output, replace an existing file.")
-def check(files: tuple[Path, ...], dump: bool, output: Path | None, force: bool) -> None:
-    """Validate site and scenario FILES and say what each describes, in canonical units."""
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Treat warnings about sites that cannot work (GPUs that can never run) as errors.",
+)
+def check(
+    files: tuple[Path, ...], dump: bool, output: Path | None, force: bool, strict: bool
+) -> None:
+    """Validate site and scenario FILES and say what each describes, in canonical units.
+
+    Also warns about sites that load but cannot work as written: more GPU power than the
+    halls hold, a cooling no hall gets, lots arriving after the horizon, a grid request or
+    substation smaller than the site's peak demand (exit 0; with --strict, exit 2).
+    """
     if dump and len(files) != 1:
         raise DcsimError("--dump takes exactly one file (it writes one scenario).")
     if output is not None and not dump:
         raise DcsimError("--output goes with --dump.")
     for path in files:
         scenario = load(path)
+        warnings = site_warnings(scenario)
+        if warnings and strict:
+            raise DcsimError(f"{path}: " + "; ".join(warnings) + " (--strict makes these errors)")
+        for warning in warnings:
+            click.echo(f"dcsim: warning: {path}: {warning}", err=True)
         if dump:
             text = to_toml(scenario)
             if output is None:

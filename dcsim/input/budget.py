@@ -28,10 +28,13 @@ def estimate(scenario: Scenario, horizon_days: float) -> dict[str, float]:
             continue
         per_request = 2 * len(region.phases) + 8  # rows and SimPy events of one request
         key = f"regions.{region.name}"
-        drivers[f"{key}.background_rate"] = region.background_rate * horizon_days * per_request
+        span = horizon_days + region.warm_up  # the queue runs from the start of its warm-up
+        drivers[f"{key}.background_rate"] = region.background_rate * span * per_request
         drivers[f"{key}.initial_backlog"] = region.initial_backlog * per_request
+        if region.warm_up:
+            drivers[f"{key}.warm_up"] = region.background_rate * region.warm_up * per_request
         if region.discipline == "cluster":
-            drivers[f"{key}.cluster_window"] = horizon_days / region.cluster_window
+            drivers[f"{key}.cluster_window"] = span / region.cluster_window
     for supply in scenario.transformer_supplies:
         if supply.name in used_supplies:
             key = f"transformer_supplies.{supply.name}"

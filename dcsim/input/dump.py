@@ -251,6 +251,7 @@ def _region(r: Region) -> dict[str, Any]:
             "background_rate": format_quantity(r.background_rate, REQUEST_RATE),
             "background_size": dist(r.background_size, POWER),
             "initial_backlog": r.initial_backlog,
+            "warm_up": format_quantity(r.warm_up, DURATION),
             "source": r.source,
         }
     )

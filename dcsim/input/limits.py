@@ -32,6 +32,7 @@ SEED = Limit("seed", 2**63 - 1)
 SITES = Limit("sites in a scenario", 100)
 ENTRIES = Limit("halls, lots, retrofits or tranches of a site; entries of a catalog section", 500)
 PHASES = Limit("study phases of a region", 20)
+WARM_UP_YEARS = Limit("warm-up of a region (years)", 50)
 EMPIRICAL_VALUES = Limit("values of an empirical distribution", 10_000)
 FILE_BYTES = Limit("size of one site, scenario or catalog file (bytes)", 1_000_000)
 NESTING = Limit("depth of nested tables and arrays in a file", 20)
@@ -49,6 +50,7 @@ LIMITS = (
     SITES,
     ENTRIES,
     PHASES,
+    WARM_UP_YEARS,
     EMPIRICAL_VALUES,
     FILE_BYTES,
     NESTING,

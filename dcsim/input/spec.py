@@ -62,7 +62,8 @@ class Region:
     network_upgrade_time: Distribution
     background_rate: float  # background requests per day (Poisson)
     background_size: Distribution  # MW per background request
-    initial_backlog: int = 0  # background requests already waiting at the start date
+    initial_backlog: int = 0  # background requests already waiting when the queue opens
+    warm_up: float = 0.0  # days the queue runs on background traffic before the start date
     source: str = ""
 
 

@@ -84,8 +84,12 @@ def region(name: str, t: Table) -> Region:
         background_rate=t.quantity("background_rate", REQUEST_RATE, positive=False),
         background_size=t.distribution("background_size", POWER),
         initial_backlog=t.integer("initial_backlog", limits.QUEUE_BACKLOG, default=0),
+        warm_up=t.quantity("warm_up", DURATION, default="0 days", positive=False),
         source=t.string("source", default=""),
     )
+    if result.warm_up > limits.WARM_UP_YEARS.most * 365.25:
+        raise t.error("warm_up", t.raw("warm_up"),
+                      f"a duration of at most {limits.WARM_UP_YEARS.most} years")  # fmt: skip
     t.done()
     return result
 

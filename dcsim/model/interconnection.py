@@ -102,10 +102,10 @@ class RegionQueue:
         self.background_rng = background_rng
         self.headroom = spec.headroom_mw
         self._count = 0
-        for _ in range(spec.initial_backlog):
-            self.submit(self._background_request())  # already in line at the start
-        if spec.background_rate > 0:
-            env.process(self._background())
+        if env.now >= -spec.warm_up:
+            self._open()
+        else:  # a shorter warm-up than another region's: open later
+            env.process(self._open_later())
 
     # -- entry -----------------------------------------------------------
     def submit(self, request: GridRequest) -> None:
@@ -199,6 +199,21 @@ class RegionQueue:
                 request.on_energized(tranche.mw)
 
     # -- background traffic ----------------------------------------------
+    def _open(self) -> None:
+        """The queue opens (at the start, or ``warm_up`` days before it): backlog, then traffic."""
+        for _ in range(self.spec.initial_backlog):
+            self.submit(self._background_request())  # already in line when it opens
+        if self.spec.background_rate > 0:
+            self.env.process(self._background())
+
+    def _open_later(self) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(-self.spec.warm_up - self.env.now)
+        self._open()
+
+    def start_date_reached(self) -> None:
+        """The scenario starts: headroom is what the region has left then, as its file says."""
+        self.headroom = self.spec.headroom_mw
+
     def _background(self) -> Generator[simpy.Event, Any, None]:
         rng = self.background_rng
         mean_gap = 1.0 / self.spec.background_rate
@@ -287,6 +302,8 @@ class ClusterQueue(RegionQueue):
         self.pending.append(request)
 
     def _windows(self) -> Generator[simpy.Event, Any, None]:
+        if self.env.now < -self.spec.warm_up:  # windows count from when the queue opens
+            yield self.env.timeout(-self.spec.warm_up - self.env.now)
         while True:
             yield self.env.timeout(self.spec.cluster_window)
             if self.pending:

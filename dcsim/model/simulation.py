@@ -18,7 +18,7 @@ from dcsim.input.spec import Scenario, Site
 from dcsim.model.binding import NONE, binding_layers
 from dcsim.model.capacity import Snapshot
 from dcsim.model.events import Event, EventRow, Process, Recorder
-from dcsim.model.interconnection import RegionQueue, make_queue
+from dcsim.model.interconnection import make_queue
 from dcsim.model.layers import LAYERS, Layer, layers_of
 from dcsim.model.records import SiteRecord
 from dcsim.model.site import SiteModel
@@ -62,34 +62,34 @@ def simulate(
     and unlimited — as the bottleneck cascade needs.
     """
     chosen = layers_of(relaxed)
-    env = simpy.Environment()
     streams = Streams(scenario.seed, replication)
     recorder = Recorder()
-    used_regions = {site.region for site in scenario.sites}
-    queues: dict[str, RegionQueue] = {
-        r.name: make_queue(env, r, recorder, streams)
-        for r in scenario.regions
-        if r.name in used_regions
-    }
-    used_supplies = {site.transformer_supply for site in scenario.sites}
-    markets = {
-        s.name: TransformerMarket(env, s, streams(f"market:{s.name}/background"))
-        for s in scenario.transformer_supplies
-        if s.name in used_supplies
-    }
-    sites = [
-        SiteModel(
-            env,
-            scenario,
-            spec,
-            queues[spec.region],
-            markets[spec.transformer_supply],
-            recorder,
-            streams,
-            chosen,
-        )
-        for spec in scenario.sites
-    ]
+    used_regions = [r for r in scenario.regions if r.name in {s.region for s in scenario.sites}]
+    # Region queues may warm up on background traffic before the start date (day 0):
+    # the clock then starts at the longest warm-up, and everything else at day 0.
+    warm_up = max((r.warm_up for r in used_regions), default=0.0)
+    env = simpy.Environment(initial_time=-warm_up)
+    queues = {r.name: make_queue(env, r, recorder, streams) for r in used_regions}
+    sites: list[SiteModel] = []
+
+    def start() -> None:
+        for queue in queues.values():
+            queue.start_date_reached()
+        used_supplies = {site.transformer_supply for site in scenario.sites}
+        markets = {
+            s.name: TransformerMarket(env, s, streams(f"market:{s.name}/background"))
+            for s in scenario.transformer_supplies
+            if s.name in used_supplies
+        }
+        for spec in scenario.sites:
+            sites.append(SiteModel(env, scenario, spec, queues[spec.region],
+                                   markets[spec.transformer_supply], recorder, streams,
+                                   chosen))  # fmt: skip
+
+    if warm_up > 0:
+        env.timeout(warm_up).callbacks.append(lambda _: start())
+    else:
+        start()
     horizon = scenario.horizon_days
     env.run(until=horizon)
 

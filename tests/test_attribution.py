@@ -156,3 +156,15 @@ def test_subsets_skipped_as_provably_the_same_are_the_same() -> None:
     full = attribute(spec, replications=2, workers=1, reuse=False)
     assert full.runs == 2 * 64 and quick.runs < full.runs
     pd.testing.assert_frame_equal(quick.per_replication, full.per_replication)
+
+
+def test_printed_shares_never_show_minus_zero() -> None:
+    # A rounding speck below zero (a CI bound of -1e-12 of the idle time) prints as 0%.
+    from dcsim.output.tables import attribution_text
+
+    row = {"site": "s", "layer": "grid", "base_idle_gpu_hours": 1e9, "binding": 0.0,
+           "binding_share": 0.0, "alone_saving": 0.0, "alone_share": -1e-12, "shapley": 0.0,
+           "shapley_share": 0.0, "shapley_ci95_low": -1e-3, "shapley_ci95_high": 1e-3,
+           "criticality": 0.0, "strongest_partner": "", "interaction": 0.0}  # fmt: skip
+    text = attribution_text(pd.DataFrame([row]))
+    assert "-0%" not in text and "0% [0%, 0%]" in text

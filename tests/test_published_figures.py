@@ -47,6 +47,26 @@ def test_dominion_large_load_waits_four_to_seven_years(ashburn_runs: dcsim.RunRe
     assert low >= 4.0 and high <= 7.0, f"median CI {low:.2f}-{high:.2f} years"
 
 
+def test_more_background_demand_makes_the_site_wait_longer(
+    ashburn_runs: dcsim.RunResult,
+) -> None:
+    """Issue 12, item 1: the Dominion queue is loaded, so 20% more background requests
+    (same random numbers for everything else) delay ashburn's energization: the median of
+    the paired differences is above zero with 95% confidence, and so is the median shift."""
+    spec = ashburn_runs.scenario
+    region = next(r for r in spec.regions if r.name == "dominion")
+    busier = dcsim.override(spec, {"regions.dominion.background_rate":
+                                   f"{region.background_rate * 365.25 * 1.2} requests/year"})  # fmt: skip
+    more = dcsim.run(busier, replications=REPS, seed=2024, workers=2)
+    base = ashburn_runs.summary["request_to_energization_days"].to_numpy() / 365.25
+    later = more.summary["request_to_energization_days"].to_numpy() / 365.25
+    low, _ = median_interval(later - base)
+    assert low > 0, f"median paired delay CI starts at {low:.2f} years"
+    assert np.median(later) - np.median(base) > 0.25, "a shift of a quarter year at least"
+    # The site waited behind others at today's demand already (for an upgrade crew).
+    assert np.median(ashburn_runs.summary["upgrade_wait_days"]) > 30
+
+
 def test_transformer_lead_time_at_2024_demand_is_80_to_210_weeks(
     ashburn_runs: dcsim.RunResult,
 ) -> None:

@@ -26,6 +26,7 @@ TABLES = (
     "stats.csv",
     "scurves.csv",
     "migration.csv",
+    "funnel.csv",
 )
 
 

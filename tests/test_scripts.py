@@ -71,3 +71,15 @@ def test_portfolio_study_writes_a_table_per_schedule(tmp_path: Path) -> None:
     )
     assert again.returncode == 2 and "--force" in again.stderr
     assert "Traceback" not in again.stderr
+
+
+def test_queue_check_prints_each_sites_wait_and_its_answer_to_more_demand() -> None:
+    done = run_script("scripts/queue_check.py", "--reps", "4", "--sites", "memphis")
+    assert done.returncode == 0, done.stderr
+    first = re.search(r"^memphis\s+tva\s+request->energized ([0-9.]+) / ([0-9.]+) / ([0-9.]+) yr",
+                      done.stdout, flags=re.M)  # fmt: skip
+    assert first is not None, done.stdout
+    p5, p50, p95 = map(float, first.groups())
+    assert 0 < p5 <= p50 <= p95, done.stdout
+    assert re.search(r"\+20% demand: median [0-9.]+ yr", done.stdout), done.stdout
+    assert "funnel: withdrawn" in done.stdout

@@ -175,6 +175,9 @@ def catalog(draw: st.DrawFn) -> dict[str, Any]:
         }
         put(entry, "label", draw(maybe(NAMES)))
         put(entry, "cluster_window", draw(maybe(quantity("duration"))))
+        put(entry, "upgrade_crews", draw(maybe(st.integers(0, 20))))
+        put(entry, "upgrade_size", draw(maybe(quantity("power", zero_ok=True))))
+        put(entry, "withdrawal_after_agreement", draw(maybe(st.floats(0.0, 1.0))))
         put(entry, "source", draw(SOURCES))
         regions[name] = entry
     supplies = {}

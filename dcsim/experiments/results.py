@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dcsim.experiments.funnel import funnel
 from dcsim.experiments.statistics import scurves, summary_stats
 from dcsim.input.spec import Scenario
 from dcsim.model.events import EVENT_COLUMNS, Event, EventRow, Process
@@ -39,6 +40,7 @@ class RunResult:
     relaxed: frozenset[Layer] = frozenset()  # layers made non-binding for this run
     scurves: pd.DataFrame = field(default_factory=pd.DataFrame)  # see statistics.scurves
     migration: pd.DataFrame = field(default_factory=pd.DataFrame)  # see migration() below
+    funnel: pd.DataFrame = field(default_factory=pd.DataFrame)  # see experiments.funnel
 
     def to_csv(
         self, folder: str | Path, *, force: bool = False, include_background: bool = True
@@ -68,7 +70,7 @@ def collect(
     summary = _summary(results, start)
     return RunResult(
         scenario, len(results), events, timeseries, summary, summary_stats(summary), relaxed,
-        scurves(summary, start), migration(results),
+        scurves(summary, start), migration(results), funnel(events, scenario, len(results)),
     )  # fmt: skip
 
 

@@ -252,6 +252,9 @@ def _region(r: Region) -> dict[str, Any]:
             "background_size": dist(r.background_size, POWER),
             "initial_backlog": r.initial_backlog,
             "warm_up": format_quantity(r.warm_up, DURATION),
+            "upgrade_crews": r.upgrade_crews,
+            "upgrade_size": format_quantity(r.upgrade_mw, POWER),
+            "withdrawal_after_agreement": r.withdrawal_after_agreement,
             "source": r.source,
         }
     )

@@ -23,7 +23,8 @@ GPUS_PER_LOT = Limit(
 )
 UNITS = Limit("transformers, spares, on-site blocks, construction crews of a site or hall", 1_000)
 STUDY_ENGINEERS = Limit(
-    "study engineers of a region, production lines of a transformer supply", 10_000
+    "study engineers and upgrade crews of a region, production lines of a transformer supply",
+    10_000,
 )
 QUEUE_BACKLOG = Limit("initial backlog of a region (requests)", 10_000)
 MARKET_BACKLOG = Limit("initial backlog of a transformer supply (units)", 100_000)

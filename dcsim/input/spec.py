@@ -64,6 +64,9 @@ class Region:
     background_size: Distribution  # MW per background request
     initial_backlog: int = 0  # background requests already waiting when the queue opens
     warm_up: float = 0.0  # days the queue runs on background traffic before the start date
+    upgrade_crews: int = 0  # network upgrades built at once; 0 = each starts at once
+    upgrade_mw: float = 0.0  # least MW an upgrade adds (the request's shortfall if larger)
+    withdrawal_after_agreement: float = 0.0  # share of background requests gone at agreement
     source: str = ""
 
 

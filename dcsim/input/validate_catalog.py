@@ -85,6 +85,9 @@ def region(name: str, t: Table) -> Region:
         background_size=t.distribution("background_size", POWER),
         initial_backlog=t.integer("initial_backlog", limits.QUEUE_BACKLOG, default=0),
         warm_up=t.quantity("warm_up", DURATION, default="0 days", positive=False),
+        upgrade_crews=t.integer("upgrade_crews", limits.STUDY_ENGINEERS, default=0),
+        upgrade_mw=t.quantity("upgrade_size", POWER, default="0 MW", positive=False),
+        withdrawal_after_agreement=t.number("withdrawal_after_agreement", default=0.0, high=1.0),
         source=t.string("source", default=""),
     )
     if result.warm_up > limits.WARM_UP_YEARS.most * 365.25:

@@ -47,20 +47,30 @@ class Event(StrEnum):
     REQUEST_WITHDRAWN = (
         "request_withdrawn",
         Process.INTERCONNECTION,
-        "— (background requests only)",
+        "— (background requests only; detail: the phase, or after_agreement)",
     )
     STUDY_COMPLETED = "study_completed", Process.INTERCONNECTION, "—"
+    AGREEMENT_SIGNED = "agreement_signed", Process.INTERCONNECTION, "days since the request"
+    NETWORK_UPGRADE_QUEUED = (
+        "network_upgrade_queued",
+        Process.INTERCONNECTION,
+        "MW above the region's remaining headroom (the request joins the upgrade line)",
+    )
     NETWORK_UPGRADE_STARTED = (
         "network_upgrade_started",
         Process.INTERCONNECTION,
-        "MW above the region's remaining headroom",
+        "MW the upgrade adds to the region (detail: how much of it is this request's)",
+    )
+    NETWORK_UPGRADE_SHARED = (
+        "network_upgrade_shared",
+        Process.INTERCONNECTION,
+        "MW taken from headroom an earlier upgrade left; the request leaves the line",
     )
     NETWORK_UPGRADE_COMPLETED = (
         "network_upgrade_completed",
         Process.INTERCONNECTION,
         "days the upgrade took",
     )
-    AGREEMENT_SIGNED = "agreement_signed", Process.INTERCONNECTION, "days since the request"
     TRANCHE_ENERGIZED = "tranche_energized", Process.INTERCONNECTION, "MW energized"
     TRANSFORMER_ORDERED = (
         "transformer_ordered",

@@ -9,80 +9,30 @@ Two disciplines, each a small class over :class:`RegionQueue`:
   windows of ``cluster_window``; each cluster is studied as one through the
   phases; ``study_engineers`` clusters can be under study at once.
 
-After its studies a request signs an agreement, then waits for a network
-upgrade if it is larger than the region's remaining headroom, then is
-energized, in tranches where the site asked for them. Background requests may withdraw at
-the end of each phase; a site's own request never does (the planner is
-committed to it).
+After its studies a request signs an agreement, then waits until the grid can carry
+it — the region's headroom, or a shared, finite network upgrade
+(:mod:`dcsim.model.upgrades`) — then is energized, in tranches where the site asked
+for them. Background requests may withdraw at the end of each phase and right after
+the agreement; a site's own request never does (the planner is committed to it).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import simpy
 
-from dcsim.input.spec import Region, Tranche
+from dcsim.input.spec import Region
 from dcsim.model.events import Event, EventRow, Process, Recorder
+from dcsim.model.grid_request import GridRequest, RequestPlan
+from dcsim.model.upgrades import GridCapacity
 
 P = Process.INTERCONNECTION
 NAN = float("nan")
 _new_row = tuple.__new__
-
-
-class RequestPlan(NamedTuple):
-    """Every draw a request will need, taken when it is submitted.
-
-    Drawing up front in a fixed order keeps the k-th request's randomness the
-    same whatever happens around it in the queue, which is what common random
-    numbers need.
-    """
-
-    phase_durations: tuple[float, ...]
-    withdrawal_draws: tuple[float, ...]
-    network_upgrade: float
-    agreement: float
-    energization: float
-
-    @staticmethod
-    def draw(spec: Region, rng: np.random.Generator) -> RequestPlan:
-        phases = spec.phases
-        count = len(phases)
-        # One vector of uniforms (the same numbers as one draw at a time, fewer calls),
-        # each turned into a sample by its distribution's inverse CDF.
-        u = rng.random(2 * count + 3).tolist()
-        return _new_row(
-            RequestPlan,
-            (  # NamedTuple without its Python-level __new__
-                tuple([p.duration.quantile(x) for p, x in zip(phases, u, strict=False)]),
-                tuple(u[count : 2 * count]),
-                spec.network_upgrade_time.quantile(u[-3]),
-                spec.agreement_time.quantile(u[-2]),
-                spec.energization_time.quantile(u[-1]),
-            ),
-        )
-
-
-@dataclass(slots=True)
-class GridRequest:
-    """One request for load service. Sites watch its events; background ones only log."""
-
-    ident: str
-    site: str  # site name, or the region's name for background requests
-    mw: float
-    tranches: tuple[Tranche, ...]
-    rng: np.random.Generator  # where this request's plan is drawn from
-    background: bool = False
-    plan: RequestPlan | None = None
-    submitted: float = 0.0
-    agreement: simpy.Event | None = None  # succeeds when the agreement is signed
-    on_energized: Callable[[float], None] | None = None
-    withdrawn: bool = field(default=False)
-    study_started_at: float | None = None
 
 
 class RegionQueue:
@@ -100,7 +50,7 @@ class RegionQueue:
         self.recorder = recorder
         self._rows = recorder.rows
         self.background_rng = background_rng
-        self.headroom = spec.headroom_mw
+        self.capacity = GridCapacity(env, spec, self._log)
         self._count = 0
         if env.now >= -spec.warm_up:
             self._open()
@@ -151,7 +101,7 @@ class RegionQueue:
         return request.plan.withdrawal_draws[phase] < self.spec.phases[phase].withdrawal
 
     def _after_studies(self, request: GridRequest) -> Generator[simpy.Event, Any, None]:
-        """Agreement, then a network upgrade if needed, then energization of each tranche.
+        """Agreement, then headroom or a network upgrade, then energization of each tranche.
 
         The agreement is signed before the upgrades it commits the utility to are
         built, so a site that orders transformers at agreement orders them while
@@ -171,19 +121,13 @@ class RegionQueue:
         )
         if request.agreement is not None:
             request.agreement.succeed()
-        if request.mw > self.headroom:
-            upgrade = plan.network_upgrade
-            log(
-                request,
-                Event.NETWORK_UPGRADE_STARTED,
-                request.mw - self.headroom,
-                "MW",
-                f"request exceeds remaining headroom of {self.headroom:g} MW",
-            )
-            yield env.timeout(upgrade)
-            log(request, Event.NETWORK_UPGRADE_COMPLETED, upgrade, "days")
-        else:
-            self.headroom -= request.mw
+        if request.background and plan.withdrawal_after_agreement < (
+            self.spec.withdrawal_after_agreement
+        ):
+            request.withdrawn = True
+            log(request, Event.REQUEST_WITHDRAWN, detail="after_agreement")
+            return  # before it takes headroom or a place in the upgrade line
+        yield from self.capacity.connect(request)
         ready = env.now + plan.energization
         if not request.tranches:  # background traffic: energized whole, nobody to tell
             if ready > env.now:
@@ -211,8 +155,19 @@ class RegionQueue:
         self._open()
 
     def start_date_reached(self) -> None:
-        """The scenario starts: headroom is what the region has left then, as its file says."""
-        self.headroom = self.spec.headroom_mw
+        """The scenario starts: headroom is what the region has left then, as its file says
+        (requests still in the upgrade line that it covers take it first, in line order)."""
+        self.capacity.reset(self.spec.headroom_mw)
+
+    @property
+    def headroom(self) -> float:
+        """MW the region can still give without an upgrade."""
+        return self.capacity.headroom
+
+    @property
+    def upgrade_line(self) -> int:
+        """Requests waiting for an upgrade crew now."""
+        return self.capacity.line_length
 
     def _background(self) -> Generator[simpy.Event, Any, None]:
         rng = self.background_rng

@@ -33,6 +33,7 @@ class SiteRecord:
     all_running_days: float = field(metadata=_kpi(date="all_running_date"))
     gpus_idle_at_horizon: int = field(metadata=_kpi())
     queue_wait_days: float  # request to study start
+    upgrade_wait_days: float  # agreement to an upgrade crew (or another's spare); 0 if none
     request_to_agreement_days: float
     request_to_energization_days: float = field(metadata=_kpi())  # to the first tranche
     transformer_lead_time_days: float = field(metadata=_kpi())  # mean order -> delivery

@@ -165,6 +165,7 @@ def _record(site: SiteModel, last: Snapshot, totals: Totals) -> SiteRecord:
         all_running_days=_or_nan(site.all_running_at),
         gpus_idle_at_horizon=last.gpus_idle,
         queue_wait_days=_or_nan(site.region_wait()),
+        upgrade_wait_days=_or_nan(site.upgrade_wait()),
         request_to_agreement_days=_or_nan(
             None if site.agreement_at is None else site.agreement_at - requested
         ),

@@ -21,7 +21,8 @@ from dcsim.input.spec import CoolingType, Scenario, Site
 from dcsim.model import construction, cooling, gpus, onsite
 from dcsim.model.capacity import Snapshot
 from dcsim.model.events import Event, Recorder
-from dcsim.model.interconnection import GridRequest, RegionQueue
+from dcsim.model.grid_request import GridRequest
+from dcsim.model.interconnection import RegionQueue
 from dcsim.model.layers import Layer
 from dcsim.model.site_api import Proc
 from dcsim.model.site_core import Batch, SiteCore, Tape
@@ -112,6 +113,10 @@ class SiteModel:
         if request is None or request.study_started_at is None:
             return None
         return request.study_started_at - request.submitted
+
+    def upgrade_wait(self) -> float | None:
+        """Days the site's agreed request waited for an upgrade crew (0 if none was needed)."""
+        return None if self.request is None else self.request.upgrade_wait
 
     # -- what the run reads afterwards ------------------------------------
     @property

@@ -37,9 +37,10 @@ class RunTables(Protocol):
     stats: pd.DataFrame
     scurves: pd.DataFrame
     migration: pd.DataFrame
+    funnel: pd.DataFrame
 
 
-TABLES = ("events", "timeseries", "summary", "stats", "scurves", "migration")
+TABLES = ("events", "timeseries", "summary", "stats", "scurves", "migration", "funnel")
 FORMATS = ("csv", "parquet")
 
 
@@ -92,6 +93,7 @@ def write_tables(
         "stats": result.stats,
         "scurves": result.scurves,
         "migration": result.migration,
+        "funnel": result.funnel,
     }
     kept: list[Path] = []
     try:

@@ -1,0 +1,69 @@
+"""A request for load service, and every draw it will need (taken when it is submitted)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+import simpy
+
+from dcsim.input.spec import Region, Tranche
+
+_new_row = tuple.__new__
+
+
+class RequestPlan(NamedTuple):
+    """Every draw a request will need, taken when it is submitted.
+
+    Drawing up front in a fixed order keeps the k-th request's randomness the
+    same whatever happens around it in the queue, which is what common random
+    numbers need.
+    """
+
+    phase_durations: tuple[float, ...]
+    withdrawal_draws: tuple[float, ...]
+    network_upgrade: float
+    agreement: float
+    energization: float
+    withdrawal_after_agreement: float  # uniform, compared with the region's share
+
+    @staticmethod
+    def draw(spec: Region, rng: np.random.Generator) -> RequestPlan:
+        phases = spec.phases
+        count = len(phases)
+        # One vector of uniforms (the same numbers as one draw at a time, fewer calls),
+        # each turned into a sample by its distribution's inverse CDF.
+        u = rng.random(2 * count + 4).tolist()
+        return _new_row(
+            RequestPlan,
+            (  # NamedTuple without its Python-level __new__
+                tuple([p.duration.quantile(x) for p, x in zip(phases, u, strict=False)]),
+                tuple(u[count : 2 * count]),
+                spec.network_upgrade_time.quantile(u[-4]),
+                spec.agreement_time.quantile(u[-3]),
+                spec.energization_time.quantile(u[-2]),
+                u[-1],
+            ),
+        )
+
+
+@dataclass(slots=True)
+class GridRequest:
+    """One request for load service. Sites watch its events; background ones only log."""
+
+    ident: str
+    site: str  # site name, or the region's name for background requests
+    mw: float
+    tranches: tuple[Tranche, ...]
+    rng: np.random.Generator  # where this request's plan is drawn from
+    background: bool = False
+    plan: RequestPlan | None = None
+    submitted: float = 0.0
+    agreement: simpy.Event | None = None  # succeeds when the agreement is signed
+    on_energized: Callable[[float], None] | None = None
+    withdrawn: bool = field(default=False)
+    study_started_at: float | None = None
+    upgrade_wait: float | None = None  # days in the upgrade line (0 if it never waited)
+    line_joined_at: float = 0.0

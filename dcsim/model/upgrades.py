@@ -1,0 +1,160 @@
+"""A region's grid capacity: the headroom left, and the network upgrades that add to it.
+
+Upgrades are shared and finite. A request that fits the headroom takes it. A larger one
+waits for the spare of an upgrade under way if that covers it (the one done soonest),
+else joins the line, where ``upgrade_crews`` upgrades are built at once (0: each starts
+at once), first come, first served. An upgrade adds at least ``upgrade_size`` MW: its
+request takes the headroom left plus its shortfall, and the spare is headroom for the
+requests after, including those still in the line, which leave it as soon as it covers
+them. With Poisson arrivals at the line, exponential builds and no spare, the line is an
+M/M/c queue.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+import simpy
+
+from dcsim.input.spec import Region
+from dcsim.model.events import Event
+from dcsim.model.grid_request import GridRequest
+
+Log = Callable[..., None]  # RegionQueue._log: (request, event, quantity, unit, detail)
+
+
+@dataclass(slots=True)
+class _Upgrade:
+    """A network upgrade under way: whose it is, when it is done, and the MW it will leave
+    that nobody has claimed yet (requests that claimed them wait on ``claims``)."""
+
+    owner: str
+    done_at: float
+    spare: float
+    claims: list[simpy.Event]
+
+
+class GridCapacity:
+    """Headroom and the upgrade line of one region."""
+
+    def __init__(self, env: simpy.Environment, spec: Region, log: Log) -> None:
+        self.env = env
+        self.spec = spec
+        self._log = log
+        self.headroom = spec.headroom_mw
+        # Requests waiting for an upgrade crew, in the order they joined, each with the
+        # event that lets it go on (an upgrade built for it, or headroom left by another).
+        self._upgrade_line: deque[tuple[GridRequest, simpy.Event]] = deque()
+        self._under_way: list[_Upgrade] = []
+
+    def connect(self, request: GridRequest) -> Generator[simpy.Event, Any, None]:
+        """Until the grid can carry ``request``: at once if the headroom covers it."""
+        if request.mw <= self.headroom:
+            self.headroom -= request.mw
+            request.upgrade_wait = 0.0
+        else:
+            yield from self._wait_for_upgrade(request)
+
+    def reset(self, headroom: float) -> None:
+        """Headroom is ``headroom`` now; requests in the line that it covers take it first."""
+        self.headroom = headroom
+        self._share_headroom()
+
+    def _wait_for_upgrade(self, request: GridRequest) -> Generator[simpy.Event, Any, None]:
+        """Wait for the spare of an upgrade under way if it covers the request (the one
+        done soonest), else for an upgrade crew in the line."""
+        cleared = self.env.event()
+        upgrade = min(
+            (u for u in self._under_way if u.spare >= request.mw),
+            key=lambda u: u.done_at,
+            default=None,
+        )
+        request.line_joined_at = self.env.now
+        if upgrade is not None:
+            self._claim(request, cleared, upgrade)
+        else:
+            self._log(
+                request,
+                Event.NETWORK_UPGRADE_QUEUED,
+                request.mw - self.headroom,
+                "MW",
+                f"request exceeds remaining headroom of {self.headroom:g} MW",
+            )
+            self._upgrade_line.append((request, cleared))
+            self._start_upgrades()
+        yield cleared
+
+    def _left_line(self, request: GridRequest) -> None:
+        request.upgrade_wait = self.env.now - request.line_joined_at
+
+    def _claim(self, request: GridRequest, cleared: simpy.Event, upgrade: _Upgrade) -> None:
+        self._left_line(request)
+        upgrade.spare -= request.mw
+        upgrade.claims.append(cleared)
+        detail = f"spare of the upgrade for {upgrade.owner}, due day {upgrade.done_at:g}"
+        self._log(request, Event.NETWORK_UPGRADE_SHARED, request.mw, "MW", detail)
+
+    def _start_upgrades(self) -> None:
+        """Give free upgrade crews to the requests at the front of the line."""
+        crews, line = self.spec.upgrade_crews, self._upgrade_line
+        while line and (crews == 0 or len(self._under_way) < crews):
+            self._begin_upgrade(*line.popleft())
+
+    def _begin_upgrade(self, request: GridRequest, cleared: simpy.Event) -> None:
+        # Done here, not in the process, so that the crew is busy before the next is given.
+        assert request.plan is not None
+        self._left_line(request)
+        shortfall = request.mw - self.headroom  # > 0: a request that fits has left the line
+        added = max(self.spec.upgrade_mw, shortfall)
+        self.headroom = 0.0  # the request takes what is left; the upgrade brings the rest
+        duration = request.plan.network_upgrade
+        upgrade = _Upgrade(request.ident, self.env.now + duration, added - shortfall, [cleared])
+        self._under_way.append(upgrade)
+        self._log(request, Event.NETWORK_UPGRADE_STARTED, added, "MW",
+                  f"{shortfall:g} MW of it for this request")  # fmt: skip
+        # Requests behind in the line that its spare covers wait for it, not for a crew.
+        if upgrade.spare > 0 and self._upgrade_line:
+            waiting: deque[tuple[GridRequest, simpy.Event]] = deque()
+            for other, other_cleared in self._upgrade_line:
+                if other.mw <= upgrade.spare:
+                    self._claim(other, other_cleared, upgrade)
+                else:
+                    waiting.append((other, other_cleared))
+            self._upgrade_line = waiting
+        self.env.process(self._build_upgrade(request, upgrade, duration))
+
+    def _build_upgrade(
+        self, request: GridRequest, upgrade: _Upgrade, duration: float
+    ) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(duration)
+        self._under_way.remove(upgrade)
+        self.headroom += upgrade.spare
+        self._log(request, Event.NETWORK_UPGRADE_COMPLETED, duration, "days")
+        for claim in upgrade.claims:
+            claim.succeed()
+        self._share_headroom()
+        self._start_upgrades()
+
+    def _share_headroom(self) -> None:
+        """Requests still in the line that the headroom now covers leave it, in line order."""
+        if not self._upgrade_line or self.headroom <= 0:
+            return
+        waiting: deque[tuple[GridRequest, simpy.Event]] = deque()
+        for request, cleared in self._upgrade_line:
+            if request.mw <= self.headroom:
+                self.headroom -= request.mw
+                self._left_line(request)
+                self._log(request, Event.NETWORK_UPGRADE_SHARED, request.mw, "MW",
+                          "headroom left by an earlier upgrade")  # fmt: skip
+                cleared.succeed()
+            else:
+                waiting.append((request, cleared))
+        self._upgrade_line = waiting
+
+    @property
+    def line_length(self) -> int:
+        """Requests waiting for an upgrade crew now."""
+        return len(self._upgrade_line)

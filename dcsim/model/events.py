@@ -64,7 +64,7 @@ class Event(StrEnum):
     NETWORK_UPGRADE_SHARED = (
         "network_upgrade_shared",
         Process.INTERCONNECTION,
-        "MW taken from headroom an earlier upgrade left; the request leaves the line",
+        "MW taken from another request's upgrade (detail: its spare, or headroom it left)",
     )
     NETWORK_UPGRADE_COMPLETED = (
         "network_upgrade_completed",

@@ -116,14 +116,8 @@ class GridCapacity:
         self._log(request, Event.NETWORK_UPGRADE_STARTED, added, "MW",
                   f"{shortfall:g} MW of it for this request")  # fmt: skip
         # Requests behind in the line that its spare covers wait for it, not for a crew.
-        if upgrade.spare > 0 and self._upgrade_line:
-            waiting: deque[tuple[GridRequest, simpy.Event]] = deque()
-            for other, other_cleared in self._upgrade_line:
-                if other.mw <= upgrade.spare:
-                    self._claim(other, other_cleared, upgrade)
-                else:
-                    waiting.append((other, other_cleared))
-            self._upgrade_line = waiting
+        self._leave_line(lambda: upgrade.spare,
+                         lambda other, cleared: self._claim(other, cleared, upgrade))  # fmt: skip
         self.env.process(self._build_upgrade(request, upgrade, duration))
 
     def _build_upgrade(
@@ -140,16 +134,26 @@ class GridCapacity:
 
     def _share_headroom(self) -> None:
         """Requests still in the line that the headroom now covers leave it, in line order."""
-        if not self._upgrade_line or self.headroom <= 0:
+        self._leave_line(lambda: self.headroom, self._take_headroom)
+
+    def _take_headroom(self, request: GridRequest, cleared: simpy.Event) -> None:
+        self.headroom -= request.mw
+        self._left_line(request)
+        self._log(request, Event.NETWORK_UPGRADE_SHARED, request.mw, "MW",
+                  "headroom left by an earlier upgrade")  # fmt: skip
+        cleared.succeed()
+
+    def _leave_line(
+        self, room: Callable[[], float], take: Callable[[GridRequest, simpy.Event], None]
+    ) -> None:
+        """Every request in the line that ``room()`` MW cover is given to ``take`` (which
+        uses up that room), in line order; the others keep their places."""
+        if not self._upgrade_line or room() <= 0:
             return
         waiting: deque[tuple[GridRequest, simpy.Event]] = deque()
         for request, cleared in self._upgrade_line:
-            if request.mw <= self.headroom:
-                self.headroom -= request.mw
-                self._left_line(request)
-                self._log(request, Event.NETWORK_UPGRADE_SHARED, request.mw, "MW",
-                          "headroom left by an earlier upgrade")  # fmt: skip
-                cleared.succeed()
+            if request.mw <= room():
+                take(request, cleared)
             else:
                 waiting.append((request, cleared))
         self._upgrade_line = waiting

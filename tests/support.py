@@ -11,6 +11,7 @@ unit the caller uses (the model's is days); rates are per that unit.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
@@ -27,6 +28,9 @@ import numpy as np
 import tomli_w
 from hypothesis import strategies as st
 from scipy import stats
+
+from dcsim.input.distributions import Fixed
+from dcsim.input.spec import Region, StudyPhase
 
 REPO = Path(__file__).resolve().parent.parent
 SITES = REPO / "sites"
@@ -502,3 +506,24 @@ def time_average(times: Sequence[float], steps: Sequence[float], start: float, e
     knots = np.concatenate(([start], t[inside], [end]))
     values = np.concatenate(([initial], level[inside]))
     return float(np.sum(values * np.diff(knots)) / (end - start))
+
+
+# ------------------------------------------------------------ grid regions
+def grid_region(**changes: object) -> Region:
+    """Studies of 100 days (plenty of engineers), no agreement delay, 30 days to energize,
+    200-day upgrades, no headroom, no background traffic unless asked."""
+    base = Region(
+        name="r",
+        label="r",
+        discipline="serial",
+        study_engineers=50,
+        cluster_window=0.0,
+        phases=(StudyPhase("study", Fixed(100.0), 0.0),),
+        agreement_time=Fixed(0.0),
+        energization_time=Fixed(30.0),
+        headroom_mw=0.0,
+        network_upgrade_time=Fixed(200.0),
+        background_rate=0.0,
+        background_size=Fixed(1.0),
+    )
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]

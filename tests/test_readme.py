@@ -17,8 +17,9 @@ def readme_commands() -> list[str]:
     blocks = re.findall(r"```bash\n(.*?)```", README, flags=re.S)
     commands = []
     for block in blocks:
-        for line in block.splitlines():
-            line = line.split(" #")[0].strip()
+        # A command continued with a trailing backslash is one command.
+        for line in block.replace("\\\n", " ").splitlines():
+            line = " ".join(line.split(" #")[0].split())
             if line.startswith(("dcsim ", "python3 -m pip install", "scripts/", "python ")):
                 commands.append(line)
     return commands

@@ -141,6 +141,8 @@ def _site(site: Site, date: Any) -> dict[str, Any]:
                 for t in ic.tranches
             ],
             "existing": format_quantity(ic.existing_mw, POWER),
+            "interim_service": ic.interim_service or None,
+            "flexible_curtailment": ic.flexible_curtailment,
             "source": ic.source,
         }
     )

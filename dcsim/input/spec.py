@@ -102,6 +102,8 @@ class Interconnection:
     region: str
     tranches: tuple[Tranche, ...]
     existing_mw: float = 0.0  # service already energized at the start, besides the request
+    interim_service: bool = False  # take the headroom there is at agreement, wait for the rest
+    flexible_curtailment: float | None = None  # non-firm service until firm, curtailed this share
     source: str = ""
 
 

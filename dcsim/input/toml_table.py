@@ -135,6 +135,12 @@ class Table:
             )
         return value
 
+    def boolean(self, key: str, default: object = _MISSING) -> bool:
+        value = self.raw(key, default)
+        if not isinstance(value, bool):
+            raise self.error(key, value, "true or false (without quotes)")
+        return value
+
     def integer(self, key: str, limit: Limit, default: object = _MISSING, minimum: int = 0) -> int:
         """A whole number from ``minimum`` to ``limit.most``."""
         value = self.raw(key, default)

@@ -204,6 +204,12 @@ def _site(name: str, t: Table, refs: _Refs) -> Site:
         region=ic.reference("region", refs.regions, "region"),
         tranches=tranches,
         existing_mw=ic.quantity("existing", POWER, default="0 MW", positive=False),
+        interim_service=ic.boolean("interim_service", default=False),
+        flexible_curtailment=(
+            ic.number("flexible_curtailment", high=1.0, low_open=False)
+            if ic.has("flexible_curtailment")
+            else None
+        ),
         source=ic.string("source", default=""),
     )
     ic.done()

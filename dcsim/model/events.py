@@ -71,7 +71,26 @@ class Event(StrEnum):
         Process.INTERCONNECTION,
         "days the upgrade took",
     )
-    TRANCHE_ENERGIZED = "tranche_energized", Process.INTERCONNECTION, "MW energized"
+    INTERIM_SERVICE_GRANTED = (
+        "interim_service_granted",
+        Process.INTERCONNECTION,
+        "MW of the region's headroom a site takes at agreement (detail: MW left to wait for)",
+    )
+    FLEXIBLE_SERVICE_GRANTED = (
+        "flexible_service_granted",
+        Process.INTERCONNECTION,
+        "MW of non-firm service until the upgrade (detail: share of hours curtailed)",
+    )
+    TRANCHE_ENERGIZED = (
+        "tranche_energized",
+        Process.INTERCONNECTION,
+        "MW energized (detail: part of a tranche, non-firm)",
+    )
+    FIRM_SERVICE_REACHED = (
+        "firm_service_reached",
+        Process.INTERCONNECTION,
+        "MW of non-firm service made firm by the upgrade",
+    )
     TRANSFORMER_ORDERED = (
         "transformer_ordered",
         Process.TRANSFORMERS,

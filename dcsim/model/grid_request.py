@@ -10,6 +10,7 @@ import numpy as np
 import simpy
 
 from dcsim.input.spec import Region, Tranche
+from dcsim.model.service import Service
 
 _new_row = tuple.__new__
 
@@ -67,3 +68,8 @@ class GridRequest:
     study_started_at: float | None = None
     upgrade_wait: float | None = None  # days in the upgrade line (0 if it never waited)
     line_joined_at: float = 0.0
+    need: float = 0.0  # MW still waiting for firm capacity (all of it, unless interim service)
+    interim: bool = False  # take the headroom there is (at agreement, then as it frees up)
+    on_headroom: Callable[[float], None] | None = None  # interim MW taken (the queue's hook)
+    flexible_curtailment: float | None = None  # share curtailed while non-firm; None: no
+    service: Service | None = None  # a site's grants and what is energized, after agreement

@@ -28,6 +28,7 @@ import simpy
 from dcsim.input.spec import Region
 from dcsim.model.events import Event, EventRow, Process, Recorder
 from dcsim.model.grid_request import GridRequest, RequestPlan
+from dcsim.model.service import Service
 from dcsim.model.upgrades import GridCapacity
 
 P = Process.INTERCONNECTION
@@ -127,20 +128,37 @@ class RegionQueue:
             request.withdrawn = True
             log(request, Event.REQUEST_WITHDRAWN, detail="after_agreement")
             return  # before it takes headroom or a place in the upgrade line
-        yield from self.capacity.connect(request)
-        ready = env.now + plan.energization
+        request.need = request.mw
         if not request.tranches:  # background traffic: energized whole, nobody to tell
-            if ready > env.now:
-                yield env.timeout(ready - env.now)
+            yield from self.capacity.connect(request)
+            if plan.energization > 0:
+                yield env.timeout(plan.energization)
             log(request, Event.TRANCHE_ENERGIZED, request.mw, "MW")
             return
-        for tranche in sorted(request.tranches, key=lambda t: t.earliest):
-            when = max(ready, tranche.earliest)
-            if when > env.now:
-                yield env.timeout(when - env.now)
-            log(request, Event.TRANCHE_ENERGIZED, tranche.mw, "MW")
-            if request.on_energized is not None:
-                request.on_energized(tranche.mw)
+        yield from self._serve_site(request)
+
+    def _serve_site(self, request: GridRequest) -> Generator[simpy.Event, Any, None]:
+        """A site's request after agreement: interim or flexible service while it waits for
+        an upgrade, if its file asks for them; firm service once the grid can carry it all."""
+        plan, capacity = request.plan, self.capacity
+        assert plan is not None
+        share = request.flexible_curtailment
+        service = request.service = Service(
+            self.env, request.tranches, plan.energization, share or 0.0,
+            lambda *row: self._log(request, *row), request.on_energized,
+        )  # fmt: skip
+        if request.interim:
+            request.on_headroom = lambda taken: self._interim(request, service, taken)
+            capacity.take_interim(request)
+        if request.need > capacity.headroom and share is not None:
+            service.grant_flexible(request.need)
+        yield from capacity.connect(request)
+        service.make_firm(request.need)
+
+    def _interim(self, request: GridRequest, service: Service, taken: float) -> None:
+        self._log(request, Event.INTERIM_SERVICE_GRANTED, taken, "MW",
+                  f"{request.need:g} MW wait for an upgrade")  # fmt: skip
+        service.make_firm(taken)
 
     # -- background traffic ----------------------------------------------
     def _open(self) -> None:

@@ -35,7 +35,9 @@ class SiteRecord:
     queue_wait_days: float  # request to study start
     upgrade_wait_days: float  # agreement to an upgrade crew (or another's spare); 0 if none
     request_to_agreement_days: float
-    request_to_energization_days: float = field(metadata=_kpi())  # to the first tranche
+    request_to_energization_days: float = field(metadata=_kpi())  # to the first MW energized
+    request_to_firm_service_days: float = field(metadata=_kpi())  # to all of it, energized, firm
+    grid_curtailed_mwh: float = field(metadata=_kpi())  # non-firm service curtailed (flexible)
     transformer_lead_time_days: float = field(metadata=_kpi())  # mean order -> delivery
     gpu_hours_running: float = field(metadata=_kpi())  # compute delivered by the horizon
     lost_value_usd: float = field(metadata=_kpi())  # idle GPU-hours x their value then

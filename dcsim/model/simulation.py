@@ -172,6 +172,10 @@ def _record(site: SiteModel, last: Snapshot, totals: Totals) -> SiteRecord:
         request_to_energization_days=_or_nan(
             None if site.first_energized_at is None else site.first_energized_at - requested
         ),
+        request_to_firm_service_days=_or_nan(
+            None if (firm := site.firm_service_at()) is None else firm - requested
+        ),
+        grid_curtailed_mwh=site.curtailed_mwh(),
         transformer_lead_time_days=(
             sum(site.lead_times) / len(site.lead_times) if site.lead_times else math.nan
         ),

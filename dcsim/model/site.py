@@ -114,6 +114,17 @@ class SiteModel:
             return None
         return request.study_started_at - request.submitted
 
+    def curtailed_mwh(self) -> float:
+        """MWh of the site's non-firm grid service curtailed so far (0 without a flexible
+        connection)."""
+        service = None if self.request is None else self.request.service
+        return 0.0 if service is None else service.curtailed_mwh()
+
+    def firm_service_at(self) -> float | None:
+        """When the whole request was energized and firm, if it has been."""
+        service = None if self.request is None else self.request.service
+        return None if service is None else service.full_at
+
     def upgrade_wait(self) -> float | None:
         """Days the site's agreed request waited for an upgrade crew (0 if none was needed)."""
         return None if self.request is None else self.request.upgrade_wait
@@ -220,6 +231,8 @@ class SiteModel:
             tranches=ic.tranches,
             rng=self.stream("interconnection"),
             on_energized=self._energize,
+            interim=ic.interim_service,
+            flexible_curtailment=ic.flexible_curtailment,
         )
         request.agreement = self._env.event()
         self.request = request

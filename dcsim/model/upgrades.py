@@ -51,12 +51,30 @@ class GridCapacity:
         self._under_way: list[_Upgrade] = []
 
     def connect(self, request: GridRequest) -> Generator[simpy.Event, Any, None]:
-        """Until the grid can carry ``request``: at once if the headroom covers it."""
-        if request.mw <= self.headroom:
-            self.headroom -= request.mw
+        """Until the grid can carry the ``request.need`` MW: at once if the headroom covers them."""
+        if request.need <= self.headroom:
+            self.headroom -= request.need
             request.upgrade_wait = 0.0
         else:
             yield from self._wait_for_upgrade(request)
+
+    def take_interim(self, request: GridRequest) -> None:
+        """Interim service: a request the headroom does not cover takes what there is, and
+        waits only for the rest (``request.need``); its ``on_headroom`` hears of the MW.
+
+        Only headroom nobody ahead of it waits for: at agreement when the upgrade line is
+        empty, in the line when it is first. Headroom that gathers is the earlier
+        requests' first (it may come to cover one, which then needs no crew), so taking
+        it early never puts another upgrade ahead of the interim request itself.
+        """
+        line = self._upgrade_line
+        ahead = line and line[0][0] is not request
+        if request.need <= self.headroom or self.headroom <= 0 or ahead:
+            return
+        taken, self.headroom = self.headroom, 0.0
+        request.need -= taken
+        assert request.on_headroom is not None
+        request.on_headroom(taken)
 
     def reset(self, headroom: float) -> None:
         """Headroom is ``headroom`` now; requests in the line that it covers take it first."""
@@ -68,7 +86,7 @@ class GridCapacity:
         done soonest), else for an upgrade crew in the line."""
         cleared = self.env.event()
         upgrade = min(
-            (u for u in self._under_way if u.spare >= request.mw),
+            (u for u in self._under_way if u.spare >= request.need),
             key=lambda u: u.done_at,
             default=None,
         )
@@ -79,7 +97,7 @@ class GridCapacity:
             self._log(
                 request,
                 Event.NETWORK_UPGRADE_QUEUED,
-                request.mw - self.headroom,
+                request.need - self.headroom,
                 "MW",
                 f"request exceeds remaining headroom of {self.headroom:g} MW",
             )
@@ -92,10 +110,10 @@ class GridCapacity:
 
     def _claim(self, request: GridRequest, cleared: simpy.Event, upgrade: _Upgrade) -> None:
         self._left_line(request)
-        upgrade.spare -= request.mw
+        upgrade.spare -= request.need
         upgrade.claims.append(cleared)
         detail = f"spare of the upgrade for {upgrade.owner}, due day {upgrade.done_at:g}"
-        self._log(request, Event.NETWORK_UPGRADE_SHARED, request.mw, "MW", detail)
+        self._log(request, Event.NETWORK_UPGRADE_SHARED, request.need, "MW", detail)
 
     def _start_upgrades(self) -> None:
         """Give free upgrade crews to the requests at the front of the line."""
@@ -107,7 +125,7 @@ class GridCapacity:
         # Done here, not in the process, so that the crew is busy before the next is given.
         assert request.plan is not None
         self._left_line(request)
-        shortfall = request.mw - self.headroom  # > 0: a request that fits has left the line
+        shortfall = request.need - self.headroom  # > 0: a request that fits has left the line
         added = max(self.spec.upgrade_mw, shortfall)
         self.headroom = 0.0  # the request takes what is left; the upgrade brings the rest
         duration = request.plan.network_upgrade
@@ -133,13 +151,16 @@ class GridCapacity:
         self._start_upgrades()
 
     def _share_headroom(self) -> None:
-        """Requests still in the line that the headroom now covers leave it, in line order."""
+        """Requests still in the line that the headroom now covers leave it, in line order;
+        what is left goes to the first in the line if it is on interim service."""
         self._leave_line(lambda: self.headroom, self._take_headroom)
+        if self._upgrade_line and self._upgrade_line[0][0].interim:
+            self.take_interim(self._upgrade_line[0][0])
 
     def _take_headroom(self, request: GridRequest, cleared: simpy.Event) -> None:
-        self.headroom -= request.mw
+        self.headroom -= request.need
         self._left_line(request)
-        self._log(request, Event.NETWORK_UPGRADE_SHARED, request.mw, "MW",
+        self._log(request, Event.NETWORK_UPGRADE_SHARED, request.need, "MW",
                   "headroom left by an earlier upgrade")  # fmt: skip
         cleared.succeed()
 
@@ -152,7 +173,7 @@ class GridCapacity:
             return
         waiting: deque[tuple[GridRequest, simpy.Event]] = deque()
         for request, cleared in self._upgrade_line:
-            if request.mw <= room():
+            if request.need <= room():
                 take(request, cleared)
             else:
                 waiting.append((request, cleared))

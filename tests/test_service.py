@@ -25,6 +25,7 @@ from dcsim.input.spec import Region, Tranche
 from dcsim.model.events import EventRow, Recorder
 from dcsim.model.grid_request import GridRequest
 from dcsim.model.interconnection import make_queue
+from dcsim.model.service import MONTH
 from dcsim.model.streams import Streams
 from tests.support import assert_in_ci, grid_region, mean_ci
 
@@ -43,6 +44,7 @@ class Site:
     tranches: tuple[tuple[float, float], ...] = ()  # (MW, earliest day); () = all at day 0
     interim: bool = False
     flexible: float | None = None
+    ramp: float | None = None  # MW a day
     day: float = 0.0
     grid: list[tuple[float, float]] = dataclasses.field(default_factory=list)
     request: GridRequest | None = None
@@ -65,7 +67,7 @@ def run(spec: Region, sites: Sequence[Site], until: float = 5000.0, replication:
         site.request = GridRequest(
             name, name, site.mw, tranches, streams(f"request:{name}"),
             on_energized=lambda mw: site.grid.append((env.now, mw)),
-            interim=site.interim, flexible_curtailment=site.flexible,
+            interim=site.interim, flexible_curtailment=site.flexible, ramp=site.ramp,
         )  # fmt: skip
         queue.submit(site.request)
 
@@ -181,6 +183,29 @@ def test_an_upgrade_done_before_flexible_service_is_energized_needs_no_second_wa
     assert site.request.service.curtailed_mwh() == 0.0
 
 
+def test_a_load_ramp_lets_the_grid_layer_grow_a_month_at_a_time() -> None:
+    # 100 MW fit the headroom: energized on day 130. A ramp of 30 MW a month gives 30 MW at
+    # once, 30 more at the start of each month after, and the last 10 in the fourth month.
+    site = Site(100.0, ramp=30.0 / MONTH)
+    rows = run(SPEC, [site])
+    assert site.grid == [(130.0 + k * MONTH, mw) for k, mw in enumerate((30.0, 30.0, 30.0, 10.0))]
+    ramped = [(r.time_days, r.quantity) for r in rows if r.event == "load_ramped"]
+    assert ramped == [(130.0 + k * MONTH, mw) for k, mw in enumerate((30.0, 60.0, 90.0, 100.0))]
+    # Interim service then the upgraded rest: the ramp goes on from where it stands.
+    site = Site(300.0, interim=True, ramp=100.0 / MONTH)
+    run(SPEC, [site])
+    assert site.grid == [(130.0, 100.0), (130.0 + MONTH, 20.0), (330.0, 100.0),
+                         (330.0 + MONTH, 80.0)]  # fmt: skip
+
+
+def test_the_ramp_is_read_with_its_unit() -> None:
+    spec = dcsim.load(ROOT / "sites" / "ashburn.toml")
+    ramped = dcsim.override(spec, {"sites.ashburn.interconnection.ramp": "50 MW/month"})
+    assert ramped.sites[0].interconnection.ramp_mw_per_day == pytest.approx(50.0 / MONTH)
+    with pytest.raises(dcsim.DcsimError, match="rate of power per time"):
+        dcsim.override(spec, {"sites.ashburn.interconnection.ramp": "50 MW"})
+
+
 # ================================================================ invariants
 @st.composite
 def service_case(draw: st.DrawFn) -> tuple[Region, Site, list[tuple[float, float]]]:
@@ -229,6 +254,21 @@ def test_interim_or_flexible_service_never_leaves_a_site_with_less_grid_power(
         assert 0.0 <= service.curtailed_mwh() <= (flexible or 0.0) * site.mw * hours + 1e-6
     energized = sum(r.quantity for r in rows if r.event == "tranche_energized" and r.object == "S0")
     assert energized <= site.mw + 1e-6
+
+
+@settings(max_examples=80, deadline=None)
+@given(service_case(), st.sampled_from([1.0, 5.0]), st.sampled_from([2.0, 10.0, None]))
+def test_a_faster_ramp_never_leaves_a_site_with_less_grid_power(
+    case: tuple[Region, Site, list[tuple[float, float]]], slow: float, faster: float | None
+) -> None:
+    spec, site, others = case
+    base = dataclasses.replace(site, ramp=slow, grid=[])
+    better = dataclasses.replace(site, ramp=None if faster is None else slow * faster, grid=[])
+    run(spec, [base], until=6000.0, others=others)
+    run(spec, [better], until=6000.0, others=others)
+    for day in sorted({t for t, _ in base.grid + better.grid}):
+        assert better.grid_at(day) >= base.grid_at(day) - 1e-6, (day, better.grid, base.grid)
+    assert base.grid_at(6000.0) <= site.mw + 1e-6
 
 
 # ================================================================ theory

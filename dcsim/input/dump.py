@@ -30,6 +30,7 @@ from dcsim.input.units import (
     GPU_RATE,
     MONEY,
     POWER,
+    POWER_RAMP,
     RACK_POWER,
     REQUEST_RATE,
     UNIT_RATE,
@@ -69,6 +70,7 @@ def to_document(scenario: Scenario) -> dict[str, Any]:
                     "level": c.level,
                     "max_rack_power": format_quantity(c.max_rack_kw, RACK_POWER),
                     "pue": c.pue,
+                    "peak_pue": c.peak_pue_value,
                     "source": c.source,
                 }
             )
@@ -143,6 +145,7 @@ def _site(site: Site, date: Any) -> dict[str, Any]:
             "existing": format_quantity(ic.existing_mw, POWER),
             "interim_service": ic.interim_service or None,
             "flexible_curtailment": ic.flexible_curtailment,
+            "ramp": None if (r := ic.ramp_mw_per_day) is None else format_quantity(r, POWER_RAMP),
             "source": ic.source,
         }
     )

@@ -60,13 +60,15 @@ def _site(scenario: Scenario, site: Site) -> list[str]:
     pue = _final_pue(scenario, site)
     peak = min(hostable_mw, hall_mw) * pue
     grid = ic.request_mw + ic.existing_mw
-    if grid < peak * (1 - 1e-9):
+    onsite = site.onsite.total_mw if site.onsite is not None else 0.0
+    if grid + onsite < peak * (1 - 1e-9):
         out.append(
             f"{key}.interconnection.request: {ic.request_mw:,.1f} MW"
             + (f" (+ {ic.existing_mw:,.1f} MW existing)" if ic.existing_mw else "")
+            + (f" (+ {onsite:,.1f} MW on site)" if onsite else "")
             + f" is less than the site's peak facility demand, {peak:,.1f} MW"
-            f" ({min(hostable_mw, hall_mw):,.1f} MW of IT at PUE {pue:.2f}): on grid power alone"
-            " some GPUs never run"
+            f" ({min(hostable_mw, hall_mw):,.1f} MW of IT at peak PUE {pue:.2f}): some GPUs"
+            " never run"
         )
     carrying = (sub.transformers - sub.spares) * sub.rating_mva * sub.power_factor
     if carrying < ic.request_mw * (1 - 1e-9):
@@ -85,4 +87,4 @@ def _final_pue(scenario: Scenario, site: Site) -> float:
     for retrofit in site.retrofits:
         final[retrofit.hall] = retrofit.to
     total = sum(h.it_mw for h in site.halls)
-    return sum(h.it_mw * cooling[final[h.name]].pue for h in site.halls) / total
+    return sum(h.it_mw * cooling[final[h.name]].peak_pue for h in site.halls) / total

@@ -37,8 +37,14 @@ class CoolingType:
     name: str
     level: int  # a hall of level >= the model's cooling level can host it
     max_rack_kw: float
-    pue: float
+    pue: float  # annual: facility energy / IT energy
+    peak_pue_value: float | None = None  # on the hottest hours; None: the annual PUE
     source: str = ""
+
+    @property
+    def peak_pue(self) -> float:
+        """Facility power / IT power at the peak: what the grid must carry per IT MW."""
+        return self.pue if self.peak_pue_value is None else self.peak_pue_value
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,7 @@ class Interconnection:
     existing_mw: float = 0.0  # service already energized at the start, besides the request
     interim_service: bool = False  # take the headroom there is at agreement, wait for the rest
     flexible_curtailment: float | None = None  # non-firm service until firm, curtailed this share
+    ramp_mw_per_day: float | None = None  # how fast the load may grow once energized; None: at once
     source: str = ""
 
 

@@ -61,6 +61,7 @@ GPU_RATE = Dimension("rate of GPUs per time", "GPU / day", "'5000 GPU/week'")
 REQUEST_RATE = Dimension("rate of requests per time", "request / day", "'12 requests/year'")
 GPU_HOUR_VALUE = Dimension("value per GPU-hour", "USD / GPU / hour", "'2.5 USD/GPU/hour'")
 UNIT_RATE = Dimension("rate of units per time", "unit / day", "'600 units/year'")
+POWER_RAMP = Dimension("rate of power per time", "MW / day", "'50 MW/month'")
 
 # Digits may be grouped by "_" or by "," in threes ("1,000"); one decimal point at most.
 # "1,5" is refused rather than read as 15 (or as the European 1.5).

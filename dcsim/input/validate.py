@@ -37,6 +37,7 @@ from dcsim.input.units import (
     GPU_RATE,
     MONEY,
     POWER,
+    POWER_RAMP,
 )
 from dcsim.input.validate_catalog import cooling_type, gpu_model, region, transformer_supply
 
@@ -205,6 +206,7 @@ def _site(name: str, t: Table, refs: _Refs) -> Site:
         tranches=tranches,
         existing_mw=ic.quantity("existing", POWER, default="0 MW", positive=False),
         interim_service=ic.boolean("interim_service", default=False),
+        ramp_mw_per_day=ic.quantity("ramp", POWER_RAMP) if ic.has("ramp") else None,
         flexible_curtailment=(
             ic.number("flexible_curtailment", high=1.0, low_open=False)
             if ic.has("flexible_curtailment")

@@ -29,11 +29,14 @@ from dcsim.input.units import (
 
 
 def cooling_type(name: str, t: Table) -> CoolingType:
+    pue = t.number("pue", low=1.0, high=5.0)
     result = CoolingType(
         name=name,
         level=t.integer("level", limits.COOLING_LEVEL),
         max_rack_kw=t.quantity("max_rack_power", RACK_POWER),
-        pue=t.number("pue", low=1.0, high=5.0),
+        pue=pue,
+        # The peak is never below the year's average.
+        peak_pue_value=t.number("peak_pue", low=pue, high=5.0) if t.has("peak_pue") else None,
         source=t.string("source", default=""),
     )
     t.done()

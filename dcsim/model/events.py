@@ -86,6 +86,11 @@ class Event(StrEnum):
         Process.INTERCONNECTION,
         "MW energized (detail: part of a tranche, non-firm)",
     )
+    LOAD_RAMPED = (
+        "load_ramped",
+        Process.INTERCONNECTION,
+        "MW of grid service the site may draw now (with a ramp; detail: MW a month)",
+    )
     FIRM_SERVICE_REACHED = (
         "firm_service_reached",
         Process.INTERCONNECTION,

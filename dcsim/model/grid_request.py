@@ -72,4 +72,5 @@ class GridRequest:
     interim: bool = False  # take the headroom there is (at agreement, then as it frees up)
     on_headroom: Callable[[float], None] | None = None  # interim MW taken (the queue's hook)
     flexible_curtailment: float | None = None  # share curtailed while non-firm; None: no
+    ramp: float | None = None  # MW a day the load may grow once energized; None: at once
     service: Service | None = None  # a site's grants and what is energized, after agreement

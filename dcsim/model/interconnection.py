@@ -145,7 +145,7 @@ class RegionQueue:
         share = request.flexible_curtailment
         service = request.service = Service(
             self.env, request.tranches, plan.energization, share or 0.0,
-            lambda *row: self._log(request, *row), request.on_energized,
+            lambda *row: self._log(request, *row), request.on_energized, request.ramp,
         )  # fmt: skip
         if request.interim:
             request.on_headroom = lambda taken: self._interim(request, service, taken)

@@ -12,6 +12,11 @@ the line (see :meth:`~dcsim.model.upgrades.GridCapacity.take_interim`).
 
 Curtailment is counted on average, not hour by hour: non-firm MW carry (1 - share) of
 their value in the grid layer, and the share curtailed is reported as MWh of service.
+
+A ``ramp`` (MW a month) caps how fast the load may grow once MW are energized, as a
+utility's ramp schedule does: the grid layer rises by a month's worth at once, then by as
+much at the start of each month after, until it reaches what is energized. Its cost is one
+event a step, so it grows with the MW, not with the horizon.
 """
 
 from __future__ import annotations
@@ -25,6 +30,38 @@ from dcsim.input.spec import Tranche
 from dcsim.model.events import Event
 
 Log = Callable[..., None]  # RegionQueue._log bound to the request: (event, quantity, unit, detail)
+MONTH = 365.25 / 12  # days
+
+
+class Ramp:
+    """Passes grid MW on to the site no faster than ``rate`` MW a day, in monthly steps."""
+
+    def __init__(
+        self, env: simpy.Environment, rate: float, log: Log, deliver: Callable[[float], None]
+    ) -> None:
+        self.env = env
+        self._step = rate * MONTH
+        self._log = log
+        self._deliver = deliver
+        self.target = 0.0  # MW energized (as the grid layer counts them)
+        self.given = 0.0  # MW the site may draw now
+        self._stepping = False
+
+    def raise_to(self, target: float) -> None:
+        self.target = target
+        if not self._stepping:
+            self._next_step()
+
+    def _next_step(self, _: object = None) -> None:
+        step = min(self.target - self.given, self._step)
+        if step <= 1e-9:
+            self._stepping = False
+            return
+        self._stepping = True
+        self.given += step
+        self._log(Event.LOAD_RAMPED, self.given, "MW", f"ramp of {self._step:g} MW a month")
+        self._deliver(step)
+        self.env.timeout(MONTH).callbacks.append(self._next_step)
 
 
 class Service:
@@ -38,6 +75,7 @@ class Service:
         curtailed_share: float,
         log: Log,
         on_energized: Callable[[float], None] | None,
+        ramp: float | None = None,
     ) -> None:
         self.env = env
         self._tranches = sorted(tranches, key=lambda t: t.earliest)
@@ -45,6 +83,9 @@ class Service:
         self._share = curtailed_share
         self._log = log
         self._on_energized = on_energized
+        self._ramp = None if ramp is None or on_energized is None else (
+            Ramp(env, ramp, log, on_energized)
+        )  # fmt: skip
         self._grants: list[tuple[float, float, float]] = []  # (ready at, firm MW, non-firm MW)
         self._nonfirm_ready_at = 0.0
         self._nonfirm_left = 0.0  # non-firm MW granted and not made firm yet
@@ -111,8 +152,11 @@ class Service:
         if self.full_at is None and firm_energized >= sum(t.mw for t in self._tranches) - 1e-9:
             self.full_at = now
         grid = firm_energized + (1.0 - self._share) * (energized - firm_energized)
-        if grid > self._grid_mw + 1e-9 and self._on_energized is not None:
-            self._on_energized(grid - self._grid_mw)
+        if grid > self._grid_mw + 1e-9:
+            if self._ramp is not None:
+                self._ramp.raise_to(grid)
+            elif self._on_energized is not None:
+                self._on_energized(grid - self._grid_mw)
         self._grid_mw = max(grid, self._grid_mw)
 
     def _log_tranches(self, before: float, after: float, firm_up_to: float) -> None:

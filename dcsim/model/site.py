@@ -233,6 +233,7 @@ class SiteModel:
             on_energized=self._energize,
             interim=ic.interim_service,
             flexible_curtailment=ic.flexible_curtailment,
+            ramp=ic.ramp_mw_per_day,
         )
         request.agreement = self._env.event()
         self.request = request

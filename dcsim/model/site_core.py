@@ -52,7 +52,7 @@ def initial_state(scenario: Scenario, spec: Site) -> SiteState:
     halls = []
     for hall in spec.halls:
         kind = cooling[hall.cooling]
-        halls.append(HallState(hall.name, hall.it_mw, kind.name, kind.level, kind.pue))
+        halls.append(HallState(hall.name, hall.it_mw, kind.name, kind.level, kind.peak_pue))
     lots = []
     for lot in spec.lots:
         model = scenario.gpu(lot.model)
@@ -114,7 +114,7 @@ class SiteCore:
 
     def _complete_retrofit(self, hall: str, cooling: str) -> None:
         state, target = self._hall(hall), self._cooling[cooling]
-        state.cooling, state.level, state.pue = target.name, target.level, target.pue
+        state.cooling, state.level, state.pue = target.name, target.level, target.peak_pue
         state.offline_share = 0.0
 
     def _deliver(self, lot: int) -> None:

@@ -17,7 +17,7 @@ class HallState:
     it_mw: float
     cooling: str
     level: int
-    pue: float
+    pue: float  # peak PUE of its cooling: facility MW the grid carries per IT MW
     commissioned: bool = False
     offline_share: float = 0.0  # share of the hall a retrofit holds offline
 

@@ -25,6 +25,7 @@ from dcsim.input.spec import Hall, Lot, Region, Retrofit, Scenario, Site, Transf
 from dcsim.input.units import (
     APPARENT_POWER,
     DURATION,
+    ENERGY_PRICE,
     GPU_HOUR_VALUE,
     GPU_POWER,
     GPU_RATE,
@@ -174,6 +175,11 @@ def _site(site: Site, date: Any) -> dict[str, Any]:
                 "permit_time": dist(o.permit_time, DURATION),
                 "lead_time": dist(o.lead_time, DURATION),
                 "block_interval": dist(o.block_interval, DURATION),
+                "spare_blocks": o.spare_blocks,
+                "forced_outage_rate": o.forced_outage_rate,
+                "repair_time": dist(o.repair_time, DURATION),
+                "energy_cost": format_quantity(o.energy_cost_usd_per_mwh, ENERGY_PRICE),
+                "retire_when_grid": o.retire_when_grid or None,
                 "source": o.source,
             }
         )

@@ -169,10 +169,16 @@ class Onsite:
     permit_time: Distribution
     lead_time: Distribution  # from permit to the first block online
     block_interval: Distribution = field(default_factory=lambda: Fixed(0.0))
+    spare_blocks: int = 0  # N+spares: extra blocks that carry load only while another is out
+    forced_outage_rate: float = 0.0  # share of the time a block is out
+    repair_time: Distribution = field(default_factory=lambda: Fixed(3.0))  # one outage
+    energy_cost_usd_per_mwh: float = 0.0  # fuel and operation, per MWh generated
+    retire_when_grid: bool = False  # switched off once grid and substation carry the request
     source: str = ""
 
     @property
     def total_mw(self) -> float:
+        """MW the blocks carry with none out (spares aside)."""
         return self.block_mw * self.blocks
 
 

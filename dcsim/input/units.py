@@ -61,6 +61,7 @@ GPU_RATE = Dimension("rate of GPUs per time", "GPU / day", "'5000 GPU/week'")
 REQUEST_RATE = Dimension("rate of requests per time", "request / day", "'12 requests/year'")
 GPU_HOUR_VALUE = Dimension("value per GPU-hour", "USD / GPU / hour", "'2.5 USD/GPU/hour'")
 UNIT_RATE = Dimension("rate of units per time", "unit / day", "'600 units/year'")
+ENERGY_PRICE = Dimension("price of energy", "USD / MWh", "'175 USD/MWh'")
 POWER_RAMP = Dimension("rate of power per time", "MW / day", "'50 MW/month'")
 
 # Digits may be grouped by "_" or by "," in threes ("1,000"); one decimal point at most.
@@ -172,7 +173,8 @@ def _mva_is_not_mw(dim: Dimension, unit_text: str, want_apparent: bool) -> str:
 
 def _describe(unit: pint.Unit) -> str:
     dims = unit.dimensionality
-    for known in (DURATION, POWER, GPU_POWER, MONEY, GPU_RATE, REQUEST_RATE, UNIT_RATE):
+    for known in (DURATION, POWER, GPU_POWER, MONEY, GPU_RATE, REQUEST_RATE, UNIT_RATE,
+                  ENERGY_PRICE):  # fmt: skip
         if known.units.dimensionality == dims:
             return known.a
     return "a quantity of another kind"

@@ -34,6 +34,7 @@ from dcsim.input.toml_table import Table
 from dcsim.input.units import (
     APPARENT_POWER,
     DURATION,
+    ENERGY_PRICE,
     GPU_RATE,
     MONEY,
     POWER,
@@ -375,6 +376,13 @@ def _onsite(t: Table, date: Any, site_start: dt.date) -> Onsite:
         permit_time=t.distribution("permit_time", DURATION, positive=False),
         lead_time=t.distribution("lead_time", DURATION, positive=False),
         block_interval=t.distribution("block_interval", DURATION, default="0 day", positive=False),
+        spare_blocks=t.integer("spare_blocks", limits.UNITS, default=0),
+        forced_outage_rate=t.number("forced_outage_rate", default=0.0, high=0.99),
+        repair_time=t.distribution("repair_time", DURATION, default="3 days"),
+        energy_cost_usd_per_mwh=t.quantity(
+            "energy_cost", ENERGY_PRICE, default="0 USD/MWh", positive=False
+        ),
+        retire_when_grid=t.boolean("retire_when_grid", default=False),
         source=t.string("source", default=""),
     )
     t.done()

@@ -47,6 +47,7 @@ class Snapshot(NamedTuple):
     idle_by_lot: tuple[int, ...]  # idle GPUs of each lot
     stranded_mw: float  # IT MW powered, built and fitting, with no GPU running in it
     stranded_not_installed_mw: float  # ... of which GPUs on site not yet installed could use
+    onsite_used_mw: float  # facility MW drawn from on-site generation (what the grid path lacks)
 
     def cap(self, layer: Layer) -> float:
         return self.caps[layer.index]
@@ -118,6 +119,7 @@ def evaluate(
         idle_by_lot=tuple(lot.on_site - run for lot, run in zip(lots, running, strict=True)),
         stranded_mw=stranded,
         stranded_not_installed_mw=not_installed,
+        onsite_used_mw=_onsite_used(instant),
     )
 
 
@@ -170,6 +172,17 @@ def _stranded(instant: Instant, lots: list[LotState]) -> tuple[float, float]:
         return 0.0, 0.0
     waiting = it_mw([lot.on_site - lot.installed for lot in lots], instant.kws)
     return stranded, min(stranded, waiting)
+
+
+def _onsite_used(instant: Instant) -> float:
+    """Facility MW the running GPUs draw beyond what the grid path (grid, transformers,
+    existing service) carries: what on-site generation supplies, at the peak PUE."""
+    view = instant.view
+    sources = sum(view.power[layer.name] for layer in _SOURCES)
+    grid_path = instant.power_mw - sources
+    if math.isinf(grid_path) or math.isinf(sources):
+        return 0.0  # a relaxed layer: no energy is counted on such runs
+    return min(sources, max(0.0, instant.running_mw * view.pue - grid_path))
 
 
 def _narrowest(instant: Instant, hidden: int) -> int:

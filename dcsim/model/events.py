@@ -122,7 +122,22 @@ class Event(StrEnum):
     LOT_DELIVERED = "lot_delivered", Process.GPUS, "GPUs (detail: model, days late)"
     GPUS_INSTALLED = "gpus_installed", Process.GPUS, "GPUs in this batch"
     ONSITE_PERMIT_GRANTED = "onsite_permit_granted", Process.ONSITE, "MW permitted"
-    ONSITE_BLOCK_ONLINE = "onsite_block_online", Process.ONSITE, "MW of the block"
+    ONSITE_BLOCK_ONLINE = (
+        "onsite_block_online",
+        Process.ONSITE,
+        "MW of the block (detail: spare, for N+1 blocks)",
+    )
+    ONSITE_BLOCK_OUT = (
+        "onsite_block_out",
+        Process.ONSITE,
+        "MW the plant carries now (a forced outage; detail: repair time)",
+    )
+    ONSITE_BLOCK_BACK = "onsite_block_back", Process.ONSITE, "MW the plant carries now"
+    ONSITE_RETIRED = (
+        "onsite_retired",
+        Process.ONSITE,
+        "0 MW (switched off: grid and substation carry the request)",
+    )
     FIRST_POWER = "first_power", Process.SITE, "facility MW available"
     BINDING_LAYER_CHANGED = (
         "binding_layer_changed",

@@ -45,6 +45,9 @@ class SiteRecord:
     stranded_power_mwh: float = field(metadata=_kpi())
     stranded_power_mwh_no_gpus: float
     stranded_power_mwh_not_installed: float
+    # On-site generation used by the running GPUs (facility MWh, at peak PUE), and its cost.
+    onsite_energy_mwh: float = field(metadata=_kpi())
+    onsite_cost_usd: float = field(metadata=_kpi())
 
     @staticmethod
     def columns() -> tuple[str, ...]:

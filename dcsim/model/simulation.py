@@ -184,6 +184,9 @@ def _record(site: SiteModel, last: Snapshot, totals: Totals) -> SiteRecord:
         stranded_power_mwh=totals.stranded_mwh,
         stranded_power_mwh_no_gpus=totals.stranded_no_gpus_mwh,
         stranded_power_mwh_not_installed=totals.stranded_not_installed_mwh,
+        onsite_energy_mwh=totals.onsite_mwh,
+        onsite_cost_usd=totals.onsite_mwh
+        * (site.spec.onsite.energy_cost_usd_per_mwh if site.spec.onsite is not None else 0.0),
     )
 
 

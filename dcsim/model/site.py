@@ -26,6 +26,7 @@ from dcsim.model.interconnection import RegionQueue
 from dcsim.model.layers import Layer
 from dcsim.model.site_api import Proc
 from dcsim.model.site_core import Batch, SiteCore, Tape
+from dcsim.model.substation import LAYER as TRANSFORMERS
 from dcsim.model.substation import Substation
 from dcsim.model.transformers import TransformerMarket
 
@@ -72,6 +73,7 @@ class SiteModel:
         self.first_energized_at: float | None = None
         self._arrivals: list[tuple[int, str]] = []
         self._lot_arrived = env.event()
+        self._grid_carries = env.event()
         self._settle_pending = False
         self._request_settle()
         self._start()
@@ -106,6 +108,9 @@ class SiteModel:
 
     def lot_arrived(self) -> simpy.Event:
         return self._lot_arrived
+
+    def grid_carries_request(self) -> simpy.Event:
+        return self._grid_carries
 
     def region_wait(self) -> float | None:
         """Days the site's request waited before its studies began."""
@@ -183,6 +188,11 @@ class SiteModel:
         self._core.apply(method, args)
         self.tape.append((self._env.now, method, args))
         self._request_settle()
+        power = self._core.state.power
+        if not self._grid_carries.triggered and min(power[GRID], power[TRANSFORMERS]) >= (
+            self._spec.interconnection.request_mw * (1 - 1e-9)
+        ):
+            self._grid_carries.succeed()
 
     def _request_settle(self) -> None:
         if not self._settle_pending:
@@ -219,7 +229,7 @@ class SiteModel:
         cooling.start(self)
         gpus.start(self)
         if spec.onsite is not None:
-            env.process(onsite.generate(self))
+            onsite.start(self)
 
     def _interconnection(self, substation: Substation) -> Proc:
         ic, policy = self._spec.interconnection, self._spec.substation.order_policy

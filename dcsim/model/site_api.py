@@ -63,6 +63,9 @@ class SiteContext(Protocol):
     # -- what processes wait on or read ----------------------------------
     def hall_level(self, hall: str) -> int: ...
 
+    def grid_carries_request(self) -> simpy.Event:
+        """Succeeds once grid service and substation both carry the whole request."""
+
     def arrivals(self) -> tuple[tuple[int, str], ...]:
         """(cooling level needed, lot name) of every lot delivered so far, in order."""
 

@@ -40,6 +40,7 @@ class Totals:
     stranded_mwh: float
     stranded_no_gpus_mwh: float
     stranded_not_installed_mwh: float
+    onsite_mwh: float  # generated on site for the GPUs running
 
 
 def value_hours(decline: float, start: float, end: float) -> float:
@@ -53,7 +54,7 @@ def value_hours(decline: float, start: float, end: float) -> float:
 def integrate(rows: Sequence[Snapshot], binding: Sequence[int], horizon: float,
               lots: Sequence[LotValue]) -> Totals:  # fmt: skip
     by_layer = [0.0] * len(LAYERS)
-    idle = cost = running = lost = stranded = not_installed = 0.0
+    idle = cost = running = lost = stranded = not_installed = onsite = 0.0
     for k, row in enumerate(rows):
         end = min(rows[k + 1].time_days if k + 1 < len(rows) else horizon, horizon)
         days = max(0.0, end - row.time_days)
@@ -63,6 +64,7 @@ def integrate(rows: Sequence[Snapshot], binding: Sequence[int], horizon: float,
         running += row.gpus_running * hours
         stranded += row.stranded_mw * hours
         not_installed += row.stranded_not_installed_mw * hours
+        onsite += row.onsite_used_mw * hours
         if row.gpus_idle == 0:
             continue
         idle += row.gpus_idle * hours
@@ -72,7 +74,7 @@ def integrate(rows: Sequence[Snapshot], binding: Sequence[int], horizon: float,
             if count and lot.per_hour_usd:
                 lost += count * lot.per_hour_usd * value_hours(lot.decline, row.time_days, end)
     return Totals(idle, tuple(by_layer), cost, running, lost, stranded,
-                  stranded - not_installed, not_installed)  # fmt: skip
+                  stranded - not_installed, not_installed, onsite)  # fmt: skip
 
 
 def by_year(rows: Sequence[Snapshot], binding: Sequence[int], horizon: float,

@@ -15,14 +15,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dcsim.errors import SpecError
 from dcsim.input.load import load
 from dcsim.model.events import EventRow
-from dcsim.model.simulation import simulate
+from dcsim.model.layers import LAYERS
+from dcsim.model.simulation import ReplicationResult, simulate
 from tests.support import HOURS, SITE_A, SITE_B, assert_in_ci, mean_ci, scenario_file
 
 # Site B with a liquid hall from the start (no retrofit): 10,000 GPUs of 1 kW on site on
 # day 120, installed on day 121; the grid never comes (studies of 1,000 days). On-site
 # blocks of 15 MW from day 50 (12 MW IT at PUE 1.25: one block runs them all).
+ONSITE = next(layer for layer in LAYERS if layer.name == "onsite")
 BRIDGED = SITE_B.replace('cooling = "air"', 'cooling = "liquid"')
 BRIDGED = (
     BRIDGED[: BRIDGED.index("[[sites.b.retrofits]]")] + BRIDGED[BRIDGED.index("[[sites.b.lots]]") :]
@@ -97,17 +100,77 @@ def test_a_spare_block_carries_the_load_while_the_other_is_out(tmp_path: Path) -
     assert [e.detail for e in online] == ["", "spare"]
 
 
-def test_bridge_power_retires_once_grid_and_substation_carry_the_request(tmp_path: Path) -> None:
-    # Site A (grid energized day 160, transformers in service 141 and 142) with a 30 MW
-    # block from day 50 that retires when both carry the 100 MW request: on day 160.
-    site = SITE_A + (
-        '[sites.a.onsite]\nblock = "30 MW"\nblocks = 1\nstart = 2025-01-01\n'
-        'permit_time = "20 days"\nlead_time = "30 days"\nretire_when_grid = true\n'
-    )
-    result = simulate(load(scenario_file(tmp_path, site)))
+RETIRING = (
+    '[sites.a.onsite]\nblock = "30 MW"\nblocks = 1\nstart = 2025-01-01\n'
+    'permit_time = "20 days"\nlead_time = "30 days"\nretire_when_grid = true\n'
+)
+
+
+def onsite_caps(result: ReplicationResult) -> list[tuple[float, float]]:
+    return [(row.time_days, row.cap(ONSITE)) for row in result.snapshots["a"]]
+
+
+@pytest.mark.parametrize(
+    ("site", "retires_on"),
+    [
+        # Grid energized on day 160, transformers in service on 141 and 142: the grid last.
+        (SITE_A, 160.0),
+        # Owned transformers delivered on day 300, in service 5 days later: they come last.
+        (SITE_A.replace('order_policy = "at_agreement"',
+                        'order_policy = "owned"\ndelivery = 2025-10-28'), 305.0),
+    ],
+)  # fmt: skip
+def test_bridge_power_retires_once_grid_and_substation_carry_the_request(
+    tmp_path: Path, site: str, retires_on: float
+) -> None:
+    # A 30 MW block online from day 50 retires when both carry the 100 MW request.
+    result = simulate(load(scenario_file(tmp_path, site + RETIRING)))
     retired = [(e.time_days, e.quantity) for e in result.events if e.event == "onsite_retired"]
-    assert retired == [(160.0, 0.0)]
-    assert result.summary[0]["onsite_energy_mwh"] == 0.0  # the lot runs only from day 200
+    assert retired == [(retires_on, 0.0)]
+    caps = onsite_caps(result)
+    assert all(cap > 0 for day, cap in caps if 50.0 <= day < retires_on)
+    assert all(cap == 0 for day, cap in caps if day >= retires_on)
+
+
+def test_the_peak_pue_sizes_power_and_the_annual_pue_counts_energy(tmp_path: Path) -> None:
+    # One 15 MW block, liquid halls with a peak PUE of 2 (annual 1.25): at the peak the
+    # block carries 15 / 2 = 7.5 MW IT, so 7,500 of the 10,000 GPUs run from day 121 and
+    # 2,500 stay idle for want of power. They draw 7.5 MW IT x 1.25 = 9.375 MW over
+    # the year.
+    path = bridged(tmp_path, blocks="1", energy_cost='"100 USD/MWh"')
+    path.write_text(path.read_text().replace("pue = 1.25\n", "pue = 1.25\npeak_pue = 2.0\n"))
+    summary = simulate(load(path)).summary[0]
+    power_short = summary["idle_gpu_hours_onsite"] + summary["idle_gpu_hours_grid"]
+    assert power_short == pytest.approx(2500 * (600 - 121) * HOURS)  # grid and plant both short
+    assert summary["idle_gpu_hours"] == pytest.approx((2500 * (600 - 121) + 10000) * HOURS)
+    assert summary["onsite_energy_mwh"] == pytest.approx(7.5 * 1.25 * (600 - 121) * HOURS)
+    assert summary["onsite_cost_usd"] == pytest.approx(100 * 7.5 * 1.25 * (600 - 121) * HOURS)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("spare_blocks", "-1", "a whole number"),
+        ("forced_outage_rate", "1.0", "a number"),
+        ("forced_outage_rate", '"5%"', "a plain number"),
+        ("repair_time", '"0 days"', "duration"),
+        ("energy_cost", '"175 USD"', "price of energy"),
+        ("retire_when_grid", '"yes"', "true or false"),
+    ],
+)
+def test_bad_bridge_keys_are_refused_with_the_key_named(
+    tmp_path: Path, key: str, value: str, expected: str
+) -> None:
+    with pytest.raises(SpecError, match=expected) as caught:
+        load(bridged(tmp_path, **{key: value}))
+    assert f"onsite.{key}" in str(caught.value)
+
+
+def test_a_peak_pue_below_the_annual_one_is_refused(tmp_path: Path) -> None:
+    path = bridged(tmp_path)
+    path.write_text(path.read_text().replace("pue = 1.25\n", "pue = 1.25\npeak_pue = 1.1\n"))
+    with pytest.raises(SpecError, match=r"annual pue \(1.25\)"):
+        load(path)
 
 
 # ================================================================ invariants

@@ -202,8 +202,10 @@ def test_the_ramp_is_read_with_its_unit() -> None:
     spec = dcsim.load(ROOT / "sites" / "ashburn.toml")
     ramped = dcsim.override(spec, {"sites.ashburn.interconnection.ramp": "50 MW/month"})
     assert ramped.sites[0].interconnection.ramp_mw_per_day == pytest.approx(50.0 / MONTH)
-    with pytest.raises(dcsim.DcsimError, match="rate of power per time"):
-        dcsim.override(spec, {"sites.ashburn.interconnection.ramp": "50 MW"})
+    for bad, expected in (("50 MW", "rate of power per time"), ("1e-12 MW/month", "0.1 MW")):
+        with pytest.raises(dcsim.DcsimError, match=expected) as caught:
+            dcsim.override(spec, {"sites.ashburn.interconnection.ramp": bad})
+        assert "interconnection.ramp" in str(caught.value)
 
 
 # ================================================================ invariants
@@ -312,6 +314,7 @@ def test_compare_prices_interim_and_flexible_service_at_ashburn() -> None:
         ("interim_service", "yes", "true or false"),
         ("interim_service", 1, "true or false"),
         ("flexible_curtailment", 1.5, "a number"),
+        ("flexible_curtailment", 1.0, "a number"),
         ("flexible_curtailment", -0.1, "a number"),
         ("flexible_curtailment", "10%", "a plain number"),
     ],

@@ -60,7 +60,9 @@ def _site(scenario: Scenario, site: Site) -> list[str]:
     pue = _final_pue(scenario, site)
     peak = min(hostable_mw, hall_mw) * pue
     grid = ic.request_mw + ic.existing_mw
-    onsite = site.onsite.total_mw if site.onsite is not None else 0.0
+    # On-site blocks count unless they retire once the grid carries the request.
+    keeps = site.onsite is not None and not site.onsite.retire_when_grid
+    onsite = site.onsite.total_mw if keeps and site.onsite is not None else 0.0
     if grid + onsite < peak * (1 - 1e-9):
         out.append(
             f"{key}.interconnection.request: {ic.request_mw:,.1f} MW"

@@ -207,11 +207,9 @@ def _site(name: str, t: Table, refs: _Refs) -> Site:
         tranches=tranches,
         existing_mw=ic.quantity("existing", POWER, default="0 MW", positive=False),
         interim_service=ic.boolean("interim_service", default=False),
-        ramp_mw_per_day=ic.quantity("ramp", POWER_RAMP) if ic.has("ramp") else None,
+        ramp_mw_per_day=_ramp(ic),
         flexible_curtailment=(
-            ic.number("flexible_curtailment", high=1.0, low_open=False)
-            if ic.has("flexible_curtailment")
-            else None
+            ic.number("flexible_curtailment", high=0.99) if ic.has("flexible_curtailment") else None
         ),
         source=ic.string("source", default=""),
     )
@@ -366,6 +364,16 @@ def _lot(index: int, t: Table, refs: _Refs, date: Any) -> Lot:
     )
     t.done()
     return result
+
+
+def _ramp(ic: Table) -> float | None:
+    """MW a day the load may grow; a month's step must be a real amount of power."""
+    if not ic.has("ramp"):
+        return None
+    rate = ic.quantity("ramp", POWER_RAMP)
+    if rate * 365.25 / 12 < 0.1:
+        raise ic.error("ramp", ic.raw("ramp"), "a ramp of at least 0.1 MW a month")
+    return rate
 
 
 def _onsite(t: Table, date: Any, site_start: dt.date) -> Onsite:

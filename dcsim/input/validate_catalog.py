@@ -35,12 +35,21 @@ def cooling_type(name: str, t: Table) -> CoolingType:
         level=t.integer("level", limits.COOLING_LEVEL),
         max_rack_kw=t.quantity("max_rack_power", RACK_POWER),
         pue=pue,
-        # The peak is never below the year's average.
-        peak_pue_value=t.number("peak_pue", low=pue, high=5.0) if t.has("peak_pue") else None,
+        peak_pue_value=_peak_pue(t, pue),
         source=t.string("source", default=""),
     )
     t.done()
     return result
+
+
+def _peak_pue(t: Table, pue: float) -> float | None:
+    """The peak PUE is never below the year's average."""
+    if not t.has("peak_pue"):
+        return None
+    raw = t.raw("peak_pue")
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not pue <= raw <= 5.0:
+        raise t.error("peak_pue", raw, f"a number from this type's annual pue ({pue:g}) to 5")
+    return float(raw)
 
 
 def gpu_model(name: str, t: Table, cooling: dict[str, CoolingType]) -> GpuModel:

@@ -53,10 +53,14 @@ class Snapshot(NamedTuple):
         return self.caps[layer.index]
 
 
-def site_pue(state: SiteState) -> float:
-    """PUE of the halls that stand (IT-weighted); before any does, of the planned mix."""
+def site_pue(state: SiteState, annual: bool = False) -> float:
+    """Peak (or ``annual``) PUE of the halls that stand (IT-weighted); before any does, of
+    the planned mix."""
     built = [h for h in state.halls if h.commissioned] or state.halls
-    return sum(h.it_mw * h.pue for h in built) / sum(h.it_mw for h in built)
+    pues = [(h.annual_pue or h.pue) if annual else h.pue for h in built]
+    return sum(h.it_mw * pue for h, pue in zip(built, pues, strict=True)) / sum(
+        h.it_mw for h in built
+    )
 
 
 def view_of(state: SiteState, relaxed: Iterable[Layer] = ()) -> View:
@@ -119,7 +123,7 @@ def evaluate(
         idle_by_lot=tuple(lot.on_site - run for lot, run in zip(lots, running, strict=True)),
         stranded_mw=stranded,
         stranded_not_installed_mw=not_installed,
-        onsite_used_mw=_onsite_used(instant),
+        onsite_used_mw=_onsite_used(instant, site_pue(state, annual=True)),
     )
 
 
@@ -174,15 +178,16 @@ def _stranded(instant: Instant, lots: list[LotState]) -> tuple[float, float]:
     return stranded, min(stranded, waiting)
 
 
-def _onsite_used(instant: Instant) -> float:
+def _onsite_used(instant: Instant, annual_pue: float) -> float:
     """Facility MW the running GPUs draw beyond what the grid path (grid, transformers,
-    existing service) carries: what on-site generation supplies, at the peak PUE."""
+    existing service) carries: what on-site generation supplies. The annual PUE is used:
+    the total is energy over the year, not the peak the plant must be sized for."""
     view = instant.view
     sources = sum(view.power[layer.name] for layer in _SOURCES)
     grid_path = instant.power_mw - sources
     if math.isinf(grid_path) or math.isinf(sources):
         return 0.0  # a relaxed layer: no energy is counted on such runs
-    return min(sources, max(0.0, instant.running_mw * view.pue - grid_path))
+    return min(sources, max(0.0, instant.running_mw * annual_pue - grid_path))
 
 
 def _narrowest(instant: Instant, hidden: int) -> int:

@@ -74,7 +74,8 @@ class Event(StrEnum):
     INTERIM_SERVICE_GRANTED = (
         "interim_service_granted",
         Process.INTERCONNECTION,
-        "MW of the region's headroom a site takes at agreement (detail: MW left to wait for)",
+        "MW of headroom a site on interim service takes, at agreement or first in the"
+        " upgrade line (detail: MW left to wait for)",
     )
     FLEXIBLE_SERVICE_GRANTED = (
         "flexible_service_granted",
@@ -94,7 +95,7 @@ class Event(StrEnum):
     FIRM_SERVICE_REACHED = (
         "firm_service_reached",
         Process.INTERCONNECTION,
-        "MW of non-firm service made firm by the upgrade",
+        "MW of non-firm service made firm (by the upgrade, or by interim headroom)",
     )
     TRANSFORMER_ORDERED = (
         "transformer_ordered",

@@ -183,7 +183,8 @@ def _building_tight(instant: Instant) -> bool:
 
 def _relax_building(view: View) -> View:
     # Built by hand, not with dataclasses.replace: this runs at every evaluation of a replay.
-    halls = [HallState(h.name, h.it_mw, h.cooling, h.level, h.pue, True, h.offline_share)
+    halls = [HallState(h.name, h.it_mw, h.cooling, h.level, h.pue, True, h.offline_share,
+                       h.annual_pue)
              for h in view.halls]  # fmt: skip
     return view._replace(halls=halls, unlimited_space=True)
 
@@ -201,7 +202,7 @@ def _relax_cooling(view: View) -> View:
     # Every hall fits every GPU and no retrofit holds space offline; the PUE stays
     # that of the halls as they are (View.pue), so relaxing never costs power.
     top = view.top_level
-    halls = [HallState(h.name, h.it_mw, h.cooling, top, h.pue, h.commissioned, 0.0)
+    halls = [HallState(h.name, h.it_mw, h.cooling, top, h.pue, h.commissioned, 0.0, h.annual_pue)
              for h in view.halls]  # fmt: skip
     return view._replace(halls=halls)
 

@@ -52,7 +52,11 @@ def initial_state(scenario: Scenario, spec: Site) -> SiteState:
     halls = []
     for hall in spec.halls:
         kind = cooling[hall.cooling]
-        halls.append(HallState(hall.name, hall.it_mw, kind.name, kind.level, kind.peak_pue))
+        halls.append(
+            HallState(
+                hall.name, hall.it_mw, kind.name, kind.level, kind.peak_pue, annual_pue=kind.pue
+            )
+        )
     lots = []
     for lot in spec.lots:
         model = scenario.gpu(lot.model)
@@ -115,6 +119,7 @@ class SiteCore:
     def _complete_retrofit(self, hall: str, cooling: str) -> None:
         state, target = self._hall(hall), self._cooling[cooling]
         state.cooling, state.level, state.pue = target.name, target.level, target.peak_pue
+        state.annual_pue = target.pue
         state.offline_share = 0.0
 
     def _deliver(self, lot: int) -> None:

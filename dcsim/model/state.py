@@ -20,6 +20,7 @@ class HallState:
     pue: float  # peak PUE of its cooling: facility MW the grid carries per IT MW
     commissioned: bool = False
     offline_share: float = 0.0  # share of the hall a retrofit holds offline
+    annual_pue: float = 0.0  # of its cooling, for energy over time (0: the peak one)
 
     @property
     def usable_mw(self) -> float:

@@ -83,13 +83,20 @@ class GridCapacity:
 
     def _wait_for_upgrade(self, request: GridRequest) -> Generator[simpy.Event, Any, None]:
         """Wait for the spare of an upgrade under way if it covers the request (the one
-        done soonest), else for an upgrade crew in the line."""
+        done soonest), else for an upgrade crew in the line. With a crew free, a spare
+        due after the request's own upgrade would be done is not worth waiting for."""
+        assert request.plan is not None
         cleared = self.env.event()
         upgrade = min(
             (u for u in self._under_way if u.spare >= request.need),
             key=lambda u: u.done_at,
             default=None,
         )
+        crews = self.spec.upgrade_crews
+        crew_free = crews == 0 or len(self._under_way) < crews
+        own_done_at = self.env.now + request.plan.network_upgrade
+        if upgrade is not None and crew_free and upgrade.done_at > own_done_at:
+            upgrade = None
         request.line_joined_at = self.env.now
         if upgrade is not None:
             self._claim(request, cleared, upgrade)

@@ -160,6 +160,11 @@ class SiteModel:
 
     def set_power(self, layer: str, mw: float) -> None:
         self._change("set_power", layer, mw)
+        power = self._core.state.power
+        if not self._grid_carries.triggered and min(power[GRID], power[TRANSFORMERS]) >= (
+            self._spec.interconnection.request_mw * (1 - 1e-9)
+        ):
+            self._grid_carries.succeed()  # only power changes can make it so
 
     def add_power(self, layer: str, mw: float) -> None:
         self.set_power(layer, self._core.state.power[layer] + mw)
@@ -188,11 +193,6 @@ class SiteModel:
         self._core.apply(method, args)
         self.tape.append((self._env.now, method, args))
         self._request_settle()
-        power = self._core.state.power
-        if not self._grid_carries.triggered and min(power[GRID], power[TRANSFORMERS]) >= (
-            self._spec.interconnection.request_mw * (1 - 1e-9)
-        ):
-            self._grid_carries.succeed()
 
     def _request_settle(self) -> None:
         if not self._settle_pending:

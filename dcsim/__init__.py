@@ -1,8 +1,8 @@
 """dcsim: discrete-event simulation of AI data-center build-outs.
 
 When does each GPU actually run, how many GPU-hours sit idle, and which layer
-(grid, transformers, on-site power, building, cooling, installation) keeps
-them dark? A small public API::
+(grid, transformers, switchgear, on-site power, turbines, building, cooling,
+installation) keeps them dark? A small public API::
 
     import dcsim
     spec = dcsim.load("sites/portfolio.toml")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import math
 import re
 import subprocess
@@ -168,6 +169,22 @@ background_rate = "0 units/year"
 HOURS = 24.0
 
 
+def every_subset(items: Sequence[Any], empty: bool = False) -> list[frozenset[Any]]:
+    """All 2^n subsets of ``items`` (the empty one only if asked)."""
+    first = 0 if empty else 1
+    return [
+        frozenset(c) for k in range(first, len(items) + 1) for c in itertools.combinations(items, k)
+    ]
+
+
+def subset_family(items: Sequence[Any], empty: bool = False) -> list[frozenset[Any]]:
+    """The subsets a default-suite check walks: each item alone, each pair, all but one,
+    and all (45 of eight layers' 255; the slow suite walks every subset)."""
+    n = len(items)
+    sizes = sorted({1, 2, n - 1, n} | ({0} if empty else set()))
+    return [frozenset(c) for k in sizes if 0 <= k <= n for c in itertools.combinations(items, k)]
+
+
 def scenario_file(tmp_path: Path, site: str, study: str = "100 days") -> Path:
     path = tmp_path / "scenario.toml"
     path.write_text(
@@ -254,6 +271,25 @@ depreciation_life = "365 days"
 """
 
 
+# Site B with a liquid hall from the start (no retrofit): 10,000 GPUs of 1 kW on site on
+# day 120, installed on day 121; the grid never comes (studies of 1,000 days). On-site
+# blocks of 15 MW from day 50 (12 MW IT at PUE 1.25: one block runs them all).
+BRIDGED = SITE_B.replace('cooling = "air"', 'cooling = "liquid"')
+BRIDGED = (
+    BRIDGED[: BRIDGED.index("[[sites.b.retrofits]]")] + BRIDGED[BRIDGED.index("[[sites.b.lots]]") :]
+)
+
+
+def bridged(tmp_path: Path, horizon: str = "600 days", **onsite: str) -> Path:
+    head, tail = BRIDGED.split("[sites.b.onsite]\n")
+    kept = [line for line in tail.split("\n") if line.split(" = ")[0] not in onsite]
+    site = head + "[sites.b.onsite]\n" + "".join(f"{k} = {v}\n" for k, v in onsite.items())
+    site += "\n".join(kept)
+    path = scenario_file(tmp_path, site, study="1000 days")
+    path.write_text(path.read_text().replace('horizon = "600 days"', f'horizon = "{horizon}"'))
+    return path
+
+
 # ---------------------------------------------------------------- random scenarios
 # Small scenarios for property tests: one or two sites drawn by hypothesis over every
 # mechanism the model has, each with one shared random catalog.
@@ -301,6 +337,26 @@ transport_time = "14 days"
 installation_time = { dist = "uniform", low = "5 days", high = "20 days" }
 background_rate = "TXRATE"
 initial_backlog = 10
+
+[switchgear_supplies.s]
+output = "30 units/year"
+lines = 3
+design_time = { dist = "uniform", low = "10 days", high = "90 days" }
+transport_time = "7 days"
+installation_time = "7 days"
+background_rate = "SGRATE"
+warm_up = "2 years"
+background_schedule = [{ from = 2025-06-01, rate = "SGRATE" }]
+output_schedule = [{ from = 2026-01-01, output = "40 units/year" }]
+
+[turbine_supplies.g]
+output = "10 units/year"
+lines = 5
+design_time = { dist = "uniform", low = "30 days", high = "120 days" }
+transport_time = "20 days"
+installation_time = "20 days"
+background_rate = "GTRATE"
+initial_backlog = 5
 """
 
 days = st.integers(min_value=0, max_value=900)
@@ -329,6 +385,8 @@ def random_site(draw: st.DrawFn, name: str) -> str:
     lines.append(f'order_policy = "{policy}"')
     if policy == "owned":
         lines.append(f"delivery = {_date(draw(days))}")
+    elif draw(st.booleans()):
+        lines.append('switchgear_supply = "s"')
     hall_count = draw(st.integers(1, 3))
     for h in range(hall_count):
         lines += [
@@ -368,6 +426,8 @@ def random_site(draw: st.DrawFn, name: str) -> str:
             'lead_time = "120 days"',
             'block_interval = "30 days"',
         ]
+        lines += [key for key in ('turbine_supply = "g"', 'switchgear_supply = "s"')
+                  if draw(st.booleans())]  # fmt: skip
     lines += [
         f"[sites.{name}.installation]",
         f'rate = "{draw(st.integers(100, 20000))} GPU/week"',
@@ -397,6 +457,8 @@ def random_scenario(draw: st.DrawFn) -> str:
         .replace("HEADROOM", f"{draw(st.integers(0, 2000))} MW")
         .replace("BGRATE", f"{draw(st.integers(0, 20))} requests/year")
         .replace("TXRATE", f"{draw(st.integers(0, 25))} units/year")
+        .replace("SGRATE", f"{draw(st.integers(0, 35))} units/year")
+        .replace("GTRATE", f"{draw(st.integers(0, 12))} units/year")
     )
     body = "".join(draw(random_site(f"s{i}")) for i in range(draw(st.integers(1, 2))))
     return (
@@ -446,6 +508,14 @@ def md1_wq(lam: float, b: float) -> float:
 
 
 # ---------------------------------------------------------------- statistics
+def median_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
+    """Order-statistic interval for the median: no assumption about the distribution."""
+    ordered = np.sort(values)
+    n = len(ordered)
+    k = int(stats.binom.ppf((1 - confidence) / 2, n, 0.5))
+    return float(ordered[max(k - 1, 0)]), float(ordered[min(n - k, n - 1)])
+
+
 @dataclass(frozen=True)
 class Interval:
     """A two-sided confidence interval for a mean, from independent replications."""

@@ -12,6 +12,7 @@ import pytest
 import dcsim
 from dcsim.experiments.attribute import attribute, shapley
 from dcsim.experiments.statistics import percentiles
+from dcsim.model.layers import LAYERS
 from dcsim.model.simulation import simulate
 from tests.support import HOURS, SITE_A, SITES, scenario_file
 
@@ -158,8 +159,9 @@ def test_subsets_skipped_as_provably_the_same_are_the_same() -> None:
     spec = dcsim.load(SITES / "memphis.toml")
     quick = attribute(spec, replications=2, workers=1)
     full = attribute(spec, replications=2, workers=1, reuse=False)
-    assert full.runs == 2 * 64 and quick.runs < full.runs
-    pd.testing.assert_frame_equal(quick.per_replication, full.per_replication)
+    assert full.runs == 2 * 2 ** len(LAYERS) and quick.runs < full.runs
+    # Copied and replayed results differ by float rounding only (GPU-hours, totals ~1e9).
+    pd.testing.assert_frame_equal(quick.per_replication, full.per_replication, atol=1e-3)
 
 
 def test_printed_shares_never_show_minus_zero() -> None:

@@ -20,26 +20,9 @@ from dcsim.input.load import load
 from dcsim.model.events import EventRow
 from dcsim.model.layers import LAYERS
 from dcsim.model.simulation import ReplicationResult, simulate
-from tests.support import HOURS, SITE_A, SITE_B, assert_in_ci, mean_ci, scenario_file
+from tests.support import HOURS, SITE_A, assert_in_ci, bridged, mean_ci, scenario_file
 
-# Site B with a liquid hall from the start (no retrofit): 10,000 GPUs of 1 kW on site on
-# day 120, installed on day 121; the grid never comes (studies of 1,000 days). On-site
-# blocks of 15 MW from day 50 (12 MW IT at PUE 1.25: one block runs them all).
 ONSITE = next(layer for layer in LAYERS if layer.name == "onsite")
-BRIDGED = SITE_B.replace('cooling = "air"', 'cooling = "liquid"')
-BRIDGED = (
-    BRIDGED[: BRIDGED.index("[[sites.b.retrofits]]")] + BRIDGED[BRIDGED.index("[[sites.b.lots]]") :]
-)
-
-
-def bridged(tmp_path: Path, horizon: str = "600 days", **onsite: str) -> Path:
-    head, tail = BRIDGED.split("[sites.b.onsite]\n")
-    kept = [line for line in tail.split("\n") if line.split(" = ")[0] not in onsite]
-    site = head + "[sites.b.onsite]\n" + "".join(f"{k} = {v}\n" for k, v in onsite.items())
-    site += "\n".join(kept)
-    path = scenario_file(tmp_path, site, study="1000 days")
-    path.write_text(path.read_text().replace('horizon = "600 days"', f'horizon = "{horizon}"'))
-    return path
 
 
 def outages(events: list[EventRow], horizon: float) -> dict[str, list[tuple[float, float]]]:

@@ -75,7 +75,7 @@ SITE_EDITS: list[tuple[str, Edit, str]] = [
     (
         "market-backlog-1e9",
         lambda s: edit(
-            s / "catalog" / "transformers.toml", r"^initial_backlog = 1650", "initial_backlog = 1e9"
+            s / "catalog" / "transformers.toml", r"^initial_backlog = 200", "initial_backlog = 1e9"
         ),
         "initial_backlog",
     ),

@@ -13,21 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy import stats
 
 import dcsim
+from tests.support import median_interval
 
 ROOT = Path(__file__).resolve().parent.parent
 ASHBURN = ROOT / "sites" / "ashburn.toml"
 REPS = 40
-
-
-def median_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
-    """Order-statistic interval for the median: no assumption about the distribution."""
-    ordered = np.sort(values)
-    n = len(ordered)
-    k = int(stats.binom.ppf((1 - confidence) / 2, n, 0.5))
-    return float(ordered[max(k - 1, 0)]), float(ordered[min(n - k, n - 1)])
 
 
 @pytest.fixture(scope="module")

@@ -18,21 +18,33 @@ from hypothesis import strategies as st
 import dcsim
 from dcsim.input.budget import estimate
 from dcsim.input.spec import Scenario
-from dcsim.model.layers import BY_NAME, LAYERS, POWER_LAYERS
+from dcsim.model.layers import BY_NAME, LAYERS, POWER_LAYERS, Layer
 from dcsim.model.simulation import simulate
 from dcsim.model.site_core import SiteCore, Tape, replay
-from tests.support import HOURS, SITE_A, SITES, load_text, random_scenario, scenario_file
+from tests.support import (
+    HOURS,
+    SITE_A,
+    SITES,
+    every_subset,
+    load_text,
+    random_scenario,
+    scenario_file,
+    subset_family,
+)
 
-SUBSETS = [frozenset(c) for k in range(len(LAYERS) + 1) for c in itertools.combinations(LAYERS, k)]
+SUBSETS = subset_family(LAYERS, empty=True)
+ALL_SUBSETS = every_subset(LAYERS, empty=True)
 POWER_BITS = sum(layer.bit for layer in POWER_LAYERS)
 
 
-def check_replays_match(scenario: Scenario, replication: int) -> None:
-    """Every subset: the tape is the base run's, a full replay gives the simulated rows,
+def check_replays_match(
+    scenario: Scenario, replication: int, subsets: list[frozenset[Layer]] = SUBSETS
+) -> None:
+    """Every subset of the family: the tape is the base run's, a full replay gives the simulated rows,
     and the lean replay the attribution uses gives the simulated idle GPU-hours."""
     base = simulate(scenario, replication)
     horizon = scenario.horizon_days
-    for subset in SUBSETS:
+    for subset in subsets:
         relaxed = simulate(scenario, replication, relaxed=subset)
         hidden = sum(layer.bit for layer in subset)
         for spec, record in zip(scenario.sites, relaxed.summary, strict=True):
@@ -61,6 +73,11 @@ def _or_none(day: float) -> float | None:
 def test_replays_match_the_simulation_on_a_bundled_site() -> None:
     # Memphis: grid, transformers, on-site blocks, three lots, several halls.
     check_replays_match(dcsim.load(SITES / "memphis.toml"), replication=1)
+
+
+@pytest.mark.slow
+def test_replays_match_the_simulation_on_a_bundled_site_for_every_subset() -> None:
+    check_replays_match(dcsim.load(SITES / "abilene.toml"), 0, ALL_SUBSETS)
 
 
 @settings(
@@ -106,7 +123,7 @@ def test_the_tape_and_its_replays_worked_out_by_hand(tmp_path: Path) -> None:
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32 - 1), subset=st.sampled_from(SUBSETS))
+@given(seed=st.integers(0, 2**32 - 1), subset=st.sampled_from(ALL_SUBSETS))
 def test_the_order_of_changes_within_an_instant_does_not_matter(seed: int, subset) -> None:
     # A site settles once its instant is over. Memphis's changes, moved to the end of
     # their quarter so that many share an instant, then interleaved at random (keeping

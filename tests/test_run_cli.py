@@ -74,6 +74,7 @@ def test_adding_a_site_leaves_other_sites_unchanged(tmp_path: Path) -> None:
         .replace('name = "ashburn"', 'name = "other"')
         .replace('region = "dominion"', 'region = "elsewhere"')
         .replace('order_policy = "at_agreement"', 'order_policy = "owned"\ndelivery = 2026-01-01')
+        .replace('switchgear_supply = "north_america"', "")
     )
     (tmp_path / "other.toml").write_text(other)
     (tmp_path / "ashburn.toml").write_text(ASHBURN.read_text())

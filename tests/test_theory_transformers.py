@@ -19,9 +19,9 @@ import pytest
 import simpy
 
 from dcsim.input.distributions import Distribution, Fixed
-from dcsim.input.spec import TransformerSupply
+from dcsim.input.spec import EquipmentSupply as TransformerSupply
+from dcsim.model.equipment import EquipmentMarket as TransformerMarket
 from dcsim.model.streams import Streams
-from dcsim.model.transformers import TransformerMarket
 from tests.support import assert_in_ci, md1_wq, mean_ci
 
 SEED = 7_310_2025

@@ -45,7 +45,7 @@ from dcsim.experiments.statistics import describe
 from dcsim.input.overrides import with_run_settings
 from dcsim.input.spec import Scenario
 from dcsim.model.capacity import Snapshot
-from dcsim.model.layers import LAYERS, Kind, Layer
+from dcsim.model.layers import LAYERS, POWER_LAYERS, Layer
 from dcsim.model.simulation import simulate
 from dcsim.model.site_core import SiteCore, replay
 
@@ -57,7 +57,7 @@ ATTRIBUTION_COLUMNS = (
 )  # fmt: skip
 INTERACTION_COLUMNS = ("site", "layer_a", "layer_b", "interaction", "interaction_ci95_low",
                        "interaction_ci95_high")  # fmt: skip
-_POWER = frozenset(layer for layer in LAYERS if layer.kind in (Kind.SERIES, Kind.SOURCE))
+_POWER = frozenset(POWER_LAYERS)
 
 
 @dataclass

@@ -21,7 +21,6 @@ from dcsim.input.spec import Scenario
 def estimate(scenario: Scenario, horizon_days: float) -> dict[str, float]:
     """Events of one replication, roughly, by the key that drives them."""
     used_regions = {site.region for site in scenario.sites}
-    used_supplies = {site.transformer_supply for site in scenario.sites}
     drivers: dict[str, float] = {}
     for region in scenario.regions:
         if region.name not in used_regions:
@@ -35,11 +34,15 @@ def estimate(scenario: Scenario, horizon_days: float) -> dict[str, float]:
             drivers[f"{key}.warm_up"] = region.background_rate * region.warm_up * per_request
         if region.discipline == "cluster":
             drivers[f"{key}.cluster_window"] = span / region.cluster_window
-    for supply in scenario.transformer_supplies:
-        if supply.name in used_supplies:
-            key = f"transformer_supplies.{supply.name}"
-            drivers[f"{key}.background_rate"] = supply.background_rate * horizon_days
-            drivers[f"{key}.initial_backlog"] = float(supply.initial_backlog)
+    for kind, name in scenario.used_markets():
+        supply = scenario.supply(kind, name)
+        key = f"{kind}_supplies.{name}"
+        # Background orders are a SimPy event each once the start date is reached.
+        rate = max([supply.background_rate, *(r for _, r in supply.background_steps)])
+        drivers[f"{key}.background_rate"] = rate * horizon_days
+        drivers[f"{key}.initial_backlog"] = float(supply.initial_backlog)
+        if supply.warm_up:  # a warm-up order costs a step of the heap, about as much
+            drivers[f"{key}.warm_up"] = rate * supply.warm_up
     for site in scenario.sites:
         key = f"sites.{site.name}"
         batches = sum(math.ceil(lot.count / site.installation.batch) for lot in site.lots)

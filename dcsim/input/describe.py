@@ -37,7 +37,8 @@ def _site(scenario: Scenario, site: Site) -> list[str]:
         + (f", {ic.existing_mw:g} MW already energized" if ic.existing_mw else ""),
         f"    transformers   {sub.transformers} x {sub.rating_mva:g} MVA"
         f" (pf {sub.power_factor:g}, {sub.spares} spare), order policy {sub.order_policy}"
-        + (f", delivered {date(sub.owned_delivery)}" if sub.owned_delivery is not None else ""),
+        + (f", delivered {date(sub.owned_delivery)}" if sub.owned_delivery is not None else "")
+        + (f", switchgear from {sub.switchgear_supply}" if sub.switchgear_supply else ""),
         f"    halls          {len(site.halls)}, {it_mw:g} MW IT ("
         + ", ".join(f"{n} {c}" for c, n in sorted(cooling.items()))
         + ")"
@@ -53,7 +54,13 @@ def _site(scenario: Scenario, site: Site) -> list[str]:
         )
     if site.onsite is not None:
         o = site.onsite
-        out.append(f"    on-site power  {o.blocks} x {o.block_mw:g} MW = {o.total_mw:g} MW")
+        gear = [
+            f"{what} from {name}"
+            for what, name in (("turbines", o.turbine_supply), ("switchgear", o.switchgear_supply))
+            if name
+        ]
+        out.append(f"    on-site power  {o.blocks} x {o.block_mw:g} MW = {o.total_mw:g} MW"
+                   + (f", {' and '.join(gear)}" if gear else ""))  # fmt: skip
     out.append(
         f"    GPU lots       {len(site.lots)}, {site.gpu_count:,} GPUs ("
         + ", ".join(f"{m} {n:,}" for m, n in sorted(models.items()))

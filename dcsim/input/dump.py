@@ -21,7 +21,7 @@ from dcsim.input.distributions import (
     Triangular,
     Uniform,
 )
-from dcsim.input.spec import Hall, Lot, Region, Retrofit, Scenario, Site, TransformerSupply
+from dcsim.input.spec import EquipmentSupply, Hall, Lot, Region, Retrofit, Scenario, Site
 from dcsim.input.units import (
     APPARENT_POWER,
     DURATION,
@@ -79,6 +79,8 @@ def to_document(scenario: Scenario) -> dict[str, Any]:
         },
         "regions": {r.name: _region(r) for r in scenario.regions},
         "transformer_supplies": {s.name: _supply(s) for s in scenario.transformer_supplies},
+        "switchgear_supplies": {s.name: _supply(s) for s in scenario.switchgear_supplies},
+        "turbine_supplies": {s.name: _supply(s) for s in scenario.turbine_supplies},
     }
     return doc
 
@@ -158,6 +160,7 @@ def _site(site: Site, date: Any) -> dict[str, Any]:
             "order_policy": sub.order_policy,
             "delivery": None if sub.owned_delivery is None else date(sub.owned_delivery),
             "spares": sub.spares,
+            "switchgear_supply": sub.switchgear_supply,
             "source": sub.source,
         }
     )
@@ -180,6 +183,8 @@ def _site(site: Site, date: Any) -> dict[str, Any]:
                 "repair_time": dist(o.repair_time, DURATION),
                 "energy_cost": format_quantity(o.energy_cost_usd_per_mwh, ENERGY_PRICE),
                 "retire_when_grid": o.retire_when_grid or None,
+                "turbine_supply": o.turbine_supply,
+                "switchgear_supply": o.switchgear_supply,
                 "source": o.source,
             }
         )
@@ -271,7 +276,7 @@ def _region(r: Region) -> dict[str, Any]:
     )
 
 
-def _supply(s: TransformerSupply) -> dict[str, Any]:
+def _supply(s: EquipmentSupply) -> dict[str, Any]:
     return _clean(
         {
             "output": format_quantity(s.output_per_day, UNIT_RATE),
@@ -281,6 +286,17 @@ def _supply(s: TransformerSupply) -> dict[str, Any]:
             "installation_time": dist(s.installation_time, DURATION),
             "background_rate": format_quantity(s.background_rate, UNIT_RATE),
             "initial_backlog": s.initial_backlog,
+            "output_schedule": [
+                {"from": when, "output": format_quantity(rate, UNIT_RATE)}
+                for when, rate in s.output_steps
+            ]
+            or None,
+            "background_schedule": [
+                {"from": when, "rate": format_quantity(rate, UNIT_RATE)}
+                for when, rate in s.background_steps
+            ]
+            or None,
+            "warm_up": format_quantity(s.warm_up, DURATION) if s.warm_up else None,
             "source": s.source,
         }
     )

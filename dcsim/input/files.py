@@ -3,7 +3,8 @@
 The resolved document is a plain dict with the same shape ``--dump`` writes::
 
     {"scenario": {...}, "sites": {name: {...}}, "gpus": {...}, "cooling": {...},
-     "regions": {...}, "transformer_supplies": {...}}
+     "regions": {...}, "transformer_supplies": {...}, "switchgear_supplies": {...},
+     "turbine_supplies": {...}}
 
 Alongside it, :class:`Origins` remembers which file each part came from, so an
 error found later still names the file the user has to open.
@@ -24,7 +25,10 @@ from dcsim.input.dotted_keys import Origins, apply_override
 from dcsim.input.limits import FILE_BYTES, INCLUDES, NESTING
 from dcsim.input.toml_table import suggest
 
-CATALOG_SECTIONS = ("gpus", "cooling", "regions", "transformer_supplies")
+CATALOG_SECTIONS = (
+    "gpus", "cooling", "regions", "transformer_supplies", "switchgear_supplies",
+    "turbine_supplies",
+)  # fmt: skip
 SCENARIO_SECTIONS = ("scenario", "sites", "overrides", *CATALOG_SECTIONS)
 
 

@@ -23,11 +23,11 @@ GPUS_PER_LOT = Limit(
 )
 UNITS = Limit("transformers, spares, on-site blocks, construction crews of a site or hall", 1_000)
 STUDY_ENGINEERS = Limit(
-    "study engineers and upgrade crews of a region, production lines of a transformer supply",
+    "study engineers and upgrade crews of a region, production lines of an equipment supply",
     10_000,
 )
 QUEUE_BACKLOG = Limit("initial backlog of a region (requests)", 10_000)
-MARKET_BACKLOG = Limit("initial backlog of a transformer supply (units)", 100_000)
+MARKET_BACKLOG = Limit("initial backlog of an equipment supply (units)", 100_000)
 COOLING_LEVEL = Limit("cooling level", 100)
 SEED = Limit("seed", 2**63 - 1)
 SITES = Limit("sites in a scenario", 100)

@@ -76,8 +76,19 @@ class Region:
     source: str = ""
 
 
+EQUIPMENT_KINDS = ("transformer", "switchgear", "turbine")
+
+
 @dataclass(frozen=True)
-class TransformerSupply:
+class EquipmentSupply:
+    """One market of long-lead equipment: transformers, HV switchgear or gas turbines.
+
+    ``output_steps`` and ``background_steps`` are (date, units per day) from that date
+    on; before the first step the market makes ``output_per_day`` and everyone else
+    orders ``background_rate``. Output only grows (factories expand): each step adds
+    production lines, and a unit's build time stays ``build_time``.
+    """
+
     name: str
     output_per_day: float  # units the factories finish per day at full load
     lines: int  # units in production at once
@@ -85,13 +96,21 @@ class TransformerSupply:
     transport_time: Distribution
     installation_time: Distribution
     background_rate: float  # orders per day from everyone else (Poisson)
-    initial_backlog: int  # units already on order at the start date
+    initial_backlog: int  # units already on order when the market opens
+    kind: str = "transformer"  # one of EQUIPMENT_KINDS: the catalog section it comes from
+    output_steps: tuple[tuple[dt.date, float], ...] = ()
+    background_steps: tuple[tuple[dt.date, float], ...] = ()
+    warm_up: float = 0.0  # days the market runs on background orders before the start date
     source: str = ""
 
     @property
     def build_time(self) -> float:
         """Days one production line spends on one unit."""
         return self.lines / self.output_per_day
+
+    def lines_at(self, output_per_day: float) -> int:
+        """Production lines that make ``output_per_day`` at this market's build time."""
+        return max(self.lines, round(output_per_day * self.build_time))
 
 
 # ---------------------------------------------------------------- site
@@ -122,6 +141,7 @@ class Substation:
     order_policy: str
     owned_delivery: float | None = None  # only with order_policy = "owned"
     spares: int = 0  # units kept in reserve (N+spares); they carry no load
+    switchgear_supply: str | None = None  # one HV switchgear bay per transformer, from there
     source: str = ""
 
     @property
@@ -174,6 +194,8 @@ class Onsite:
     repair_time: Distribution = field(default_factory=lambda: Fixed(3.0))  # one outage
     energy_cost_usd_per_mwh: float = 0.0  # fuel and operation, per MWh generated
     retire_when_grid: bool = False  # switched off once grid and substation carry the request
+    turbine_supply: str | None = None  # one turbine per block, ordered at ``start``, from there
+    switchgear_supply: str | None = None  # one switchgear unit per block, ordered at ``start``
     source: str = ""
 
     @property
@@ -221,6 +243,18 @@ class Site:
     def gpu_count(self) -> int:
         return sum(lot.count for lot in self.lots)
 
+    def markets(self) -> list[tuple[str, str]]:
+        """(kind, supply name) of every equipment market the site draws from."""
+        pairs = [("transformer", self.transformer_supply)]
+        if self.substation.switchgear_supply is not None:
+            pairs.append(("switchgear", self.substation.switchgear_supply))
+        plant = self.onsite
+        if plant is not None and plant.turbine_supply is not None:
+            pairs.append(("turbine", plant.turbine_supply))
+        if plant is not None and plant.switchgear_supply is not None:
+            pairs.append(("switchgear", plant.switchgear_supply))
+        return pairs
+
 
 # ---------------------------------------------------------------- scenario
 @dataclass(frozen=True)
@@ -233,7 +267,9 @@ class Scenario:
     gpus: tuple[GpuModel, ...]
     cooling: tuple[CoolingType, ...]
     regions: tuple[Region, ...]
-    transformer_supplies: tuple[TransformerSupply, ...]
+    transformer_supplies: tuple[EquipmentSupply, ...]
+    switchgear_supplies: tuple[EquipmentSupply, ...] = ()
+    turbine_supplies: tuple[EquipmentSupply, ...] = ()
     source_file: str = field(default="", compare=False)
 
     def site(self, name: str) -> Site:
@@ -245,8 +281,23 @@ class Scenario:
     def region(self, name: str) -> Region:
         return _by_name(self.regions, name, "region")
 
-    def transformer_supply(self, name: str) -> TransformerSupply:
+    def transformer_supply(self, name: str) -> EquipmentSupply:
         return _by_name(self.transformer_supplies, name, "transformer supply")
+
+    def supplies(self, kind: str) -> tuple[EquipmentSupply, ...]:
+        """The catalog's markets of one of EQUIPMENT_KINDS."""
+        return {
+            "transformer": self.transformer_supplies,
+            "switchgear": self.switchgear_supplies,
+            "turbine": self.turbine_supplies,
+        }[kind]
+
+    def used_markets(self) -> list[tuple[str, str]]:
+        """Every (kind, supply name) some site draws from, in a fixed order."""
+        return sorted({pair for site in self.sites for pair in site.markets()})
+
+    def supply(self, kind: str, name: str) -> EquipmentSupply:
+        return _by_name(self.supplies(kind), name, f"{kind} supply")
 
     def date_of(self, days: float) -> dt.datetime:
         start = dt.datetime.combine(self.start_date, dt.time())

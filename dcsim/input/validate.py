@@ -12,19 +12,13 @@ from typing import Any
 
 from dcsim.errors import SpecError
 from dcsim.input import budget, limits
+from dcsim.input import validate_parts as parts
 from dcsim.input.dotted_keys import Origins
 from dcsim.input.spec import (
     ORDER_POLICIES,
-    WHEN_NEEDED,
-    CoolingType,
     Economics,
-    GpuModel,
-    Hall,
     Installation,
     Interconnection,
-    Lot,
-    Onsite,
-    Retrofit,
     Scenario,
     Site,
     Substation,
@@ -34,13 +28,12 @@ from dcsim.input.toml_table import Table
 from dcsim.input.units import (
     APPARENT_POWER,
     DURATION,
-    ENERGY_PRICE,
     GPU_RATE,
     MONEY,
     POWER,
-    POWER_RAMP,
 )
-from dcsim.input.validate_catalog import cooling_type, gpu_model, region, transformer_supply
+from dcsim.input.validate_catalog import cooling_type, equipment_supply, gpu_model, region
+from dcsim.input.validate_parts import Refs
 
 DEFAULT_HORIZON = "10 years"
 DEFAULT_BATCH = 576  # eight 72-GPU racks brought up together
@@ -67,7 +60,16 @@ def build_scenario(
     gpus = tuple(gpu_model(name, t, cooling_names) for name, t in root.named_tables("gpus"))
     regions = tuple(region(name, t) for name, t in root.named_tables("regions"))
     supplies = tuple(
-        transformer_supply(name, t) for name, t in root.named_tables("transformer_supplies")
+        equipment_supply(name, t, "transformer")
+        for name, t in root.named_tables("transformer_supplies")
+    )
+    switchgear = tuple(
+        equipment_supply(name, t, "switchgear")
+        for name, t in root.named_tables("switchgear_supplies", default={})
+    )
+    turbines = tuple(
+        equipment_supply(name, t, "turbine")
+        for name, t in root.named_tables("turbine_supplies", default={})
     )
 
     sites_raw = root.raw("sites")
@@ -96,12 +98,14 @@ def build_scenario(
     scen.raw("catalog", None)  # already acted on when the files were read
     scen.done()
 
-    refs = _Refs(
+    refs = Refs(
         gpus={g.name: g for g in gpus},
         cooling=cooling_names,
         regions=[r.name for r in regions],
         supplies=supply_names,
         default_supply=default_supply,
+        switchgear=[s.name for s in switchgear],
+        turbines=[s.name for s in turbines],
         start=start,
         horizon=horizon if dates_within_horizon else None,
     )
@@ -120,6 +124,8 @@ def build_scenario(
         cooling=cooling,
         regions=regions,
         transformer_supplies=supplies,
+        switchgear_supplies=switchgear,
+        turbine_supplies=turbines,
         source_file=origins.default,
     )
     budget.check(scenario, origins)
@@ -152,29 +158,8 @@ def _start_date(scen: Table, sites_raw: dict[str, Any], origins: Origins) -> dt.
     return min(starts)
 
 
-class _Refs:
-    def __init__(
-        self,
-        *,
-        gpus: dict[str, GpuModel],
-        cooling: dict[str, CoolingType],
-        regions: list[str],
-        supplies: list[str],
-        default_supply: str,
-        start: dt.date,
-        horizon: float | None,
-    ) -> None:
-        self.gpus = gpus
-        self.cooling = cooling
-        self.regions = regions
-        self.supplies = supplies
-        self.default_supply = default_supply
-        self.start = start
-        self.horizon = horizon
-
-
 # ------------------------------------------------------------------ sites
-def _site(name: str, t: Table, refs: _Refs) -> Site:
+def _site(name: str, t: Table, refs: Refs) -> Site:
     t.string("name")
     site_start = t.raw("start_date")
     if isinstance(site_start, dt.datetime) or not isinstance(site_start, dt.date):
@@ -189,7 +174,7 @@ def _site(name: str, t: Table, refs: _Refs) -> Site:
     ic = t.sub("interconnection", t.raw("interconnection"))
     request_mw = ic.quantity("request", POWER)
     request_date = date(ic, "request_date")
-    tranches = tuple(_tranche(tr, date) for tr in ic.tables("tranches", default=[])) or (
+    tranches = tuple(parts.tranche(tr, date) for tr in ic.tables("tranches", default=[])) or (
         Tranche(request_mw, request_date),
     )
     total = sum(tr.mw for tr in tranches)
@@ -207,7 +192,7 @@ def _site(name: str, t: Table, refs: _Refs) -> Site:
         tranches=tranches,
         existing_mw=ic.quantity("existing", POWER, default="0 MW", positive=False),
         interim_service=ic.boolean("interim_service", default=False),
-        ramp_mw_per_day=_ramp(ic),
+        ramp_mw_per_day=parts.ramp(ic),
         flexible_curtailment=(
             ic.number("flexible_curtailment", high=0.99) if ic.has("flexible_curtailment") else None
         ),
@@ -229,8 +214,17 @@ def _site(name: str, t: Table, refs: _Refs) -> Site:
         order_policy=policy,
         owned_delivery=owned,
         spares=sub.integer("spares", limits.UNITS, default=0),
+        switchgear_supply=parts.optional_supply(
+            sub, "switchgear_supply", refs.switchgear, "switchgear"
+        ),
         source=sub.string("source", default=""),
     )
+    if policy == "owned" and substation.switchgear_supply is not None:
+        raise sub.error(
+            "switchgear_supply",
+            substation.switchgear_supply,
+            'no switchgear supply with order_policy = "owned" (an owned substation has its own)',
+        )
     if substation.spares >= substation.transformers:
         raise sub.error(
             "spares",
@@ -243,14 +237,14 @@ def _site(name: str, t: Table, refs: _Refs) -> Site:
     crews = construction.integer("crews", limits.UNITS, default=1, minimum=1)
     construction.done()
 
-    halls = tuple(_hall(h, refs, date, crews) for h in t.tables("halls"))
+    halls = tuple(parts.hall(h, refs, date, crews) for h in t.tables("halls"))
     if not halls:
         raise t.error("halls", [], "at least one hall ([[halls]])")
     hall_names = [h.name for h in halls]
     if len(set(hall_names)) != len(hall_names):
         raise t.error("halls", hall_names, "halls with distinct names")
     retrofits = tuple(
-        _retrofit(r, refs, date, hall_names) for r in t.tables("retrofits", default=[])
+        parts.retrofit(r, refs, date, hall_names) for r in t.tables("retrofits", default=[])
     )
     retrofitted = [r.hall for r in retrofits]
     for index, hall in enumerate(retrofitted):
@@ -260,14 +254,16 @@ def _site(name: str, t: Table, refs: _Refs) -> Site:
                 hall,
                 "at most one retrofit per hall (a retrofit converts the whole hall)",
             )
-    lots = tuple(_lot(i, lot, refs, date) for i, lot in enumerate(t.tables("lots")))
+    lots = tuple(parts.lot(i, entry, refs, date) for i, entry in enumerate(t.tables("lots")))
     if not lots:
         raise t.error("lots", [], "at least one GPU lot ([[lots]])")
     lot_names = [lot.name for lot in lots]
     if len(set(lot_names)) != len(lot_names):
         raise t.error("lots", lot_names, "lots with distinct names")
-    onsite = (
-        _onsite(t.sub("onsite", t.raw("onsite")), date, site_start) if t.has("onsite") else None
+    plant = (
+        parts.onsite(t.sub("onsite", t.raw("onsite")), date, site_start, refs)
+        if t.has("onsite")
+        else None
     )
 
     inst = t.sub("installation", t.raw("installation"))
@@ -299,99 +295,10 @@ def _site(name: str, t: Table, refs: _Refs) -> Site:
         halls=halls,
         retrofits=retrofits,
         lots=lots,
-        onsite=onsite,
+        onsite=plant,
         installation=installation,
         economics=economics,
         source=t.string("source", default=""),
     )
     t.done()
     return site
-
-
-def _tranche(t: Table, date: Any) -> Tranche:
-    result = Tranche(mw=t.quantity("power", POWER), earliest=date(t, "earliest"))
-    t.done()
-    return result
-
-
-def _hall(t: Table, refs: _Refs, date: Any, site_crews: int) -> Hall:
-    crews = t.integer("crews", limits.UNITS, default=1, minimum=1)
-    if crews > site_crews:
-        raise t.error(
-            "crews", crews, f"no more crews than the site has ({site_crews}, construction.crews)"
-        )
-    result = Hall(
-        name=t.string("name"),
-        it_mw=t.quantity("it_power", POWER),
-        cooling=t.reference("cooling", refs.cooling, "cooling type"),
-        construction_start=date(t, "construction_start"),
-        construction_time=t.distribution("construction_time", DURATION),
-        crews=crews,
-        commissioning_time=t.distribution(
-            "commissioning_time", DURATION, default="0 day", positive=False
-        ),
-        source=t.string("source", default=""),
-    )
-    t.done()
-    return result
-
-
-def _retrofit(t: Table, refs: _Refs, date: Any, halls: list[str]) -> Retrofit:
-    at_raw = t.raw("at")
-    at = None if at_raw == WHEN_NEEDED else (date(t, "at") if not isinstance(at_raw, str) else None)
-    if isinstance(at_raw, str) and at_raw != WHEN_NEEDED:
-        raise t.error("at", at_raw, f'a date (YYYY-MM-DD) or "{WHEN_NEEDED}"')
-    result = Retrofit(
-        hall=t.reference("hall", halls, "hall of this site"),
-        to=t.reference("to", refs.cooling, "cooling type"),
-        at=at,
-        duration=t.distribution("duration", DURATION, positive=False),
-        offline_share=t.number("offline_share", default=1.0, low=0.0, high=1.0),
-        source=t.string("source", default=""),
-    )
-    t.done()
-    return result
-
-
-def _lot(index: int, t: Table, refs: _Refs, date: Any) -> Lot:
-    result = Lot(
-        name=t.string("name", default=f"lot-{index + 1}"),
-        delivery=date(t, "delivery"),
-        count=t.integer("count", limits.GPUS_PER_LOT, minimum=1),
-        model=t.reference("model", refs.gpus, "GPU model"),
-        delay=t.distribution("delay", DURATION, default="0 day", positive=False),
-        source=t.string("source", default=""),
-    )
-    t.done()
-    return result
-
-
-def _ramp(ic: Table) -> float | None:
-    """MW a day the load may grow; a month's step must be a real amount of power."""
-    if not ic.has("ramp"):
-        return None
-    rate = ic.quantity("ramp", POWER_RAMP)
-    if rate * 365.25 / 12 < 0.1:
-        raise ic.error("ramp", ic.raw("ramp"), "a ramp of at least 0.1 MW a month")
-    return rate
-
-
-def _onsite(t: Table, date: Any, site_start: dt.date) -> Onsite:
-    result = Onsite(
-        block_mw=t.quantity("block", POWER),
-        blocks=t.integer("blocks", limits.UNITS, minimum=1),
-        start=date(t, "start", default=site_start),
-        permit_time=t.distribution("permit_time", DURATION, positive=False),
-        lead_time=t.distribution("lead_time", DURATION, positive=False),
-        block_interval=t.distribution("block_interval", DURATION, default="0 day", positive=False),
-        spare_blocks=t.integer("spare_blocks", limits.UNITS, default=0),
-        forced_outage_rate=t.number("forced_outage_rate", default=0.0, high=0.99),
-        repair_time=t.distribution("repair_time", DURATION, default="3 days"),
-        energy_cost_usd_per_mwh=t.quantity(
-            "energy_cost", ENERGY_PRICE, default="0 USD/MWh", positive=False
-        ),
-        retire_when_grid=t.boolean("retire_when_grid", default=False),
-        source=t.string("source", default=""),
-    )
-    t.done()
-    return result

@@ -1,4 +1,4 @@
-"""Catalog entries validated: cooling types, GPU models, regions, transformer supplies.
+"""Catalog entries validated: cooling types, GPU models, regions, equipment supplies.
 
 Each function reads one named table strictly (see :class:`~dcsim.input.toml_table.Table`)
 and returns its frozen spec in canonical units.
@@ -6,14 +6,16 @@ and returns its frozen spec in canonical units.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from dcsim.input import limits
 from dcsim.input.spec import (
     DISCIPLINES,
     CoolingType,
+    EquipmentSupply,
     GpuModel,
     Region,
     StudyPhase,
-    TransformerSupply,
 )
 from dcsim.input.toml_table import Table
 from dcsim.input.units import (
@@ -109,17 +111,60 @@ def region(name: str, t: Table) -> Region:
     return result
 
 
-def transformer_supply(name: str, t: Table) -> TransformerSupply:
-    result = TransformerSupply(
+def equipment_supply(name: str, t: Table, kind: str) -> EquipmentSupply:
+    """A market of ``kind`` (transformer, switchgear or turbine): one schema for all three."""
+    output = t.quantity("output", UNIT_RATE)
+    lines = t.integer("lines", limits.STUDY_ENGINEERS, default=1, minimum=1)
+    background = t.quantity("background_rate", UNIT_RATE, positive=False)
+    result = EquipmentSupply(
         name=name,
-        output_per_day=t.quantity("output", UNIT_RATE),
-        lines=t.integer("lines", limits.STUDY_ENGINEERS, default=1, minimum=1),
+        kind=kind,
+        output_per_day=output,
+        lines=lines,
         design_time=t.distribution("design_time", DURATION, positive=False),
         transport_time=t.distribution("transport_time", DURATION, positive=False),
         installation_time=t.distribution("installation_time", DURATION, positive=False),
-        background_rate=t.quantity("background_rate", UNIT_RATE, positive=False),
+        background_rate=background,
         initial_backlog=t.integer("initial_backlog", limits.MARKET_BACKLOG, default=0),
+        output_steps=_steps(t, "output_schedule", "output", output, rising=True),
+        background_steps=_steps(t, "background_schedule", "rate", background, rising=False),
+        warm_up=t.quantity("warm_up", DURATION, default="0 days", positive=False),
         source=t.string("source", default=""),
     )
+    if result.warm_up > limits.WARM_UP_YEARS.most * 365.25:
+        raise t.error("warm_up", t.raw("warm_up"),
+                      f"a duration of at most {limits.WARM_UP_YEARS.most} years")  # fmt: skip
+    top = max([output, *(rate for _, rate in result.output_steps)])
+    if result.lines_at(top) > limits.STUDY_ENGINEERS.most:
+        raise t.error("output_schedule", t.raw("output_schedule"),
+                      f"output needing at most {limits.STUDY_ENGINEERS.most:,} production lines"
+                      f" at this supply's build time")  # fmt: skip
     t.done()
     return result
+
+
+def _steps(
+    t: Table, key: str, value_key: str, first: float, rising: bool
+) -> tuple[tuple[dt.date, float], ...]:
+    """``key = [{ from = DATE, VALUE_KEY = "N units/year" }, ...]``, dates in order; with
+    ``rising`` each value at least the one before (starting from ``first``)."""
+    steps: list[tuple[dt.date, float]] = []
+    previous = first
+    for step in t.tables(key, default=[]):
+        when = step.raw("from")
+        if isinstance(when, dt.datetime) or not isinstance(when, dt.date):
+            raise step.error("from", when, "a date written as YYYY-MM-DD without quotes")
+        if steps and when <= steps[-1][0]:
+            raise step.error("from", when, f"a date after the step before ({steps[-1][0]})")
+        value = step.quantity(value_key, UNIT_RATE, positive=rising)
+        if rising and value < previous:
+            raise step.error(
+                value_key,
+                step.raw(value_key),
+                "output at least that of the step before: factories expand, output never falls"
+                " in a schedule (start the supply lower instead)",
+            )
+        step.done()
+        steps.append((when, value))
+        previous = value
+    return tuple(steps)

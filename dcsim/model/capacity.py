@@ -27,7 +27,7 @@ from dcsim.model.state import LotState, SiteState
 
 _SERIES = tuple(layer for layer in LAYERS if layer.kind is Kind.SERIES)
 _SOURCES = tuple(layer for layer in LAYERS if layer.kind is Kind.SOURCE)
-_POWER = _SERIES + _SOURCES
+_POWER = _SERIES + _SOURCES + tuple(layer for layer in LAYERS if layer.kind is Kind.LIMIT)
 
 
 class Snapshot(NamedTuple):

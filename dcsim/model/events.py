@@ -16,6 +16,7 @@ from typing import NamedTuple
 class Process(StrEnum):
     INTERCONNECTION = "interconnection"
     TRANSFORMERS = "transformers"
+    SWITCHGEAR = "switchgear"
     CONSTRUCTION = "construction"
     COOLING = "cooling"
     GPUS = "gpus"
@@ -112,6 +113,17 @@ class Event(StrEnum):
         Process.TRANSFORMERS,
         "substation capacity now, MW",
     )
+    SWITCHGEAR_ORDERED = (
+        "switchgear_ordered",
+        Process.SWITCHGEAR,
+        "1 unit: a substation bay or an on-site block's (detail: factory backlog in days)",
+    )
+    SWITCHGEAR_DELIVERED = "switchgear_delivered", Process.SWITCHGEAR, "lead time in days"
+    SWITCHGEAR_IN_SERVICE = (
+        "switchgear_in_service",
+        Process.SWITCHGEAR,
+        "substation bays: MW they carry now; an on-site block's: the block's MW",
+    )
     CONSTRUCTION_STARTED = "construction_started", Process.CONSTRUCTION, "hall IT MW"
     HALL_COMMISSIONED = "hall_commissioned", Process.CONSTRUCTION, "hall IT MW"
     RETROFIT_STARTED = (
@@ -123,6 +135,13 @@ class Event(StrEnum):
     LOT_DELIVERED = "lot_delivered", Process.GPUS, "GPUs (detail: model, days late)"
     GPUS_INSTALLED = "gpus_installed", Process.GPUS, "GPUs in this batch"
     ONSITE_PERMIT_GRANTED = "onsite_permit_granted", Process.ONSITE, "MW permitted"
+    TURBINE_ORDERED = (
+        "turbine_ordered",
+        Process.ONSITE,
+        "1 unit, an on-site block's gas turbine (detail: factory backlog in days)",
+    )
+    TURBINE_DELIVERED = "turbine_delivered", Process.ONSITE, "lead time in days"
+    TURBINE_INSTALLED = "turbine_installed", Process.ONSITE, "MW of its block"
     ONSITE_BLOCK_ONLINE = (
         "onsite_block_online",
         Process.ONSITE,

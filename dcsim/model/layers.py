@@ -36,6 +36,7 @@ from dcsim.model.state import HallState, LotState
 class Kind(Enum):
     SERIES = "series"  # on the grid path: the site gets the narrowest of them
     SOURCE = "source"  # generation beside the grid path: adds to it
+    LIMIT = "limit"  # equipment the on-site plant waits for: holds it back, adds nothing
     SPACE = "space"  # where GPUs can stand
     CREWS = "crews"  # GPUs brought into service
 
@@ -138,17 +139,73 @@ def _placed_mw(instant: Instant, space: list[Space], check_cooling: bool = True)
 
 
 # ------------------------------------------------------------ power layers
-def _series(name: str, color: str, meaning: str) -> Layer:
+# The on-site plant waits for its turbines and its switchgear, each a layer of its own.
+# So that either can be relaxed as a lens, the plant publishes what it would carry with
+# either or both on hand at once, and a relaxation reads the matching value.
+_GEAR = ("turbines", "switchgear")
+ONSITE_WITH: dict[frozenset[str], str] = {
+    frozenset(): "onsite",
+    frozenset({"turbines"}): "onsite+turbines",
+    frozenset({"switchgear"}): "onsite+switchgear",
+    frozenset(_GEAR): "onsite+turbines+switchgear",
+}
+ONSITE_KEYS: tuple[str, ...] = tuple(ONSITE_WITH.values())
+
+
+def _gear_on_hand(view: View, gear: str) -> View:
+    """``view`` with the on-site plant's ``gear`` there at once: each value reads the one
+    with ``gear`` added, so relaxing turbines and switchgear commute."""
+    power = dict(view.power)
+    for has, key in ONSITE_WITH.items():
+        power[key] = view.power[ONSITE_WITH[has | {gear}]]
+    return view._replace(power=power)
+
+
+PLANT_SWITCHGEAR = "onsite/switchgear"  # MW of blocks whose switchgear is in service
+
+
+def _plant_waits_for(instant: Instant, gear: str) -> bool:
+    """Power is used up and ``gear`` holds the plant back: with every other gear on hand,
+    having this one too would add MW. (Blocks waiting for a turbine *and* switchgear are
+    held by both, as liquid space not yet built is by building and cooling.)"""
+    power = instant.view.power
+    others = frozenset(_GEAR) - {gear}
+    held = power[ONSITE_WITH[others]] < power[ONSITE_WITH[frozenset(_GEAR)]]
+    return held and _power_used_up(instant)
+
+
+def _switchgear_capacity(instant: Instant) -> float:
+    """MW of switchgear in service: the substation's bays (with existing service) and the
+    on-site blocks', each where the site models it; inf where it models neither."""
+    view = instant.view
+    substation, plant = view.power["switchgear"], view.power.get(PLANT_SWITCHGEAR)
+    if math.isinf(substation) and (plant is None or math.isinf(plant)):
+        return math.inf
+    total = 0.0 if math.isinf(substation) else substation + view.existing_mw
+    return (total + (plant or 0.0)) / view.pue
+
+
+def _series(name: str, color: str, meaning: str, plant_gear: bool = False) -> Layer:
     def capacity(instant: Instant) -> float:
+        if plant_gear:
+            return _switchgear_capacity(instant)
         view = instant.view
         return (view.power[name] + view.existing_mw) / view.pue
 
     def tight(instant: Instant) -> bool:
         own = instant.view.power[name] / instant.view.pue
-        return _power_used_up(instant) and own <= instant.series_it + 1e-9
+        if _power_used_up(instant) and own <= instant.series_it + 1e-9:
+            return True
+        return plant_gear and _plant_waits_for(instant, name)
 
     def relax(view: View) -> View:
-        return view._replace(power={**view.power, name: math.inf})
+        power = {**view.power, name: math.inf}
+        if plant_gear:
+            power = _gear_on_hand(view, name).power
+            power[name] = math.inf
+            if PLANT_SWITCHGEAR in power:
+                power[PLANT_SWITCHGEAR] = math.inf
+        return view._replace(power=power)
 
     return Layer(name, Kind.SERIES, color, meaning, capacity, tight, relax)
 
@@ -158,15 +215,28 @@ def _source(name: str, color: str, meaning: str) -> Layer:
         return instant.view.power[name] / instant.view.pue
 
     def tight(instant: Instant) -> bool:
+        # Behind plan even with its gear on hand: what turbines or switchgear hold back is
+        # theirs (their layers), not the plant's.
         view = instant.view
-        return _power_used_up(instant) and view.power[name] < view.planned[name]
+        with_gear = view.power[ONSITE_WITH[frozenset(_GEAR)]]
+        return _power_used_up(instant) and with_gear < view.planned[name]
 
     def relax(view: View) -> View:
-        # Instantly available: every planned block online from the start. (Unlimited
-        # generation would also remove the grid path as a constraint.)
-        return view._replace(power={**view.power, name: view.planned[name]})
+        # Instantly available: every planned block online from the start, whatever gear it
+        # waits for. (Unlimited generation would also remove the grid path as a constraint.)
+        planned = view.planned[name]
+        return view._replace(power={**view.power, **dict.fromkeys(ONSITE_KEYS, planned)})
 
     return Layer(name, Kind.SOURCE, color, meaning, capacity, tight, relax)
+
+
+def _turbines(instant: Instant) -> float:
+    return instant.view.power["turbines"] / instant.view.pue
+
+
+def _relax_turbines(view: View) -> View:
+    view = _gear_on_hand(view, "turbines")
+    return view._replace(power={**view.power, "turbines": math.inf})
 
 
 # ------------------------------------------------------------ space and crews
@@ -237,7 +307,26 @@ LAYERS: tuple[Layer, ...] = _registry(
         "#ff7f0e",
         "transformers in service less spares, rating × power factor (and existing service)",
     ),
+    _series(
+        "switchgear",
+        "#bcbd22",
+        "switchgear in service: the substation's HV bays less spares × a transformer's MW"
+        " (and existing service), plus on-site blocks whose own switchgear is in; inf where"
+        " the site models neither. The substation part is on the grid path; the blocks'"
+        " part holds the on-site plant back",
+        plant_gear=True,
+    ),
     _source("onsite", "#8c564b", "on-site generation online"),
+    Layer(
+        "turbines",
+        Kind.LIMIT,
+        "#e377c2",
+        "on-site blocks whose gas turbine has been delivered and installed (MW);"
+        " inf where the plant does not draw turbines from a market",
+        _turbines,
+        lambda instant: _plant_waits_for(instant, "turbines"),
+        _relax_turbines,
+    ),
     Layer(
         "building",
         Kind.SPACE,
@@ -270,7 +359,7 @@ LAYERS: tuple[Layer, ...] = _registry(
 BY_NAME: dict[str, Layer] = {layer.name: layer for layer in LAYERS}
 NAMES: tuple[str, ...] = tuple(BY_NAME)
 POWER_LAYERS: tuple[Layer, ...] = tuple(
-    layer for layer in LAYERS if layer.kind in (Kind.SERIES, Kind.SOURCE)
+    layer for layer in LAYERS if layer.kind in (Kind.SERIES, Kind.SOURCE, Kind.LIMIT)
 )
 BUILDING, COOLING = BY_NAME["building"], BY_NAME["cooling"]
 INSTALLATION = BY_NAME["installation"]

@@ -6,60 +6,125 @@ share of the time: it runs an exponential time (mean repair x (1 - rate) / rate)
 repaired for ``repair_time``, from a random stream of its own, so adding a spare never
 changes when the others fail. With ``retire_when_grid`` the plant is switched off once
 grid and substation carry the whole request.
+
+With a ``turbine_supply`` and/or a ``switchgear_supply`` each block also waits for its own
+gas turbine and switchgear unit, ordered from the shared markets when the permit
+application goes in: a block is online once its permit chain is done *and* its gear is
+installed. Turbines and switchgear are layers of their own (see
+:data:`~dcsim.model.layers.ONSITE_WITH`), so the plant publishes what it would carry with
+either or both on hand at once. A block's outage clock starts when its permit chain
+is done, whatever its gear, so those variants fail at the same instants as the plant.
 """
 
 from __future__ import annotations
 
 import math
 
+from dcsim.model import gear
 from dcsim.model.events import Event
+from dcsim.model.layers import ONSITE_WITH, PLANT_SWITCHGEAR
 from dcsim.model.site_api import Proc, SiteContext
 
 LAYER = "onsite"
+TURBINES = "turbines"
 
 
 class Plant:
-    """The blocks online now, and what they carry."""
+    """The state of each block, and what the plant carries with and without its gear."""
 
     def __init__(self, site: SiteContext) -> None:
         self.site = site
         spec = site.spec.onsite
         assert spec is not None
         self.spec = spec
-        self.up = 0  # blocks online and not out
+        count = spec.blocks + spec.spare_blocks
+        self.built = [False] * count  # permit chain done: online as far as the plant goes
+        self.turbine = [spec.turbine_supply is None] * count  # its turbine installed
+        self.switchgear = [spec.switchgear_supply is None] * count  # its switchgear installed
+        self.out = [False] * count  # in a forced outage
+        self.announced = [False] * count  # ONSITE_BLOCK_ONLINE logged
         self.retired = False
 
-    def carrying_mw(self) -> float:
-        return min(self.up, self.spec.blocks) * self.spec.block_mw
+    def _online(self, block: int, on_hand: frozenset[str] = frozenset()) -> bool:
+        return (
+            self.built[block]
+            and (self.turbine[block] or "turbines" in on_hand)
+            and (self.switchgear[block] or "switchgear" in on_hand)
+        )
 
-    def _set(self) -> None:
-        self.site.set_power(LAYER, 0.0 if self.retired else self.carrying_mw())
+    def carrying_mw(self, on_hand: frozenset[str] = frozenset()) -> float:
+        if self.retired:
+            return 0.0
+        up = sum(1 for k in range(len(self.out)) if self._online(k, on_hand) and not self.out[k])
+        return min(up, self.spec.blocks) * self.spec.block_mw
+
+    def _update(self) -> None:
+        site, spec = self.site, self.spec
+        for k, announced in enumerate(self.announced):
+            if not announced and self._online(k) and not self.retired:
+                self.announced[k] = True
+                spare = "spare" if k >= spec.blocks else ""
+                site.log(Event.ONSITE_BLOCK_ONLINE, self._name(k), spec.block_mw, "MW", spare)
+        for on_hand, key in ONSITE_WITH.items():
+            site.set_power(key, self.carrying_mw(on_hand))
+        if spec.turbine_supply is not None:
+            turbines = 0.0 if self.retired else min(sum(self.turbine), spec.blocks)
+            site.set_power(TURBINES, turbines * spec.block_mw)
+        if spec.switchgear_supply is not None:
+            units = 0.0 if self.retired else min(sum(self.switchgear), spec.blocks)
+            site.set_power(PLANT_SWITCHGEAR, units * spec.block_mw)
+
+    @staticmethod
+    def _name(block: int) -> str:
+        return f"onsite/block-{block + 1}"
 
     def build(self) -> Proc:
         spec, site = self.spec, self.site
         rng = site.stream("onsite")
         permit, lead = spec.permit_time.sample(rng), spec.lead_time.sample(rng)
         yield site.at(spec.start)
+        for block in range(len(self.built)):
+            if spec.turbine_supply is not None:
+                site.env.process(self._turbine(block, spec.turbine_supply))
+            if spec.switchgear_supply is not None:
+                site.env.process(self._switchgear(block, spec.switchgear_supply))
         yield site.env.timeout(permit)
         site.log(Event.ONSITE_PERMIT_GRANTED, "onsite", spec.total_mw, "MW")
         yield site.env.timeout(lead)
-        for block in range(spec.blocks + spec.spare_blocks):
+        for block in range(len(self.built)):
             if block > 0:
                 gap = spec.block_interval.sample(rng)
                 if gap > 0:
                     yield site.env.timeout(gap)
             if self.retired:
                 return
-            name = f"onsite/block-{block + 1}"
-            spare = "spare" if block >= spec.blocks else ""
-            site.log(Event.ONSITE_BLOCK_ONLINE, name, spec.block_mw, "MW", spare)
-            self.up += 1
-            self._set()
+            self.built[block] = True
+            self._update()
             if spec.forced_outage_rate > 0:
-                site.env.process(self._outages(name))
+                site.env.process(self._outages(block))
 
-    def _outages(self, name: str) -> Proc:
+    def _turbine(self, block: int, supply: str) -> Proc:
+        name = self._name(block)
+        rng = self.site.stream(f"{name}/turbine")
+        yield from gear.obtain(self.site, gear.TURBINE, supply, f"{name}/turbine", rng)
+        self.turbine[block] = True
+        self.site.log(Event.TURBINE_INSTALLED, f"{name}/turbine", self.spec.block_mw, "MW")
+        if not self.retired:
+            self._update()
+
+    def _switchgear(self, block: int, supply: str) -> Proc:
+        name = self._name(block)
+        rng = self.site.stream(f"{name}/switchgear")
+        yield from gear.obtain(self.site, gear.SWITCHGEAR, supply, f"{name}/switchgear", rng)
+        self.switchgear[block] = True
+        self.site.log(Event.SWITCHGEAR_IN_SERVICE, f"{name}/switchgear", self.spec.block_mw,
+                      "MW", "on-site block")  # fmt: skip
+        if not self.retired:
+            self._update()
+
+    def _outages(self, block: int) -> Proc:
         spec, site = self.spec, self.site
+        name = self._name(block)
         rng = site.stream(f"{name}/outages")
         rate = spec.forced_outage_rate
         mean_up = spec.repair_time.mean * (1.0 - rate) / rate
@@ -68,21 +133,23 @@ class Plant:
             repair = spec.repair_time.sample(rng)
             if self.retired:
                 return
-            self.up -= 1
-            self._set()
-            site.log(Event.ONSITE_BLOCK_OUT, name, self.carrying_mw(), "MW",
-                     f"repair {repair:.1f} days")  # fmt: skip
+            self.out[block] = True
+            self._update()
+            if self._online(block):
+                site.log(Event.ONSITE_BLOCK_OUT, name, self.carrying_mw(), "MW",
+                         f"repair {repair:.1f} days")  # fmt: skip
             yield site.env.timeout(repair)
             if self.retired:
                 return
-            self.up += 1
-            self._set()
-            site.log(Event.ONSITE_BLOCK_BACK, name, self.carrying_mw(), "MW")
+            self.out[block] = False
+            self._update()
+            if self._online(block):
+                site.log(Event.ONSITE_BLOCK_BACK, name, self.carrying_mw(), "MW")
 
     def retire_when_grid(self) -> Proc:
         yield self.site.grid_carries_request()
         self.retired = True
-        self._set()
+        self._update()
         self.site.log(Event.ONSITE_RETIRED, "onsite", 0.0, "MW",
                       "grid and substation carry the request")  # fmt: skip
 

@@ -39,6 +39,8 @@ class SiteRecord:
     request_to_firm_service_days: float = field(metadata=_kpi())  # to all of it, energized, firm
     grid_curtailed_mwh: float = field(metadata=_kpi())  # non-firm service curtailed (flexible)
     transformer_lead_time_days: float = field(metadata=_kpi())  # mean order -> delivery
+    switchgear_lead_time_days: float = field(metadata=_kpi())  # substation and plant; NaN: none
+    turbine_lead_time_days: float = field(metadata=_kpi())  # the on-site plant's; NaN: none
     gpu_hours_running: float = field(metadata=_kpi())  # compute delivered by the horizon
     lost_value_usd: float = field(metadata=_kpi())  # idle GPU-hours x their value then
     # IT MW powered and ready with no GPU running in it, integrated (MWh), and by cause.

@@ -17,6 +17,7 @@ import simpy
 from dcsim.input.spec import Scenario, Site
 from dcsim.model.binding import NONE, binding_layers
 from dcsim.model.capacity import Snapshot
+from dcsim.model.equipment import EquipmentMarket, market_stream
 from dcsim.model.events import Event, EventRow, Process, Recorder
 from dcsim.model.interconnection import make_queue
 from dcsim.model.layers import LAYERS, Layer, layers_of
@@ -25,7 +26,6 @@ from dcsim.model.site import SiteModel
 from dcsim.model.site_core import Tape
 from dcsim.model.streams import Streams
 from dcsim.model.totals import LotValue, Totals, by_year, integrate
-from dcsim.model.transformers import TransformerMarket
 
 TIMESERIES_COLUMNS = (
     "time_days",
@@ -75,16 +75,18 @@ def simulate(
     def start() -> None:
         for queue in queues.values():
             queue.start_date_reached()
-        used_supplies = {site.transformer_supply for site in scenario.sites}
         markets = {
-            s.name: TransformerMarket(env, s, streams(f"market:{s.name}/background"))
-            for s in scenario.transformer_supplies
-            if s.name in used_supplies
+            (kind, name): EquipmentMarket(
+                env,
+                scenario.supply(kind, name),
+                streams(market_stream(kind, name)),
+                scenario.start_date,
+            )
+            for kind, name in scenario.used_markets()
         }
         for spec in scenario.sites:
-            sites.append(SiteModel(env, scenario, spec, queues[spec.region],
-                                   markets[spec.transformer_supply], recorder, streams,
-                                   chosen))  # fmt: skip
+            sites.append(SiteModel(env, scenario, spec, queues[spec.region], markets, recorder,
+                                   streams, chosen))  # fmt: skip
 
     if warm_up > 0:
         env.timeout(warm_up).callbacks.append(lambda _: start())
@@ -176,9 +178,9 @@ def _record(site: SiteModel, last: Snapshot, totals: Totals) -> SiteRecord:
             None if (firm := site.firm_service_at()) is None else firm - requested
         ),
         grid_curtailed_mwh=site.curtailed_mwh(),
-        transformer_lead_time_days=(
-            sum(site.lead_times) / len(site.lead_times) if site.lead_times else math.nan
-        ),
+        transformer_lead_time_days=site.mean_lead_time("transformer"),
+        switchgear_lead_time_days=site.mean_lead_time("switchgear"),
+        turbine_lead_time_days=site.mean_lead_time("turbine"),
         gpu_hours_running=totals.gpu_hours_running,
         lost_value_usd=totals.lost_value_usd,
         stranded_power_mwh=totals.stranded_mwh,

@@ -11,7 +11,7 @@ their next batch.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import simpy
@@ -20,6 +20,7 @@ from simpy.events import EventPriority
 from dcsim.input.spec import CoolingType, Scenario, Site
 from dcsim.model import construction, cooling, gpus, onsite
 from dcsim.model.capacity import Snapshot
+from dcsim.model.equipment import EquipmentMarket
 from dcsim.model.events import Event, Recorder
 from dcsim.model.grid_request import GridRequest
 from dcsim.model.interconnection import RegionQueue
@@ -27,8 +28,7 @@ from dcsim.model.layers import Layer
 from dcsim.model.site_api import Proc
 from dcsim.model.site_core import Batch, SiteCore, Tape
 from dcsim.model.substation import LAYER as TRANSFORMERS
-from dcsim.model.substation import Substation
-from dcsim.model.transformers import TransformerMarket
+from dcsim.model.substation import SWITCHGEAR, Substation
 
 GRID = "grid"
 # SimPy runs events of one instant by priority (URGENT 0, NORMAL 1); a settle at 2 runs
@@ -53,7 +53,7 @@ class SiteModel:
         scenario: Scenario,
         spec: Site,
         region: RegionQueue,
-        market: TransformerMarket,
+        markets: Mapping[tuple[str, str], EquipmentMarket],
         recorder: Recorder,
         streams: Callable[[str], np.random.Generator],
         relaxed: Iterable[Layer] = (),
@@ -61,13 +61,13 @@ class SiteModel:
         self._env = env
         self._spec = spec
         self._region = region
-        self._market = market
+        self._markets = markets
         self._recorder = recorder
         self._streams = streams
         self._cooling = {c.name: c for c in scenario.cooling}
         self._core = SiteCore(scenario, spec, relaxed)
         self.tape: Tape = []  # every change, in the order made: what replay() reruns
-        self.lead_times: list[float] = []
+        self.lead_times: dict[str, list[float]] = {}  # by kind of equipment
         self.request: GridRequest | None = None
         self.agreement_at: float | None = None
         self.first_energized_at: float | None = None
@@ -88,8 +88,11 @@ class SiteModel:
         return self._spec
 
     @property
-    def transformer_market(self) -> TransformerMarket:
-        return self._market
+    def transformer_market(self) -> EquipmentMarket:
+        return self._markets["transformer", self._spec.transformer_supply]
+
+    def market(self, kind: str, name: str) -> EquipmentMarket:
+        return self._markets[kind, name]
 
     def stream(self, part: str) -> np.random.Generator:
         return self._streams(f"site:{self._spec.name}/{part}")
@@ -161,9 +164,9 @@ class SiteModel:
     def set_power(self, layer: str, mw: float) -> None:
         self._change("set_power", layer, mw)
         power = self._core.state.power
-        if not self._grid_carries.triggered and min(power[GRID], power[TRANSFORMERS]) >= (
-            self._spec.interconnection.request_mw * (1 - 1e-9)
-        ):
+        if not self._grid_carries.triggered and min(
+            power[GRID], power[TRANSFORMERS], power[SWITCHGEAR]
+        ) >= (self._spec.interconnection.request_mw * (1 - 1e-9)):
             self._grid_carries.succeed()  # only power changes can make it so
 
     def add_power(self, layer: str, mw: float) -> None:
@@ -185,8 +188,13 @@ class SiteModel:
         arrived, self._lot_arrived = self._lot_arrived, self._env.event()
         arrived.succeed()
 
-    def record_lead_time(self, days: float) -> None:
-        self.lead_times.append(days)
+    def record_lead_time(self, days: float, kind: str = "transformer") -> None:
+        self.lead_times.setdefault(kind, []).append(days)
+
+    def mean_lead_time(self, kind: str) -> float:
+        """Mean order-to-delivery days of the site's units of ``kind``; NaN if none came."""
+        times = self.lead_times.get(kind, [])
+        return sum(times) / len(times) if times else float("nan")
 
     # -- internals -------------------------------------------------------
     def _change(self, method: str, *args: object) -> None:

@@ -16,8 +16,8 @@ import numpy as np
 import simpy
 
 from dcsim.input.spec import CoolingType, Site
+from dcsim.model.equipment import EquipmentMarket
 from dcsim.model.events import Event
-from dcsim.model.transformers import TransformerMarket
 
 Proc = Generator[simpy.Event, Any, None]
 
@@ -30,7 +30,10 @@ class SiteContext(Protocol):
     def spec(self) -> Site: ...
 
     @property
-    def transformer_market(self) -> TransformerMarket: ...
+    def transformer_market(self) -> EquipmentMarket: ...
+
+    def market(self, kind: str, name: str) -> EquipmentMarket:
+        """The shared market of ``kind`` (transformer, switchgear, turbine) named ``name``."""
 
     def stream(self, part: str) -> np.random.Generator:
         """The site's named random stream ``site:NAME/part``."""
@@ -58,7 +61,7 @@ class SiteContext(Protocol):
 
     def deliver(self, lot: int) -> None: ...
 
-    def record_lead_time(self, days: float) -> None: ...
+    def record_lead_time(self, days: float, kind: str = "transformer") -> None: ...
 
     # -- what processes wait on or read ----------------------------------
     def hall_level(self, hall: str) -> int: ...

@@ -19,7 +19,15 @@ from dataclasses import dataclass
 from dcsim.input.spec import Scenario, Site
 from dcsim.model.allocation import LotLoad, place
 from dcsim.model.capacity import Snapshot, evaluate, idle_now, view_of
-from dcsim.model.layers import INSTALLATION, POWER_LAYERS, Layer, View, ready_space
+from dcsim.model.layers import (
+    INSTALLATION,
+    ONSITE_KEYS,
+    PLANT_SWITCHGEAR,
+    POWER_LAYERS,
+    Layer,
+    View,
+    ready_space,
+)
 from dcsim.model.state import HallState, LotState, SiteState
 from dcsim.model.totals import HOURS_PER_DAY
 
@@ -49,6 +57,15 @@ def initial_state(scenario: Scenario, spec: Site) -> SiteState:
     cooling = {c.name: c for c in scenario.cooling}
     planned = {layer.name: 0.0 for layer in POWER_LAYERS}
     planned["onsite"] = spec.onsite.total_mw if spec.onsite else 0.0
+    power = {**{layer.name: 0.0 for layer in POWER_LAYERS}, **dict.fromkeys(ONSITE_KEYS, 0.0)}
+    # Gear a site does not model is no constraint: its layer is unlimited from the start.
+    plant = spec.onsite
+    if spec.substation.switchgear_supply is None:
+        power["switchgear"] = math.inf
+    if plant is None or plant.turbine_supply is None:
+        power["turbines"] = math.inf
+    if plant is not None and plant.switchgear_supply is not None:
+        power[PLANT_SWITCHGEAR] = 0.0
     halls = []
     for hall in spec.halls:
         kind = cooling[hall.cooling]
@@ -64,7 +81,7 @@ def initial_state(scenario: Scenario, spec: Site) -> SiteState:
         price = spec.economics.gpu_price_usd or model.price_usd
         lots.append(LotState(lot.name, lot.model, lot.count, model.it_kw, level, price))
     return SiteState(
-        power={layer.name: 0.0 for layer in POWER_LAYERS},
+        power=power,
         planned=planned,
         existing_mw=spec.interconnection.existing_mw,
         halls=halls,

@@ -87,6 +87,8 @@ def timeline_figure(
     for layer in LAYERS:
         if layer.kind is Kind.CREWS:  # installed GPUs: the "GPUs on site" line tells it
             continue
+        if not np.isfinite(rows[layer.column]).any():  # the site does not model this layer
+            continue
         values = rows[layer.column].clip(upper=top * 2)
         if values.max() > 0:
             ax.step(years, values, where="post", color=layer.color, lw=1.4, label=layer.name)

@@ -51,7 +51,7 @@ def main() -> None:
         diff = diff[~np.isnan(diff)]
         half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
         s = base.summary
-        f = base.funnel.set_index("region").loc[region]
+        f = base.funnel[base.funnel["cohort"] == "all"].set_index("region").loc[region]
         print(
             f"{name:12s} {region:9s} request->energized {p5:.1f} / {p50:.1f} / {p95:.1f} yr "
             f"(not reached {np.isnan(y).sum()}/{len(y)}); median waits: study slot "

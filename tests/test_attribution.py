@@ -8,13 +8,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import dcsim
 from dcsim.experiments.attribute import attribute, shapley
 from dcsim.experiments.statistics import percentiles
 from dcsim.model.layers import LAYERS
 from dcsim.model.simulation import simulate
-from tests.support import HOURS, SITE_A, SITES, scenario_file
+from tests.support import (
+    HOURS,
+    SITE_A,
+    SITE_B,
+    SITES,
+    load_text,
+    random_scenario,
+    scenario_file,
+)
 
 GPUS = 20000
 DAY = GPUS * HOURS  # GPU-hours of 20,000 GPUs for a day
@@ -104,6 +114,33 @@ def test_stranded_power_worked_out_by_hand(tmp_path: Path) -> None:
     assert record.stranded_power_mwh_no_gpus == pytest.approx(40 * 20 * 24 - 20 * 20 * 24
                                                               + 20 * 380 * 24)  # fmt: skip
     assert record.gpu_hours_running == pytest.approx(GPUS * 380 * 24)
+
+
+def test_stranded_power_waiting_for_cooling_worked_out_by_hand(tmp_path: Path) -> None:
+    # Site B (tests/support.py) with its retrofit on day 160 instead of when needed: the air
+    # hall (30 MW IT) stands from day 100 on 30 MW of turbines (20 MW IT at PUE 1.5). The
+    # liquid-cooled lot (10 MW IT) is on site from day 120 but cannot go into air: 120-160,
+    # 10 of the 20 MW stranded wait for cooling and 10 for chips. The retrofit takes the hall
+    # offline 160-220; the lot is installed 220-221 (10 MW waiting for installation).
+    site = SITE_B.replace('at = "when_needed"', "at = 2025-06-10")
+    record = simulate(dcsim.load(scenario_file(tmp_path, site))).summary[0]
+    assert record.stranded_power_mwh_cooling == pytest.approx(10 * 40 * 24)
+    assert record.stranded_power_mwh_not_installed == pytest.approx(10 * 1 * 24)
+    total = 20 * 20 * 24 + 20 * 40 * 24 + 30 * 1 * 24 + 20 * 379 * 24
+    assert record.stranded_power_mwh == pytest.approx(total)
+    assert record.stranded_power_mwh_no_gpus == pytest.approx(total - 10 * 40 * 24 - 10 * 24)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=random_scenario(), replication=st.integers(0, 20))
+def test_stranded_power_splits_into_chips_installation_and_cooling(
+    text: str, replication: int
+) -> None:
+    for record in simulate(load_text(text), replication).summary:
+        parts = (record.stranded_power_mwh_no_gpus, record.stranded_power_mwh_not_installed,
+                 record.stranded_power_mwh_cooling)  # fmt: skip
+        assert min(parts) >= 0
+        assert sum(parts) == pytest.approx(record.stranded_power_mwh, rel=1e-9, abs=1e-6)
 
 
 @pytest.mark.parametrize("decline", [0.0, 0.5])

@@ -83,3 +83,15 @@ def test_queue_check_prints_each_sites_wait_and_its_answer_to_more_demand() -> N
     assert 0 < p5 <= p50 <= p95, done.stdout
     assert re.search(r"\+20% demand: median [0-9.]+ yr", done.stdout), done.stdout
     assert "funnel: withdrawn" in done.stdout
+
+
+def test_chip_check_prints_a_lead_time_per_order_date_that_falls_as_output_grows() -> None:
+    done = run_script("scripts/chip_check.py", "--reps", "3")
+    assert done.returncode == 0, done.stderr
+    weeks = {
+        m[0]: float(m[1])
+        for m in re.findall(r"^(\d{4}-\d\d-\d\d):\s+([0-9.]+) wk", done.stdout, flags=re.M)
+    }
+    assert len(weeks) == 7, done.stdout
+    # Packaging triples 2024 -> 2027 (U7) while demand grows less: the 2029 wait is shorter.
+    assert weeks["2029-01-01"] < weeks["2025-07-01"], weeks

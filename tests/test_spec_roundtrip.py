@@ -193,7 +193,21 @@ def catalog(draw: st.DrawFn) -> dict[str, Any]:
         put(entry, "initial_backlog", draw(maybe(st.integers(0, 2000))))
         put(entry, "source", draw(SOURCES))
         supplies[name] = entry
-    return {"cooling": cooling, "gpus": gpus, "regions": regions, "transformer_supplies": supplies}
+    chips = {}
+    for name in draw(unique_names(0, 1)):
+        entry = {"output": draw(quantity("gpu_rate"))}
+        put(entry, "transport_time", draw(maybe(distribution("duration", False))))
+        put(
+            entry,
+            "background_demand",
+            draw(maybe(st.integers(0, 1000).map(lambda n: f"{n} GPU/day"))),
+        )
+        put(entry, "background_order", draw(maybe(st.integers(100, 10_000))))
+        put(entry, "initial_backlog", draw(maybe(st.integers(0, 100_000))))
+        put(entry, "source", draw(SOURCES))
+        chips[name] = entry
+    return {"cooling": cooling, "gpus": gpus, "regions": regions, "transformer_supplies": supplies,
+            "gpu_supplies": chips}  # fmt: skip
 
 
 @st.composite
@@ -273,6 +287,9 @@ def site(
             "count": draw(st.integers(1, 100_000)),
             "model": draw(st.sampled_from(gpus)),
         }
+        if cat["gpu_supplies"] and draw(st.booleans()):  # ordered from a supply instead
+            lot["ordered"] = lot.pop("delivery")
+            lot["supply"] = draw(st.sampled_from(list(cat["gpu_supplies"])))
         if named:
             lot["name"] = "x" + lot_name  # never "lot-N", the default names
         put(lot, "delay", draw(maybe(distribution("duration", False))))

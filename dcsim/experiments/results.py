@@ -128,7 +128,7 @@ def _summary(results: list[ReplicationResult], start: pd.Timestamp) -> pd.DataFr
 
 
 MIGRATION_COLUMNS = ("site", "year", "idle_gpu_hours", *(f"share_{layer.name}" for layer in LAYERS),
-                     "stranded_power_mwh")  # fmt: skip
+                     "stranded_power_mwh", "stranded_power_mwh_no_gpus")  # fmt: skip
 
 
 def migration(results: list[ReplicationResult]) -> pd.DataFrame:
@@ -139,10 +139,11 @@ def migration(results: list[ReplicationResult]) -> pd.DataFrame:
     """
     names = [f"idle_{layer.name}" for layer in LAYERS]
     rows = [row for result in results for row in result.migration]
-    frame = pd.DataFrame(rows, columns=["site", "year", *names, "stranded_power_mwh"])
+    stranded = ["stranded_power_mwh", "stranded_power_mwh_no_gpus"]
+    frame = pd.DataFrame(rows, columns=["site", "year", *names, *stranded])
     means = frame.groupby(["site", "year"], sort=False).mean(numeric_only=True).reset_index()
     if frame["site"].nunique() > 1:
-        sums = means.groupby("year", as_index=False)[[*names, "stranded_power_mwh"]].sum()
+        sums = means.groupby("year", as_index=False)[[*names, *stranded]].sum()
         sums.insert(0, "site", "(all sites)")
         means = pd.concat([means, sums], ignore_index=True)
     idle = means[names].sum(axis=1)
@@ -150,5 +151,5 @@ def migration(results: list[ReplicationResult]) -> pd.DataFrame:
                         "idle_gpu_hours": idle})  # fmt: skip
     for layer, name in zip(LAYERS, names, strict=True):
         out[f"share_{layer.name}"] = (means[name] / idle).where(idle > 0, 0.0)
-    out["stranded_power_mwh"] = means["stranded_power_mwh"]
+    out[stranded] = means[stranded]
     return out[list(MIGRATION_COLUMNS)]

@@ -43,6 +43,11 @@ def estimate(scenario: Scenario, horizon_days: float) -> dict[str, float]:
         drivers[f"{key}.initial_backlog"] = float(supply.initial_backlog)
         if supply.warm_up:  # a warm-up order costs a step of the heap, about as much
             drivers[f"{key}.warm_up"] = rate * supply.warm_up
+    for chips in scenario.used_gpu_supplies():
+        # A background order costs a step of the supply's recursion, warm-up or not.
+        key = f"gpu_supplies.{chips.name}"
+        rate = max([chips.background_rate, *(r for _, r in chips.background_steps)])
+        drivers[f"{key}.background_demand"] = rate * (horizon_days + chips.warm_up)
     for site in scenario.sites:
         key = f"sites.{site.name}"
         batches = sum(math.ceil(lot.count / site.installation.batch) for lot in site.lots)

@@ -21,7 +21,7 @@ from dcsim.input.distributions import (
     Triangular,
     Uniform,
 )
-from dcsim.input.spec import EquipmentSupply, Hall, Lot, Region, Retrofit, Scenario, Site
+from dcsim.input.spec import EquipmentSupply, GpuSupply, Hall, Lot, Region, Retrofit, Scenario, Site
 from dcsim.input.units import (
     APPARENT_POWER,
     DURATION,
@@ -81,6 +81,7 @@ def to_document(scenario: Scenario) -> dict[str, Any]:
         "transformer_supplies": {s.name: _supply(s) for s in scenario.transformer_supplies},
         "switchgear_supplies": {s.name: _supply(s) for s in scenario.switchgear_supplies},
         "turbine_supplies": {s.name: _supply(s) for s in scenario.turbine_supplies},
+        "gpu_supplies": {s.name: _gpu_supply(s) for s in scenario.gpu_supplies},
     }
     return doc
 
@@ -240,7 +241,9 @@ def _lot(lot: Lot, date: Any) -> dict[str, Any]:
     return _clean(
         {
             "name": lot.name,
-            "delivery": date(lot.delivery),
+            "delivery": None if lot.supply else date(lot.delivery),
+            "supply": lot.supply,
+            "ordered": date(lot.delivery) if lot.supply else None,
             "count": lot.count,
             "model": lot.model,
             "delay": dist(lot.delay, DURATION),
@@ -294,6 +297,32 @@ def _supply(s: EquipmentSupply) -> dict[str, Any]:
             "background_schedule": [
                 {"from": when, "rate": format_quantity(rate, UNIT_RATE)}
                 for when, rate in s.background_steps
+            ]
+            or None,
+            "warm_up": format_quantity(s.warm_up, DURATION) if s.warm_up else None,
+            "source": s.source,
+        }
+    )
+
+
+def _gpu_supply(s: GpuSupply) -> dict[str, Any]:
+    def per_day(orders: float) -> str:
+        return format_quantity(orders * s.background_order, GPU_RATE)
+
+    return _clean(
+        {
+            "output": format_quantity(s.output_per_day, GPU_RATE),
+            "transport_time": dist(s.transport_time, DURATION),
+            "background_demand": per_day(s.background_rate),
+            "background_order": s.background_order,
+            "initial_backlog": s.initial_backlog,
+            "output_schedule": [
+                {"from": when, "output": format_quantity(rate, GPU_RATE)}
+                for when, rate in s.output_steps
+            ]
+            or None,
+            "background_schedule": [
+                {"from": when, "demand": per_day(rate)} for when, rate in s.background_steps
             ]
             or None,
             "warm_up": format_quantity(s.warm_up, DURATION) if s.warm_up else None,

@@ -4,7 +4,7 @@ The resolved document is a plain dict with the same shape ``--dump`` writes::
 
     {"scenario": {...}, "sites": {name: {...}}, "gpus": {...}, "cooling": {...},
      "regions": {...}, "transformer_supplies": {...}, "switchgear_supplies": {...},
-     "turbine_supplies": {...}}
+     "turbine_supplies": {...}, "gpu_supplies": {...}}
 
 Alongside it, :class:`Origins` remembers which file each part came from, so an
 error found later still names the file the user has to open.
@@ -27,7 +27,7 @@ from dcsim.input.toml_table import suggest
 
 CATALOG_SECTIONS = (
     "gpus", "cooling", "regions", "transformer_supplies", "switchgear_supplies",
-    "turbine_supplies",
+    "turbine_supplies", "gpu_supplies",
 )  # fmt: skip
 SCENARIO_SECTIONS = ("scenario", "sites", "overrides", *CATALOG_SECTIONS)
 

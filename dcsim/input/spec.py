@@ -113,6 +113,29 @@ class EquipmentSupply:
         return max(self.lines, round(output_per_day * self.build_time))
 
 
+@dataclass(frozen=True)
+class GpuSupply:
+    """A constrained supply of accelerators (say, CoWoS-packaging-limited): one fluid line.
+
+    Orders are filled first come, first served at ``output_per_day`` GPUs a day, which
+    steps up on the dates of ``output_steps``. Everyone else orders ``background_order``
+    GPUs at a time, ``background_rate`` orders a day (Poisson; dated by
+    ``background_steps``). ``initial_backlog`` GPUs are on order when it opens,
+    ``warm_up`` days before the start date.
+    """
+
+    name: str
+    output_per_day: float  # GPUs a day
+    transport_time: Distribution  # from the end of production to the site
+    background_rate: float  # orders a day from everyone else
+    background_order: int  # GPUs in one background order
+    initial_backlog: int = 0  # GPUs
+    output_steps: tuple[tuple[dt.date, float], ...] = ()
+    background_steps: tuple[tuple[dt.date, float], ...] = ()  # (date, orders a day)
+    warm_up: float = 0.0
+    source: str = ""
+
+
 # ---------------------------------------------------------------- site
 @dataclass(frozen=True)
 class Tranche:
@@ -174,11 +197,16 @@ class Retrofit:
 @dataclass(frozen=True)
 class Lot:
     name: str
-    delivery: float
+    delivery: float  # the contracted day, or for a lot from a supply the day it is ordered
     count: int
     model: str
     delay: Distribution = field(default_factory=lambda: Fixed(0.0))
     source: str = ""
+    supply: str | None = None  # a GpuSupply: delivered when the supply has made it
+
+    @property
+    def ordered(self) -> bool:
+        return self.supply is not None
 
 
 @dataclass(frozen=True)
@@ -255,6 +283,10 @@ class Site:
             pairs.append(("switchgear", plant.switchgear_supply))
         return pairs
 
+    def gpu_supplies(self) -> set[str]:
+        """Names of the GPU supplies the site's ordered lots come from."""
+        return {lot.supply for lot in self.lots if lot.supply is not None}
+
 
 # ---------------------------------------------------------------- scenario
 @dataclass(frozen=True)
@@ -270,6 +302,7 @@ class Scenario:
     transformer_supplies: tuple[EquipmentSupply, ...]
     switchgear_supplies: tuple[EquipmentSupply, ...] = ()
     turbine_supplies: tuple[EquipmentSupply, ...] = ()
+    gpu_supplies: tuple[GpuSupply, ...] = ()
     source_file: str = field(default="", compare=False)
 
     def site(self, name: str) -> Site:
@@ -298,6 +331,11 @@ class Scenario:
 
     def supply(self, kind: str, name: str) -> EquipmentSupply:
         return _by_name(self.supplies(kind), name, f"{kind} supply")
+
+    def used_gpu_supplies(self) -> list[GpuSupply]:
+        """The GPU supplies some site's lots are ordered from, in name order."""
+        used = set().union(*(site.gpu_supplies() for site in self.sites))
+        return [_by_name(self.gpu_supplies, name, "GPU supply") for name in sorted(used)]
 
     def date_of(self, days: float) -> dt.datetime:
         start = dt.datetime.combine(self.start_date, dt.time())

@@ -32,7 +32,13 @@ from dcsim.input.units import (
     MONEY,
     POWER,
 )
-from dcsim.input.validate_catalog import cooling_type, equipment_supply, gpu_model, region
+from dcsim.input.validate_catalog import (
+    cooling_type,
+    equipment_supply,
+    gpu_model,
+    gpu_supply,
+    region,
+)
 from dcsim.input.validate_parts import Refs
 
 DEFAULT_HORIZON = "10 years"
@@ -71,6 +77,7 @@ def build_scenario(
         equipment_supply(name, t, "turbine")
         for name, t in root.named_tables("turbine_supplies", default={})
     )
+    chips = tuple(gpu_supply(name, t) for name, t in root.named_tables("gpu_supplies", default={}))
 
     sites_raw = root.raw("sites")
     if not isinstance(sites_raw, dict) or not sites_raw:
@@ -106,6 +113,7 @@ def build_scenario(
         default_supply=default_supply,
         switchgear=[s.name for s in switchgear],
         turbines=[s.name for s in turbines],
+        chips=[s.name for s in chips],
         start=start,
         horizon=horizon if dates_within_horizon else None,
     )
@@ -126,6 +134,7 @@ def build_scenario(
         transformer_supplies=supplies,
         switchgear_supplies=switchgear,
         turbine_supplies=turbines,
+        gpu_supplies=chips,
         source_file=origins.default,
     )
     budget.check(scenario, origins)

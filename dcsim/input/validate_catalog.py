@@ -14,6 +14,7 @@ from dcsim.input.spec import (
     CoolingType,
     EquipmentSupply,
     GpuModel,
+    GpuSupply,
     Region,
     StudyPhase,
 )
@@ -22,11 +23,13 @@ from dcsim.input.units import (
     DURATION,
     GPU_HOUR_VALUE,
     GPU_POWER,
+    GPU_RATE,
     MONEY,
     POWER,
     RACK_POWER,
     REQUEST_RATE,
     UNIT_RATE,
+    Dimension,
 )
 
 
@@ -98,15 +101,12 @@ def region(name: str, t: Table) -> Region:
         background_rate=t.quantity("background_rate", REQUEST_RATE, positive=False),
         background_size=t.distribution("background_size", POWER),
         initial_backlog=t.integer("initial_backlog", limits.QUEUE_BACKLOG, default=0),
-        warm_up=t.quantity("warm_up", DURATION, default="0 days", positive=False),
+        warm_up=_warm_up(t),
         upgrade_crews=t.integer("upgrade_crews", limits.STUDY_ENGINEERS, default=0),
         upgrade_mw=t.quantity("upgrade_size", POWER, default="0 MW", positive=False),
         withdrawal_after_agreement=t.number("withdrawal_after_agreement", default=0.0, high=1.0),
         source=t.string("source", default=""),
     )
-    if result.warm_up > limits.WARM_UP_YEARS.most * 365.25:
-        raise t.error("warm_up", t.raw("warm_up"),
-                      f"a duration of at most {limits.WARM_UP_YEARS.most} years")  # fmt: skip
     t.done()
     return result
 
@@ -128,12 +128,9 @@ def equipment_supply(name: str, t: Table, kind: str) -> EquipmentSupply:
         initial_backlog=t.integer("initial_backlog", limits.MARKET_BACKLOG, default=0),
         output_steps=_steps(t, "output_schedule", "output", output, rising=True),
         background_steps=_steps(t, "background_schedule", "rate", background, rising=False),
-        warm_up=t.quantity("warm_up", DURATION, default="0 days", positive=False),
+        warm_up=_warm_up(t),
         source=t.string("source", default=""),
     )
-    if result.warm_up > limits.WARM_UP_YEARS.most * 365.25:
-        raise t.error("warm_up", t.raw("warm_up"),
-                      f"a duration of at most {limits.WARM_UP_YEARS.most} years")  # fmt: skip
     top = max([output, *(rate for _, rate in result.output_steps)])
     if result.lines_at(top) > limits.STUDY_ENGINEERS.most:
         raise t.error("output_schedule", t.raw("output_schedule"),
@@ -143,8 +140,30 @@ def equipment_supply(name: str, t: Table, kind: str) -> EquipmentSupply:
     return result
 
 
+def gpu_supply(name: str, t: Table) -> GpuSupply:
+    """A GPU supply: output in GPUs a time, background demand in GPUs a time."""
+    output = t.quantity("output", GPU_RATE)
+    size = t.integer("background_order", limits.GPUS_PER_LOT, default=1000, minimum=1)
+    demand = t.quantity("background_demand", GPU_RATE, default="0 GPU/day", positive=False)
+    demand_steps = _steps(t, "background_schedule", "demand", demand, False, GPU_RATE)
+    result = GpuSupply(
+        name=name,
+        output_per_day=output,
+        transport_time=t.distribution("transport_time", DURATION, "0 days", positive=False),
+        background_rate=demand / size,
+        background_order=size,
+        initial_backlog=t.integer("initial_backlog", limits.GPUS_PER_LOT, default=0),
+        output_steps=_steps(t, "output_schedule", "output", output, True, GPU_RATE),
+        background_steps=tuple((when, rate / size) for when, rate in demand_steps),
+        warm_up=_warm_up(t),
+        source=t.string("source", default=""),
+    )
+    t.done()
+    return result
+
+
 def _steps(
-    t: Table, key: str, value_key: str, first: float, rising: bool
+    t: Table, key: str, value_key: str, first: float, rising: bool, dim: Dimension = UNIT_RATE
 ) -> tuple[tuple[dt.date, float], ...]:
     """``key = [{ from = DATE, VALUE_KEY = "N units/year" }, ...]``, dates in order; with
     ``rising`` each value at least the one before (starting from ``first``)."""
@@ -156,7 +175,7 @@ def _steps(
             raise step.error("from", when, "a date written as YYYY-MM-DD without quotes")
         if steps and when <= steps[-1][0]:
             raise step.error("from", when, f"a date after the step before ({steps[-1][0]})")
-        value = step.quantity(value_key, UNIT_RATE, positive=rising)
+        value = step.quantity(value_key, dim, positive=rising)
         if rising and value < previous:
             raise step.error(
                 value_key,
@@ -168,3 +187,12 @@ def _steps(
         steps.append((when, value))
         previous = value
     return tuple(steps)
+
+
+def _warm_up(t: Table) -> float:
+    """``warm_up``: how long a queue or market runs before the start date (default 0)."""
+    days = t.quantity("warm_up", DURATION, default="0 days", positive=False)
+    if days > limits.WARM_UP_YEARS.most * 365.25:
+        raise t.error("warm_up", t.raw("warm_up"),
+                      f"a duration of at most {limits.WARM_UP_YEARS.most} years")  # fmt: skip
+    return days

@@ -35,11 +35,13 @@ class Refs:
         default_supply: str,
         switchgear: list[str],
         turbines: list[str],
+        chips: list[str],
         start: dt.date,
         horizon: float | None,
     ) -> None:
         self.switchgear = switchgear  # names of switchgear supplies in the catalog
         self.turbines = turbines
+        self.chips = chips  # names of GPU supplies
         self.gpus = gpus
         self.cooling = cooling
         self.regions = regions
@@ -95,9 +97,18 @@ def retrofit(t: Table, refs: Refs, date: Any, halls: list[str]) -> Retrofit:
 
 
 def lot(index: int, t: Table, refs: Refs, date: Any) -> Lot:
+    """A lot contracted for a date (``delivery``), or ordered from a GPU supply on a date
+    (``supply`` and ``ordered``), when the supply's output decides its delivery."""
+    supply = None
+    if t.has("supply"):
+        supply = t.reference("supply", refs.chips, "GPU supply")
+        if t.has("delivery"):
+            wanted = "no delivery date for a lot from a supply: the date it is ordered, ordered ="
+            raise t.error("delivery", t.raw("delivery"), wanted + " DATE")
     result = Lot(
         name=t.string("name", default=f"lot-{index + 1}"),
-        delivery=date(t, "delivery"),
+        delivery=date(t, "ordered" if supply else "delivery"),
+        supply=supply,
         count=t.integer("count", limits.GPUS_PER_LOT, minimum=1),
         model=t.reference("model", refs.gpus, "GPU model"),
         delay=t.distribution("delay", DURATION, default="0 day", positive=False),

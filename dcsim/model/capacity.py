@@ -47,6 +47,7 @@ class Snapshot(NamedTuple):
     idle_by_lot: tuple[int, ...]  # idle GPUs of each lot
     stranded_mw: float  # IT MW powered, built and fitting, with no GPU running in it
     stranded_not_installed_mw: float  # ... of which GPUs on site not yet installed could use
+    stranded_cooling_mw: float  # ... of which such GPUs could use if their cooling fitted
     onsite_used_mw: float  # facility MW drawn from on-site generation (what the grid path lacks)
 
     def cap(self, layer: Layer) -> float:
@@ -107,7 +108,7 @@ def evaluate(
                 tight |= layer.bit
         tight = (tight & ~hidden) or (fallback(instant) & ~hidden) or _narrowest(instant, hidden)
     caps = tuple(layer.capacity(instant) for layer in LAYERS)
-    stranded, not_installed = _stranded(instant, lots)
+    stranded, not_installed, cooling = _stranded(instant, lots)
     return Snapshot(
         time_days=time,
         caps=caps,
@@ -123,6 +124,7 @@ def evaluate(
         idle_by_lot=tuple(lot.on_site - run for lot, run in zip(lots, running, strict=True)),
         stranded_mw=stranded,
         stranded_not_installed_mw=not_installed,
+        stranded_cooling_mw=cooling,
         onsite_used_mw=_onsite_used(instant, site_pue(state, annual=True)),
     )
 
@@ -160,22 +162,36 @@ def _what_runs(view: View) -> tuple[Instant, list[int]]:
     return instant, running
 
 
-def _stranded(instant: Instant, lots: list[LotState]) -> tuple[float, float]:
-    """IT MW that is powered and stands ready (commissioned, not offline) with no GPU in it.
+def _stranded(instant: Instant, lots: list[LotState]) -> tuple[float, float, float]:
+    """IT MW that is powered and stands ready (commissioned, not offline) with no GPU in it,
+    and of it what GPUs on site but not installed could take, and what they could take only
+    if their cooling fitted.
 
-    The part that GPUs on site but not yet installed could take is told apart from
-    the part waiting for GPUs that have not arrived. A relaxed (unlimited) layer
-    strands nothing: stranded power is read on runs whose layers are as built.
+    The rest waits for GPUs that have not arrived (chips). The GPUs waiting are placed
+    beside those installed (installed first among lots of one cooling level). A relaxed
+    (unlimited) layer strands nothing: stranded power is read on runs as built.
     """
-    ready = sum(space.mw for space in ready_space(instant.view))
-    available = min(instant.power_it, ready)
+    space = ready_space(instant.view)
+    available = min(instant.power_it, sum(s.mw for s in space))
     if math.isinf(available):
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0
     stranded = available - instant.running_mw
     if stranded <= tolerance(instant):
-        return 0.0, 0.0
-    waiting = it_mw([lot.on_site - lot.installed for lot in lots], instant.kws)
-    return stranded, min(stranded, waiting)
+        return 0.0, 0.0, 0.0
+    waiting = [lot.on_site - lot.installed for lot in lots]
+    if not any(waiting):
+        return stranded, 0.0, 0.0
+    kws = instant.kws
+    loads = [LotLoad(lot.installed, lot.kw, lot.level) for lot in lots]
+    loads += [LotLoad(n, lot.kw, lot.level) for n, lot in zip(waiting, lots, strict=True)]
+    n = len(lots)
+
+    def fits(check_cooling: bool) -> float:
+        return it_mw(place(loads, space, check_cooling)[n:], kws)
+
+    installable = min(stranded, fits(True))
+    cooling = min(stranded - installable, max(0.0, fits(False) - installable))
+    return stranded, installable, cooling
 
 
 def _onsite_used(instant: Instant, annual_pue: float) -> float:

@@ -132,6 +132,11 @@ class Event(StrEnum):
         "IT MW taken offline (detail: from → to)",
     )
     RETROFIT_COMPLETED = "retrofit_completed", Process.COOLING, "hall IT MW"
+    GPUS_ORDERED = (
+        "gpus_ordered",
+        Process.GPUS,
+        "GPUs ordered from a GPU supply (detail: model, supply, its backlog in days)",
+    )
     LOT_DELIVERED = "lot_delivered", Process.GPUS, "GPUs (detail: model, days late)"
     GPUS_INSTALLED = "gpus_installed", Process.GPUS, "GPUs in this batch"
     ONSITE_PERMIT_GRANTED = "onsite_permit_granted", Process.ONSITE, "MW permitted"

@@ -41,12 +41,14 @@ class SiteRecord:
     transformer_lead_time_days: float = field(metadata=_kpi())  # mean order -> delivery
     switchgear_lead_time_days: float = field(metadata=_kpi())  # substation and plant; NaN: none
     turbine_lead_time_days: float = field(metadata=_kpi())  # the on-site plant's; NaN: none
+    gpu_lead_time_days: float = field(metadata=_kpi())  # lots ordered from a supply; NaN: none
     gpu_hours_running: float = field(metadata=_kpi())  # compute delivered by the horizon
     lost_value_usd: float = field(metadata=_kpi())  # idle GPU-hours x their value then
     # IT MW powered and ready with no GPU running in it, integrated (MWh), and by cause.
     stranded_power_mwh: float = field(metadata=_kpi())
     stranded_power_mwh_no_gpus: float
     stranded_power_mwh_not_installed: float
+    stranded_power_mwh_cooling: float
     # On-site generation used by the running GPUs (facility MWh, at peak PUE), and its cost.
     onsite_energy_mwh: float = field(metadata=_kpi())
     onsite_cost_usd: float = field(metadata=_kpi())

@@ -17,6 +17,7 @@ import simpy
 from dcsim.input.spec import Scenario, Site
 from dcsim.model.binding import NONE, binding_layers
 from dcsim.model.capacity import Snapshot
+from dcsim.model.chips import ChipSupply, supply_stream
 from dcsim.model.equipment import EquipmentMarket, market_stream
 from dcsim.model.events import Event, EventRow, Process, Recorder
 from dcsim.model.interconnection import make_queue
@@ -48,7 +49,7 @@ class ReplicationResult:
     events: list[EventRow]
     timeseries: list[tuple[object, ...]]  # rows in TIMESERIES_COLUMNS order
     summary: list[SiteRecord]  # one per site
-    migration: list[tuple[object, ...]]  # (site, year, idle GPU-hours by layer..., stranded MWh)
+    migration: list[tuple[object, ...]]  # (site, year, idle by layer..., stranded, for chips)
     snapshots: dict[str, list[Snapshot]]  # raw rows per site, for checks and plots
     tapes: dict[str, Tape]  # each site's changes, for replay with other layers relaxed
 
@@ -84,9 +85,15 @@ def simulate(
             )
             for kind, name in scenario.used_markets()
         }
+        chips = {
+            supply.name: ChipSupply(
+                env, supply, streams(supply_stream(supply.name)), scenario.start_date
+            )
+            for supply in scenario.used_gpu_supplies()
+        }
         for spec in scenario.sites:
             sites.append(SiteModel(env, scenario, spec, queues[spec.region], markets, recorder,
-                                   streams, chosen))  # fmt: skip
+                                   streams, chosen, chips))  # fmt: skip
 
     if warm_up > 0:
         env.timeout(warm_up).callbacks.append(lambda _: start())
@@ -139,8 +146,8 @@ def simulate(
                 )
                 previous = layer
         records.append(_record(site, rows[-1], totals))
-        for year, idle_by_layer, stranded in by_year(rows, binding, horizon, scenario.start_date):
-            migration.append((name, year, *idle_by_layer, stranded))
+        for year, idle_by_layer, *stranded in by_year(rows, binding, horizon, scenario.start_date):
+            migration.append((name, year, *idle_by_layer, *stranded))
     # Binding-layer rows were added after the run: restore time order (stable).
     events.sort(key=lambda e: e.time_days)
     return ReplicationResult(
@@ -180,12 +187,14 @@ def _record(site: SiteModel, last: Snapshot, totals: Totals) -> SiteRecord:
         grid_curtailed_mwh=site.curtailed_mwh(),
         transformer_lead_time_days=site.mean_lead_time("transformer"),
         switchgear_lead_time_days=site.mean_lead_time("switchgear"),
+        gpu_lead_time_days=site.mean_lead_time("gpu"),
         turbine_lead_time_days=site.mean_lead_time("turbine"),
         gpu_hours_running=totals.gpu_hours_running,
         lost_value_usd=totals.lost_value_usd,
         stranded_power_mwh=totals.stranded_mwh,
         stranded_power_mwh_no_gpus=totals.stranded_no_gpus_mwh,
         stranded_power_mwh_not_installed=totals.stranded_not_installed_mwh,
+        stranded_power_mwh_cooling=totals.stranded_cooling_mwh,
         onsite_energy_mwh=totals.onsite_mwh,
         onsite_cost_usd=totals.onsite_mwh
         * (site.spec.onsite.energy_cost_usd_per_mwh if site.spec.onsite is not None else 0.0),

@@ -20,6 +20,7 @@ from simpy.events import EventPriority
 from dcsim.input.spec import CoolingType, Scenario, Site
 from dcsim.model import construction, cooling, gpus, onsite
 from dcsim.model.capacity import Snapshot
+from dcsim.model.chips import ChipSupply
 from dcsim.model.equipment import EquipmentMarket
 from dcsim.model.events import Event, Recorder
 from dcsim.model.grid_request import GridRequest
@@ -57,11 +58,13 @@ class SiteModel:
         recorder: Recorder,
         streams: Callable[[str], np.random.Generator],
         relaxed: Iterable[Layer] = (),
+        chips: Mapping[str, ChipSupply] | None = None,
     ) -> None:
         self._env = env
         self._spec = spec
         self._region = region
         self._markets = markets
+        self._chips = chips or {}
         self._recorder = recorder
         self._streams = streams
         self._cooling = {c.name: c for c in scenario.cooling}
@@ -93,6 +96,9 @@ class SiteModel:
 
     def market(self, kind: str, name: str) -> EquipmentMarket:
         return self._markets[kind, name]
+
+    def chip_supply(self, name: str) -> ChipSupply:
+        return self._chips[name]
 
     def stream(self, part: str) -> np.random.Generator:
         return self._streams(f"site:{self._spec.name}/{part}")

@@ -16,6 +16,7 @@ import numpy as np
 import simpy
 
 from dcsim.input.spec import CoolingType, Site
+from dcsim.model.chips import ChipSupply
 from dcsim.model.equipment import EquipmentMarket
 from dcsim.model.events import Event
 
@@ -34,6 +35,9 @@ class SiteContext(Protocol):
 
     def market(self, kind: str, name: str) -> EquipmentMarket:
         """The shared market of ``kind`` (transformer, switchgear, turbine) named ``name``."""
+
+    def chip_supply(self, name: str) -> ChipSupply:
+        """The shared GPU supply named ``name``."""
 
     def stream(self, part: str) -> np.random.Generator:
         """The site's named random stream ``site:NAME/part``."""

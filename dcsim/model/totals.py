@@ -40,6 +40,7 @@ class Totals:
     stranded_mwh: float
     stranded_no_gpus_mwh: float
     stranded_not_installed_mwh: float
+    stranded_cooling_mwh: float
     onsite_mwh: float  # generated on site for the GPUs running
 
 
@@ -54,7 +55,7 @@ def value_hours(decline: float, start: float, end: float) -> float:
 def integrate(rows: Sequence[Snapshot], binding: Sequence[int], horizon: float,
               lots: Sequence[LotValue]) -> Totals:  # fmt: skip
     by_layer = [0.0] * len(LAYERS)
-    idle = cost = running = lost = stranded = not_installed = onsite = 0.0
+    idle = cost = running = lost = stranded = not_installed = cooling = onsite = 0.0
     for k, row in enumerate(rows):
         end = min(rows[k + 1].time_days if k + 1 < len(rows) else horizon, horizon)
         days = max(0.0, end - row.time_days)
@@ -64,6 +65,7 @@ def integrate(rows: Sequence[Snapshot], binding: Sequence[int], horizon: float,
         running += row.gpus_running * hours
         stranded += row.stranded_mw * hours
         not_installed += row.stranded_not_installed_mw * hours
+        cooling += row.stranded_cooling_mw * hours
         onsite += row.onsite_used_mw * hours
         if row.gpus_idle == 0:
             continue
@@ -74,12 +76,14 @@ def integrate(rows: Sequence[Snapshot], binding: Sequence[int], horizon: float,
             if count and lot.per_hour_usd:
                 lost += count * lot.per_hour_usd * value_hours(lot.decline, row.time_days, end)
     return Totals(idle, tuple(by_layer), cost, running, lost, stranded,
-                  stranded - not_installed, not_installed, onsite)  # fmt: skip
+                  max(0.0, stranded - not_installed - cooling), not_installed, cooling,
+                  onsite)  # fmt: skip
 
 
 def by_year(rows: Sequence[Snapshot], binding: Sequence[int], horizon: float,
-            start: dt.date) -> list[tuple[int, tuple[float, ...], float]]:  # fmt: skip
-    """Per calendar year: idle GPU-hours by binding layer, and stranded MWh.
+            start: dt.date) -> list[tuple[int, tuple[float, ...], float, float]]:  # fmt: skip
+    """Per calendar year: idle GPU-hours by binding layer, stranded MWh, and the part of it
+    waiting for GPUs that have not arrived (chips).
 
     Each row's interval is split at the 1 January boundaries it spans, so the
     years add up exactly to the totals of :func:`integrate`.
@@ -90,7 +94,7 @@ def by_year(rows: Sequence[Snapshot], binding: Sequence[int], horizon: float,
               for y in range(start.year, end_year + 1)]  # fmt: skip
     bounds = [(day, y) for day, y in bounds if day < horizon or y == start.year]
     years: dict[int, tuple[list[float], list[float]]] = {
-        y: ([0.0] * len(LAYERS), [0.0]) for _, y in bounds
+        y: ([0.0] * len(LAYERS), [0.0, 0.0]) for _, y in bounds
     }
     for k, row in enumerate(rows):
         end = min(rows[k + 1].time_days if k + 1 < len(rows) else horizon, horizon)
@@ -104,4 +108,6 @@ def by_year(rows: Sequence[Snapshot], binding: Sequence[int], horizon: float,
             if row.gpus_idle:
                 idle[binding[k]] += row.gpus_idle * hours
             stranded[0] += row.stranded_mw * hours
-    return [(y, tuple(idle), stranded[0]) for y, (idle, stranded) in years.items()]
+            stranded[1] += (row.stranded_mw - row.stranded_not_installed_mw
+                            - row.stranded_cooling_mw) * hours  # fmt: skip
+    return [(y, tuple(idle), stranded[0], stranded[1]) for y, (idle, stranded) in years.items()]

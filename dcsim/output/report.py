@@ -166,6 +166,9 @@ def migration_chart(migration: pd.DataFrame, site: str) -> bytes:
     twin = ax.twinx()
     twin.plot(years, rows["stranded_power_mwh"] / 1e3, color="black", ls="--", marker=".",
               label="stranded power (right)")  # fmt: skip
+    if "stranded_power_mwh_no_gpus" in rows:
+        twin.plot(years, rows["stranded_power_mwh_no_gpus"] / 1e3, color="black", ls=":",
+                  label="of it waiting for chips (right)")  # fmt: skip
     twin.set_ylabel("stranded power (GWh)")
     handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
     labels = ax.get_legend_handles_labels()[1] + twin.get_legend_handles_labels()[1]

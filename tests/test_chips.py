@@ -1,0 +1,236 @@
+"""GPU supplies (issue 13, item 1): lots ordered from a packaging-limited supply.
+
+Proven three ways: timelines worked out by hand (orders made first come, first served at
+an output that steps up; a site's lot delivered when the supply has made and shipped it),
+invariants under hypothesis (more output never delays an order; orders are made in the
+order they were placed; background orders taken in lazily are a process per order in
+bare SimPy), and theory (Poisson background orders of one GPU at a fixed output are the
+M/D/1 queue: a look at a random time sees the Pollaczek-Khinchine wait).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dcsim
+from dcsim.errors import SpecError
+from dcsim.input.distributions import Fixed
+from dcsim.input.dump import to_toml
+from dcsim.input.spec import GpuSupply
+from dcsim.model.chips import ChipSupply
+from dcsim.model.equipment import ArrivalClock
+from dcsim.model.simulation import simulate
+from dcsim.model.streams import Streams
+from tests.support import SITE_A, assert_in_ci, mean_ci, scenario_file
+
+START = dt.date(2025, 1, 1)
+
+
+def supply(**changes: object) -> GpuSupply:
+    """100 GPUs a day, no transport, no one else ordering unless asked."""
+    base: dict[str, object] = dict(name="c", output_per_day=100.0, transport_time=Fixed(0.0),
+                                   background_rate=0.0, background_order=1)  # fmt: skip
+    base.update(changes)
+    return GpuSupply(**base)  # type: ignore[arg-type]
+
+
+def day(n: int) -> dt.date:
+    return START + dt.timedelta(days=n)
+
+
+def leads(spec: GpuSupply, orders: list[tuple[float, int]], seed: int = 1) -> list[float]:
+    """Lead time of each (day, GPUs) order, placed in that order at equal days."""
+    env = simpy.Environment()
+    streams = Streams(seed, 0)
+    market = ChipSupply(env, spec, streams("background"), START)
+    result: dict[int, float] = {}
+
+    def order(index: int, at: float, gpus: int) -> simpy.events.ProcessGenerator:
+        yield env.timeout(at)
+        result[index] = yield env.process(market.order(gpus, streams(f"order-{index}")))
+
+    for index, (at, gpus) in enumerate(orders):
+        env.process(order(index, at, gpus))
+    env.run()
+    return [result[i] for i in range(len(orders))]
+
+
+# ================================================================ by hand
+def test_orders_are_made_first_come_first_served_at_an_output_that_steps_up() -> None:
+    # 100 GPUs a day, 200 from day 12. A: 1,000 on day 0, made on day 10. B: 500 on day 5
+    # waits for A, then 200 by day 12 and 300 at 200 a day: made on day 13.5. C: 200 on day
+    # 30, nothing ahead: made on day 31.
+    spec = supply(output_steps=((day(12), 200.0),))
+    assert leads(spec, [(0, 1000), (5, 500), (30, 200)]) == pytest.approx([10, 8.5, 1])
+
+
+def test_a_backlog_and_transport_push_the_delivery_back() -> None:
+    # 2,000 GPUs on order when the supply opens on day 0 (made by day 20); 1,000 ordered on
+    # day 10 are made on day 30 and shipped in 7 days: a lead time of 27 days.
+    spec = supply(initial_backlog=2000, transport_time=Fixed(7.0))
+    assert leads(spec, [(10, 1000)]) == pytest.approx([27])
+
+
+CHIP_CATALOG = """
+[gpu_supplies.c]
+output = "200 GPU/day"
+transport_time = "20 days"
+initial_backlog = 8000
+"""
+
+
+def test_a_site_lot_ordered_from_a_supply_is_delivered_when_it_is_made(tmp_path: Path) -> None:
+    # Site A (tests/support.py) with its lot ordered on day 30 instead of contracted for day
+    # 150: the 8,000 GPUs ahead are made by day 40, the lot's 20,000 by day 140, and it is
+    # on site 20 days later, on day 160. The hall stands on day 200, so crews install the lot
+    # 200-220 and all run on day 220, as with the contract.
+    site = SITE_A.replace("delivery = 2025-05-31", 'supply = "c"\nordered = 2025-01-31')
+    spec = dcsim.load(scenario_file(tmp_path, site + CHIP_CATALOG))
+    result = simulate(spec)
+    events = {(e.event, e.object): e for e in result.events if e.site == "a"}
+    assert events["gpus_ordered", "L1"].time_days == 30
+    assert "backlog 10 days" in events["gpus_ordered", "L1"].detail
+    assert events["lot_delivered", "L1"].time_days == pytest.approx(160)
+    record = result.summary[0]
+    assert record.gpu_lead_time_days == pytest.approx(130)
+    assert record.all_running_days == pytest.approx(220)
+    # --dump writes the lot and the supply as they were read.
+    dumped = tmp_path / "dumped.toml"
+    dumped.write_text(to_toml(spec), encoding="utf-8")
+    assert dcsim.load(dumped) == spec
+
+
+# ================================================================ invariants
+orders = st.lists(st.tuples(st.integers(0, 300), st.integers(1, 5000)), min_size=1, max_size=8)
+
+
+@settings(max_examples=100, deadline=None)
+@given(orders=orders, step_day=st.integers(0, 300), more=st.floats(1.0, 5.0))
+def test_more_output_never_delays_an_order_and_orders_finish_in_turn(
+    orders: list[tuple[int, int]], step_day: int, more: float
+) -> None:
+    placed = sorted(orders, key=lambda o: o[0])
+    background = dict(background_rate=2.0, background_order=50, initial_backlog=500)
+    base = supply(**background)
+    bigger = supply(output_steps=((day(step_day), 100.0 * more),), **background)
+    before, after = leads(base, placed), leads(bigger, placed)
+    for b, a in zip(before, after, strict=True):
+        assert a <= b + 1e-9
+    finished = [at + lead for (at, _), lead in zip(placed, before, strict=True)]
+    assert finished == sorted(finished)  # first come, first served
+
+
+@settings(max_examples=40, deadline=None)
+@given(times=st.lists(st.integers(0, 400), min_size=1, max_size=5), rate=st.floats(0.05, 1.5))
+def test_background_orders_taken_in_lazily_are_a_process_per_order_in_bare_simpy(
+    times: list[int], rate: float
+) -> None:
+    # A bare SimPy model: one line (a resource of capacity 1), every order a process that
+    # holds it for size / output days, background arrivals from the same clock.
+    spec = supply(
+        background_rate=rate, background_order=80, background_steps=((day(100), rate / 2),)
+    )
+    env = simpy.Environment()
+    line = simpy.Resource(env, capacity=1)
+    clock = ArrivalClock([(-math.inf, rate), (100.0, rate / 2)], Streams(1, 0)("background"))
+    result: list[float] = []
+
+    def unit(at: float, gpus: int, lead: list[float] | None) -> simpy.events.ProcessGenerator:
+        yield env.timeout(at - env.now)
+        with line.request() as turn:
+            yield turn
+            yield env.timeout(gpus / 100.0)
+        if lead is not None:
+            lead.append(env.now - at)
+
+    def background() -> simpy.events.ProcessGenerator:
+        arrival = clock.after(0.0)
+        while arrival < 1500.0:
+            yield env.timeout(arrival - env.now)
+            env.process(unit(arrival, 80, None))
+            arrival = clock.after(arrival)
+
+    env.process(background())
+    placed = sorted(times)
+    for at in placed:
+        env.process(unit(float(at), 300, result))
+    env.run()
+    assert leads(spec, [(float(t), 300) for t in placed]) == pytest.approx(result, abs=1e-9)
+
+
+# ================================================================ theory
+def test_one_gpu_orders_at_a_fixed_output_wait_as_the_md1_queue() -> None:
+    # lambda = 0.7 orders a day of one GPU, output 1 a day: rho = 0.7 and the M/D/1 wait is
+    # rho / (2 mu (1 - rho)) = 7/6 days. An order of one GPU at a fixed time sees the
+    # time-average work ahead (PASTA for the background's Poisson arrivals), so its lead time
+    # is that wait plus its own day of production. 200 days of warm-up make it stationary.
+    spec = supply(output_per_day=1.0, background_rate=0.7, background_order=1, warm_up=200.0)
+    samples = []
+    for replication in range(600):
+        env = simpy.Environment()
+        streams = Streams(11, replication)
+        market = ChipSupply(env, spec, streams("background"), START)
+        samples.append(market.backlog_days() + 1.0)
+    assert_in_ci(7 / 6 + 1.0, mean_ci(samples), "M/D/1 lead time", 0.1)
+
+
+def test_the_bundled_supply_is_tight_in_2025_and_eases_as_packaging_expands() -> None:
+    # catalog/chips.toml: 2024-04 inside U8's 8-12 weeks on average; 2025-26 longer; 2029
+    # shorter again (U7: output more than triples 2024 -> 2027).
+    scenario = dcsim.load(Path(__file__).resolve().parent.parent / "sites" / "portfolio.toml")
+    spec = next(s for s in scenario.gpu_supplies if s.name == "cowos")
+
+    def weeks(when: dt.date) -> float:
+        values = []
+        for replication in range(12):
+            env = simpy.Environment(initial_time=-spec.warm_up)
+            market = ChipSupply(env, dataclasses.replace(spec, warm_up=0.0),
+                                Streams(1, replication)("b"), START)  # fmt: skip
+            env.run(until=float((when - START).days))
+            values.append(market.backlog_days() / 7 + 4)  # + mean transport, 4 weeks
+        return float(np.mean(values))
+
+    april_2024, mid_2025, year_2029 = (
+        weeks(dt.date(2024, 4, 1)),
+        weeks(day(181)),
+        weeks(dt.date(2029, 1, 1)),
+    )
+    assert 8 <= april_2024 <= 12.5
+    assert mid_2025 > 1.5 * april_2024 and year_2029 < mid_2025 / 2
+
+
+# ================================================================ bad input
+@pytest.mark.parametrize(
+    ("edit", "fragments"),
+    [
+        (
+            'supply = "c"\nordered = 2025-01-31\ndelivery = 2025-05-31',
+            ("delivery", "ordered = DATE"),
+        ),
+        ('supply = "nope"\nordered = 2025-01-31', ("supply", "nope", "GPU supply")),
+    ],
+)
+def test_bad_lots_from_a_supply_are_refused(
+    tmp_path: Path, edit: str, fragments: tuple[str, ...]
+) -> None:
+    site = SITE_A.replace("delivery = 2025-05-31", edit)
+    with pytest.raises(SpecError) as info:
+        dcsim.load(scenario_file(tmp_path, site + CHIP_CATALOG))
+    for fragment in fragments:
+        assert fragment in str(info.value)
+
+
+def test_a_falling_output_schedule_is_refused(tmp_path: Path) -> None:
+    catalog = CHIP_CATALOG + 'output_schedule = [{ from = 2025-06-01, output = "100 GPU/day" }]\n'
+    site = SITE_A.replace("delivery = 2025-05-31", 'supply = "c"\nordered = 2025-01-31')
+    with pytest.raises(SpecError, match="output never falls"):
+        dcsim.load(scenario_file(tmp_path, site + catalog))

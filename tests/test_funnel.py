@@ -19,7 +19,7 @@ import dcsim
 from dcsim.experiments.funnel import ALL, FUNNEL_COLUMNS, funnel
 from tests.support import SITES, assert_in_ci, mean_ci
 
-REPS = 16
+REPS = 12
 
 
 def _event(rep: int, day: float, site: str, obj: str, event: str, mw: float = 0.0,

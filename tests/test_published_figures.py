@@ -75,3 +75,23 @@ def test_median_interval_covers_the_true_median_at_least_95_percent_of_the_time(
         low, high = median_interval(rng.exponential(1.0, REPS))
         covered += low <= np.log(2) <= high
     assert covered / trials >= 0.94
+
+
+def test_v1_request_to_service_is_over_four_years_and_longer_in_caiso_than_ercot() -> None:
+    """SOURCES V1: the median request -> operation is over 4 years for recent cohorts, and by
+    region CAISO > ERCOT (> ISO-NE, not bundled). santa_clara files in CAISO's cluster
+    region, abilene in ERCOT; a run that is not energized by the horizon counts as later."""
+
+    def years(site: str, reps: int) -> np.ndarray:
+        spec = dcsim.load(ROOT / "sites" / f"{site}.toml")
+        days = (
+            dcsim.run(spec, replications=reps, seed=11, workers=2)
+            .summary["request_to_energization_days"]
+            .to_numpy()
+        )
+        return np.where(np.isnan(days), np.inf, days) / 365.25
+
+    caiso_low, _ = median_interval(years("santa_clara", 30))
+    _, ercot_high = median_interval(years("abilene", 12))
+    assert caiso_low > 4.0, f"CAISO median CI starts at {caiso_low:.2f} years"
+    assert caiso_low > ercot_high, f"CAISO from {caiso_low:.2f} vs ERCOT to {ercot_high:.2f} yr"

@@ -63,7 +63,7 @@ def check_subsets(
 
 
 @settings(
-    max_examples=20,
+    max_examples=14,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
@@ -86,7 +86,7 @@ def test_relaxing_never_makes_worse_many_more_examples(text: str, replication: i
 @pytest.mark.parametrize("name", ["ashburn", "abilene", "columbus", "memphis", "santa_clara"])
 def test_relaxing_each_layer_never_makes_a_bundled_site_worse(name: str) -> None:
     spec = dcsim.load(SITES / f"{name}.toml")
-    for replication in range(2):
+    for replication in (1,):  # more in the slow suite's random scenarios
         base = simulate(spec, replication).summary
         for layer in NAMES:
             relaxed = simulate(spec, replication, relaxed={layer}).summary

@@ -81,7 +81,7 @@ def test_replays_match_the_simulation_on_a_bundled_site_for_every_subset() -> No
 
 
 @settings(
-    max_examples=15,
+    max_examples=10,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
@@ -122,7 +122,7 @@ def test_the_tape_and_its_replays_worked_out_by_hand(tmp_path: Path) -> None:
     assert full.all_running_at == 220 and full.first_power_at == 160  # grid and transformers
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), subset=st.sampled_from(ALL_SUBSETS))
 def test_the_order_of_changes_within_an_instant_does_not_matter(seed: int, subset) -> None:
     # A site settles once its instant is over. Memphis's changes, moved to the end of

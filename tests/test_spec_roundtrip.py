@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from dcsim.input.dump import to_document, to_toml
 from dcsim.input.load import load
-from dcsim.input.spec import DISCIPLINES, ORDER_POLICIES, WHEN_NEEDED, Scenario
+from dcsim.input.spec import DISCIPLINES, DISPATCH_POLICIES, ORDER_POLICIES, WHEN_NEEDED, Scenario
 from dcsim.input.units import DURATION, parse_quantity
 
 NAMES = st.builds(
@@ -305,6 +305,7 @@ def site(
         "installation": {"rate": draw(quantity("gpu_rate"))},
         "economics": {"depreciation_life": draw(quantity("duration"))},
     }
+    put(table, "dispatch", draw(maybe(st.sampled_from(DISPATCH_POLICIES))))
     if retrofits or draw(st.booleans()):
         table["retrofits"] = retrofits
     if construction:

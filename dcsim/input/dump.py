@@ -134,6 +134,7 @@ def _site(site: Site, date: Any) -> dict[str, Any]:
             "location": site.location,
             "start_date": site.start_date,
             "transformer_supply": site.transformer_supply,
+            "dispatch": None if site.dispatch == "most_gpus" else site.dispatch,
             "source": site.source,
         }
     )

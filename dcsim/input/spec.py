@@ -246,6 +246,13 @@ class Economics:
     source: str = ""
 
 
+# Which GPUs get the power when it is short. most_gpus: those drawing least first (the
+# most GPUs a MW runs; the only one under which relaxing a layer never idles more GPUs);
+# newest_first: highest value per GPU-hour first (a newer generation earns more, U10/U11);
+# lot_order: as the lots are listed; value: highest value per kW first.
+DISPATCH_POLICIES = ("most_gpus", "newest_first", "lot_order", "value")
+
+
 @dataclass(frozen=True)
 class Site:
     name: str
@@ -262,6 +269,7 @@ class Site:
     installation: Installation
     economics: Economics
     source: str = ""
+    dispatch: str = "most_gpus"  # one of DISPATCH_POLICIES
 
     @property
     def region(self) -> str:

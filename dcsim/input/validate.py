@@ -15,6 +15,7 @@ from dcsim.input import budget, limits
 from dcsim.input import validate_parts as parts
 from dcsim.input.dotted_keys import Origins
 from dcsim.input.spec import (
+    DISPATCH_POLICIES,
     ORDER_POLICIES,
     Economics,
     Installation,
@@ -308,6 +309,7 @@ def _site(name: str, t: Table, refs: Refs) -> Site:
         installation=installation,
         economics=economics,
         source=t.string("source", default=""),
+        dispatch=t.string("dispatch", default="most_gpus", choices=DISPATCH_POLICIES),
     )
     t.done()
     return site

@@ -18,7 +18,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from dcsim.input.spec import GpuModel
+    from dcsim.model.state import LotState
 
 
 class LotLoad(NamedTuple):
@@ -64,11 +68,14 @@ def place(lots: Sequence[LotLoad], halls: Sequence[Space], check_cooling: bool =
     return placed
 
 
-def power_share(counts: Sequence[int], kws: Sequence[float], power_mw: float) -> list[int]:
-    """GPUs of each lot that ``power_mw`` of IT power runs, those drawing least first."""
+def power_share(
+    counts: Sequence[int], kws: Sequence[float], power_mw: float, order: Sequence[int] = ()
+) -> list[int]:
+    """GPUs of each lot that ``power_mw`` of IT power runs: lots in ``order``, by default
+    those drawing least first (which runs the most GPUs)."""
     left = power_mw
     running = [0] * len(counts)
-    for i in sorted(range(len(counts)), key=lambda i: kws[i]):
+    for i in order or sorted(range(len(counts)), key=lambda i: kws[i]):
         need = counts[i] * kws[i] / 1000.0
         take = min(need, max(0.0, left))
         left -= take
@@ -85,3 +92,23 @@ def _gpus_in(mw: float, kw: float) -> int:
 
 def it_mw(counts: Sequence[int], kws: Sequence[float]) -> float:
     return sum(c * k for c, k in zip(counts, kws, strict=True)) / 1000.0
+
+
+def dispatch_order(
+    policy: str, lots: Sequence[LotState], models: Sequence[GpuModel]
+) -> tuple[int, ...]:
+    """Lot indices in the order power goes to them under ``policy`` (DISPATCH_POLICIES).
+
+    Every policy is a fixed order, so more power never runs fewer GPUs of any lot; only
+    ``most_gpus`` also never runs fewer GPUs when more GPUs are installed.
+    """
+    index = range(len(lots))
+    if policy == "most_gpus":
+        return tuple(sorted(index, key=lambda i: lots[i].kw))
+    if policy == "lot_order":
+        return tuple(index)
+    if policy == "newest_first":
+        return tuple(sorted(index, key=lambda i: -models[i].value_per_hour_usd))
+    if policy == "value":
+        return tuple(sorted(index, key=lambda i: -models[i].value_per_hour_usd / lots[i].kw))
+    raise ValueError(f"unknown dispatch policy {policy!r}")

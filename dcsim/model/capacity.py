@@ -74,6 +74,7 @@ def view_of(state: SiteState, relaxed: Iterable[Layer] = ()) -> View:
         site_pue(state),
         state.top_level,
         state.max_level,
+        state.priority,
     )
     for layer in relaxed:
         view = layer.relax(view)
@@ -155,7 +156,7 @@ def _what_runs(view: View) -> tuple[Instant, list[int]]:
     power_it = power_mw / view.pue
     kws = [lot.kw for lot in lots]
     installed = [LotLoad(lot.installed, lot.kw, lot.level) for lot in lots]
-    running = power_share(place(installed, ready_space(view)), kws, power_it)
+    running = power_share(place(installed, ready_space(view)), kws, power_it, view.priority)
     on_site = [LotLoad(lot.on_site, lot.kw, lot.level) for lot in lots]
     instant = Instant(view, series / view.pue, power_it, power_mw, it_mw(running, kws), kws,
                       on_site)  # fmt: skip

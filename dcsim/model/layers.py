@@ -52,6 +52,7 @@ class View(NamedTuple):
     pue: float
     top_level: int
     max_level: int  # the most demanding cooling level among the site's lots
+    priority: tuple[int, ...] = ()  # lots in the order power goes to them
     unlimited_space: bool = False
 
 

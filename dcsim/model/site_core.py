@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from dcsim.input.spec import Scenario, Site
-from dcsim.model.allocation import LotLoad, place
+from dcsim.model.allocation import LotLoad, dispatch_order, place
 from dcsim.model.capacity import Snapshot, evaluate, idle_now, view_of
 from dcsim.model.layers import (
     INSTALLATION,
@@ -88,6 +88,9 @@ def initial_state(scenario: Scenario, spec: Site) -> SiteState:
         lots=lots,
         top_level=max(c.level for c in scenario.cooling),
         max_level=max(lot.level for lot in lots),
+        priority=dispatch_order(
+            spec.dispatch, lots, [scenario.gpu(lot.model) for lot in spec.lots]
+        ),
     )
 
 

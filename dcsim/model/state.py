@@ -50,3 +50,4 @@ class SiteState:
     lots: list[LotState] = field(default_factory=list)
     top_level: int = 0  # the most capable cooling level in the catalog
     max_level: int = 0  # the most demanding cooling level among the site's lots
+    priority: tuple[int, ...] = ()  # lots in the order power goes to them

@@ -66,6 +66,13 @@ def _site(scenario: Scenario, site: Site) -> list[str]:
         + ", ".join(f"{m} {n:,}" for m, n in sorted(models.items()))
         + ")"
         + f", deliveries {date(min(deliveries))} to {date(max(deliveries))}"
+        + (
+            f" (ordered from {', '.join(sorted(site.gpu_supplies()))} on those dates for"
+            f" {sum(lot.ordered for lot in site.lots)} of them)"
+            if site.gpu_supplies()
+            else ""
+        )
     )
-    out.append(f"    installation   {site.installation.rate_per_day * 7:g} GPUs/week")
+    dispatch = f"; dispatch {site.dispatch}" if site.dispatch != "most_gpus" else ""
+    out.append(f"    installation   {site.installation.rate_per_day * 7:g} GPUs/week{dispatch}")
     return out

@@ -51,8 +51,9 @@ def _site(scenario: Scenario, site: Site) -> list[str]:
             hostable_mw += lot.count * model.it_kw / 1000.0
         arrival = lot.delivery + lot.delay.mean
         if arrival >= scenario.horizon_days:
+            verb = f"ordered from {lot.supply}" if lot.supply else "delivered"
             out.append(
-                f"{key}.lots[{index}] ({lot.name}): delivered {lot.delivery:,.0f} days in plus"
+                f"{key}.lots[{index}] ({lot.name}): {verb} {lot.delivery:,.0f} days in plus"
                 f" a mean delay of {lot.delay.mean:,.0f} days, on or after the horizon"
                 f" ({scenario.horizon_days:,.0f} days): in most replications it never arrives"
             )

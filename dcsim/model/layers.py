@@ -362,8 +362,7 @@ NAMES: tuple[str, ...] = tuple(BY_NAME)
 POWER_LAYERS: tuple[Layer, ...] = tuple(
     layer for layer in LAYERS if layer.kind in (Kind.SERIES, Kind.SOURCE, Kind.LIMIT)
 )
-BUILDING, COOLING = BY_NAME["building"], BY_NAME["cooling"]
-INSTALLATION = BY_NAME["installation"]
+BUILDING, COOLING, INSTALLATION = (BY_NAME[n] for n in ("building", "cooling", "installation"))
 
 
 def _named(name: str) -> Layer:

@@ -86,8 +86,8 @@ def leads(spec: EquipmentSupply, orders: list[float], seed: int = 1) -> list[flo
 class FixedUniform:
     """A uniform source that always gives u with -log(1 - u) = 1: every gap one unit of rate."""
 
-    def random(self) -> float:
-        return 1.0 - math.exp(-1.0)
+    def random(self, size: int) -> np.ndarray:
+        return np.full(size, 1.0 - math.exp(-1.0))
 
 
 # ================================================================ by hand

@@ -231,7 +231,7 @@ def service_case(draw: st.DrawFn) -> tuple[Region, Site, list[tuple[float, float
     return spec, site, others
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(service_case(), st.booleans(), st.sampled_from([None, 0.0, 0.2, 0.9]))
 def test_interim_or_flexible_service_never_leaves_a_site_with_less_grid_power(
     case: tuple[Region, Site, list[tuple[float, float]]], interim: bool, flexible: float | None

@@ -214,7 +214,7 @@ def test_the_bundled_supply_is_tight_in_2025_and_eases_as_packaging_expands() ->
     [
         (
             'supply = "c"\nordered = 2025-01-31\ndelivery = 2025-05-31',
-            ("delivery", "ordered = DATE"),
+            ("delivery", "the order date is ordered"),
         ),
         ('supply = "nope"\nordered = 2025-01-31', ("supply", "nope", "GPU supply")),
     ],

@@ -45,7 +45,9 @@ def _fates(events: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     wanted = [Event.REQUEST_SUBMITTED, Event.REQUEST_WITHDRAWN, Event.TRANCHE_ENERGIZED]
     rows = events[events["event"].isin([e.value for e in wanted])]
     key = ["replication", "object"]
-    submitted = rows[(rows["event"] == Event.REQUEST_SUBMITTED) & (rows["time_days"] >= 0)]
+    filed = rows["time_days"]
+    during = (filed >= 0) & (filed < scenario.horizon_days)
+    submitted = rows[(rows["event"] == Event.REQUEST_SUBMITTED) & during]
     requests = submitted[[*key, "site", "quantity", "time_days"]]
     withdrawn = rows[rows["event"] == Event.REQUEST_WITHDRAWN][[*key, "detail"]]
     energized = rows[rows["event"] == Event.TRANCHE_ENERGIZED][key].drop_duplicates()
@@ -66,6 +68,7 @@ def _fates(events: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
 def _row(region: str, cohort: str, mine: pd.DataFrame, replications: int) -> tuple[object, ...]:
     total = float(mine["mw"].sum())
     shares = [float(mine[c].sum()) / total if total else 0.0 for c in ("early", "late", "done")]
-    still = max(0.0, 1.0 - sum(shares)) if total else 0.0
+    still = 1.0 - sum(shares) if total else 0.0
+    still = 0.0 if still < 1e-9 else still  # what float sums leave of a cohort that ended
     return (region, cohort, replications, len(mine) / replications, total / replications,
             *shares, still)  # fmt: skip

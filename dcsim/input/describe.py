@@ -27,7 +27,8 @@ def _site(scenario: Scenario, site: Site) -> list[str]:
     models = Counter[str]()
     for lot in site.lots:
         models[lot.model] += lot.count
-    deliveries = [lot.delivery for lot in site.lots]
+    deliveries = [lot.delivery for lot in site.lots if not lot.ordered]
+    orders = [lot.delivery for lot in site.lots if lot.ordered]
     it_mw = sum(h.it_mw for h in site.halls)
     cooling = Counter(h.cooling for h in site.halls)
     out = [
@@ -61,17 +62,17 @@ def _site(scenario: Scenario, site: Site) -> list[str]:
         ]
         out.append(f"    on-site power  {o.blocks} x {o.block_mw:g} MW = {o.total_mw:g} MW"
                    + (f", {' and '.join(gear)}" if gear else ""))  # fmt: skip
+    when = []
+    if deliveries:
+        when.append(f"contracted for {date(min(deliveries))} to {date(max(deliveries))}")
+    if orders:
+        when.append(f"{len(orders)} ordered from {', '.join(sorted(site.gpu_supplies()))}"
+                    f" from {date(min(orders))} to {date(max(orders))}")  # fmt: skip
     out.append(
         f"    GPU lots       {len(site.lots)}, {site.gpu_count:,} GPUs ("
         + ", ".join(f"{m} {n:,}" for m, n in sorted(models.items()))
-        + ")"
-        + f", deliveries {date(min(deliveries))} to {date(max(deliveries))}"
-        + (
-            f" (ordered from {', '.join(sorted(site.gpu_supplies()))} on those dates for"
-            f" {sum(lot.ordered for lot in site.lots)} of them)"
-            if site.gpu_supplies()
-            else ""
-        )
+        + "), "
+        + "; ".join(when)
     )
     dispatch = f"; dispatch {site.dispatch}" if site.dispatch != "most_gpus" else ""
     out.append(f"    installation   {site.installation.rate_per_day * 7:g} GPUs/week{dispatch}")

@@ -103,8 +103,8 @@ def lot(index: int, t: Table, refs: Refs, date: Any) -> Lot:
     if t.has("supply"):
         supply = t.reference("supply", refs.chips, "GPU supply")
         if t.has("delivery"):
-            wanted = "no delivery date for a lot from a supply: the date it is ordered, ordered ="
-            raise t.error("delivery", t.raw("delivery"), wanted + " DATE")
+            wanted = "no delivery date on a lot from a supply (the supply's output decides it;"
+            raise t.error("delivery", t.raw("delivery"), wanted + " the order date is ordered)")
     result = Lot(
         name=t.string("name", default=f"lot-{index + 1}"),
         delivery=date(t, "ordered" if supply else "delivery"),

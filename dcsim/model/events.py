@@ -137,7 +137,11 @@ class Event(StrEnum):
         Process.GPUS,
         "GPUs ordered from a GPU supply (detail: model, supply, its backlog in days)",
     )
-    LOT_DELIVERED = "lot_delivered", Process.GPUS, "GPUs (detail: model, days late)"
+    LOT_DELIVERED = (
+        "lot_delivered",
+        Process.GPUS,
+        "GPUs (detail: model, days late, or days after the supply shipped it)",
+    )
     GPUS_INSTALLED = "gpus_installed", Process.GPUS, "GPUs in this batch"
     ONSITE_PERMIT_GRANTED = "onsite_permit_granted", Process.ONSITE, "MW permitted"
     TURBINE_ORDERED = (

@@ -30,5 +30,8 @@ def deliver(site: SiteContext, index: int, lot: Lot) -> Proc:
         yield site.at(site.env.now + delay)  # the lot's own delay, after the supply ships
     else:
         yield site.at(lot.delivery + delay)
-    site.log(Event.LOT_DELIVERED, lot.name, lot.count, "GPU", f"{lot.model}, {delay:.1f} days late")
+    late = "after the supply shipped it" if lot.supply else "late"
+    site.log(
+        Event.LOT_DELIVERED, lot.name, lot.count, "GPU", f"{lot.model}, {delay:.1f} days {late}"
+    )
     site.deliver(index)

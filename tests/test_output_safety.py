@@ -109,6 +109,8 @@ def test_a_second_run_into_the_same_folder_is_refused(tmp_path: Path) -> None:
     finally:
         first.terminate()
         first.communicate(timeout=30)
+    # SIGTERM stops the first run even mid-replication (it was once swallowed there).
+    assert first.returncode == 130
 
 
 def test_what_if_outputs_say_how_they_were_made(tmp_path: Path) -> None:

@@ -57,7 +57,11 @@ class Progress:
         import threading
 
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._on_sigint)
+            # SIGTERM too: an interrupt raised where it is swallowed (a __del__, a
+            # callback) must still stop the run at the next tick, not be lost.
+            self._previous = {
+                sig: signal.signal(sig, self._on_sigint) for sig in (signal.SIGINT, signal.SIGTERM)
+            }
         self._hook = sys.unraisablehook
 
         def quiet_interrupts(info: Any) -> None:
@@ -79,7 +83,8 @@ class Progress:
         import signal
 
         if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+            for sig, handler in self._previous.items():
+                signal.signal(sig, handler)
         sys.unraisablehook = self._hook
         if self.bar is not None:
             self.bar.close()

@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from dcsim.input.distributions import Fixed
-from dcsim.input.spec import Region, StudyPhase
+from dcsim.input.spec import ROUTING_POLICIES, Region, StudyPhase
 
 REPO = Path(__file__).resolve().parent.parent
 SITES = REPO / "sites"
@@ -416,6 +416,7 @@ def random_site(draw: st.DrawFn, name: str) -> str:
             f"count = {draw(st.integers(1, 60000))}",
             f'model = "{draw(st.sampled_from(["H", "G"]))}"',
             'delay = { dist = "exponential", mean = "30 days" }',
+            f"pooled = {str(draw(st.booleans())).lower()}",
         ]
     if draw(st.booleans()):
         lines += [
@@ -461,9 +462,13 @@ def random_scenario(draw: st.DrawFn) -> str:
         .replace("GTRATE", f"{draw(st.integers(0, 12))} units/year")
     )
     body = "".join(draw(random_site(f"s{i}")) for i in range(draw(st.integers(1, 2))))
+    routing = draw(st.sampled_from(ROUTING_POLICIES))
+    transit = draw(st.sampled_from(['"0 days"', '"3 weeks"',
+                                    '{ dist = "uniform", low = "5 days", high = "60 days" }']))  # fmt: skip
     return (
         '[scenario]\nname = "random"\nstart_date = 2025-01-01\nhorizon = "6 years"\n'
         f"seed = {draw(st.integers(0, 2**32))}\ncatalog = false\n"
+        f'routing = "{routing}"\ntransit_time = {transit}\n'
         'transformer_supply = "t"\n\n' + body + catalog
     )
 

@@ -37,5 +37,7 @@ def test_an_unquoted_set_value_says_to_quote_it(tmp_path: Path) -> None:
 def test_a_horizon_before_any_delivery_says_so(tmp_path: Path) -> None:
     done = run_cli("run", ASHBURN, "--years", "1", "--reps", "1", "--out", tmp_path / "o")
     assert done.returncode == 0, done.stderr
-    assert "ashburn: no GPUs were delivered within the horizon (it ends 2026-01-01;" in done.stdout
+    assert (
+        "ashburn: no GPUs stood on the site within the horizon (it ends 2026-01-01;" in done.stdout
+    )
     assert "first lot is contracted for 2027-12-01" in done.stdout

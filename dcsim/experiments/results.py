@@ -111,6 +111,7 @@ def _timeseries(results: list[ReplicationResult], start: pd.Timestamp) -> pd.Dat
             "gpus_installed": "int64",
             "gpus_running": "int64",
             "gpus_idle": "int64",
+            "gpus_in_transit": "int64",
         }
     )
     frame.insert(2, "timestamp", _timestamps(frame["time_days"], start))

@@ -13,6 +13,12 @@ def describe(scenario: Scenario) -> str:
         f"scenario {scenario.name}: {len(scenario.sites)} site(s), start {scenario.start_date},"
         f" horizon {scenario.horizon_days / 365.25:g} years (to {end}), seed {scenario.seed}",
     ]
+    pooled = sum(lot.pooled for site in scenario.sites for lot in site.lots)
+    if pooled:
+        transit = scenario.transit_time.mean
+        how = (f"routed {scenario.routing}, {transit:.0f} days on average to another site"
+               if scenario.routes else "routing fixed: each goes to its own site")  # fmt: skip
+        lines.append(f"  fleet: {pooled} pooled lot(s), {how}")
     for site in scenario.sites:
         lines.extend(_site(scenario, site))
     return "\n".join(lines)
@@ -68,6 +74,9 @@ def _site(scenario: Scenario, site: Site) -> list[str]:
     if orders:
         when.append(f"{len(orders)} ordered from {', '.join(sorted(site.gpu_supplies()))}"
                     f" from {date(min(orders))} to {date(max(orders))}")  # fmt: skip
+    pooled = [lot.name for lot in site.lots if lot.pooled]
+    if pooled:
+        when.append("pooled: " + ", ".join(pooled))
     out.append(
         f"    GPU lots       {len(site.lots)}, {site.gpu_count:,} GPUs ("
         + ", ".join(f"{m} {n:,}" for m, n in sorted(models.items()))

@@ -49,6 +49,8 @@ def to_document(scenario: Scenario) -> dict[str, Any]:
             "start_date": scenario.start_date,
             "horizon": format_quantity(scenario.horizon_days, DURATION),
             "seed": scenario.seed,
+            "routing": scenario.routing,
+            "transit_time": dist(scenario.transit_time, DURATION),
             "catalog": False,
         },
         "sites": {site.name: _site(site, date) for site in scenario.sites},
@@ -248,6 +250,7 @@ def _lot(lot: Lot, date: Any) -> dict[str, Any]:
             "count": lot.count,
             "model": lot.model,
             "delay": dist(lot.delay, DURATION),
+            "pooled": True if lot.pooled else None,
             "source": lot.source,
         }
     )

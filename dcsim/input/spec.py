@@ -15,6 +15,11 @@ from typing import TypeVar
 from dcsim.input.distributions import Distribution, Fixed
 
 ORDER_POLICIES = ("at_request", "at_agreement", "owned")
+# Where a pooled lot goes once delivered to the fleet. fixed: its own site, as if not
+# pooled; first_ready: the first site with powered, built, fitting room for all of it
+# (its own site when that has room too), waiting in the fleet until one has;
+# most_room: at once, to the site where most of it would run.
+ROUTING_POLICIES = ("fixed", "first_ready", "most_room")
 DISCIPLINES = ("serial", "cluster")
 WHEN_NEEDED = "when_needed"
 _T = TypeVar("_T")
@@ -203,6 +208,7 @@ class Lot:
     delay: Distribution = field(default_factory=lambda: Fixed(0.0))
     source: str = ""
     supply: str | None = None  # a GpuSupply: delivered when the supply has made it
+    pooled: bool = False  # delivered to the fleet, which routes it (Scenario.routing)
 
     @property
     def ordered(self) -> bool:
@@ -311,6 +317,8 @@ class Scenario:
     switchgear_supplies: tuple[EquipmentSupply, ...] = ()
     turbine_supplies: tuple[EquipmentSupply, ...] = ()
     gpu_supplies: tuple[GpuSupply, ...] = ()
+    routing: str = "fixed"  # one of ROUTING_POLICIES, for pooled lots
+    transit_time: Distribution = field(default_factory=lambda: Fixed(0.0))  # to another site
     source_file: str = field(default="", compare=False)
 
     def site(self, name: str) -> Site:
@@ -344,6 +352,20 @@ class Scenario:
         """The GPU supplies some site's lots are ordered from, in name order."""
         used = set().union(*(site.gpu_supplies() for site in self.sites))
         return [_by_name(self.gpu_supplies, name, "GPU supply") for name in sorted(used)]
+
+    @property
+    def routes(self) -> bool:
+        """Whether the fleet routes lots: some lot is pooled and the policy is not fixed."""
+        return self.routing != "fixed" and any(lot.pooled for s in self.sites for lot in s.lots)
+
+    def hosted_lots(self, site: Site) -> list[tuple[Site, int]]:
+        """(home site, lot index) of every lot that may stand at ``site``: its own lots,
+        then, when the fleet routes, every other site's pooled lots (in site order)."""
+        hosted = [(site, index) for index in range(len(site.lots))]
+        if self.routes:
+            hosted += [(home, index) for home in self.sites if home.name != site.name
+                       for index, lot in enumerate(home.lots) if lot.pooled]  # fmt: skip
+        return hosted
 
     def date_of(self, days: float) -> dt.datetime:
         start = dt.datetime.combine(self.start_date, dt.time())

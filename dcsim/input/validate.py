@@ -17,6 +17,7 @@ from dcsim.input.dotted_keys import Origins
 from dcsim.input.spec import (
     DISPATCH_POLICIES,
     ORDER_POLICIES,
+    ROUTING_POLICIES,
     Economics,
     Installation,
     Interconnection,
@@ -103,6 +104,8 @@ def build_scenario(
         else (supply_names[0] if supply_names else DEFAULT_SUPPLY),
     )
     name = scen.string("name", default=next(iter(sites_raw)))
+    routing = scen.string("routing", default="fixed", choices=ROUTING_POLICIES)
+    transit = scen.distribution("transit_time", DURATION, default="0 day", positive=False)
     scen.raw("catalog", None)  # already acted on when the files were read
     scen.done()
 
@@ -136,6 +139,8 @@ def build_scenario(
         switchgear_supplies=switchgear,
         turbine_supplies=turbines,
         gpu_supplies=chips,
+        routing=routing,
+        transit_time=transit,
         source_file=origins.default,
     )
     budget.check(scenario, origins)

@@ -113,6 +113,7 @@ def lot(index: int, t: Table, refs: Refs, date: Any) -> Lot:
         model=t.reference("model", refs.gpus, "GPU model"),
         delay=t.distribution("delay", DURATION, default="0 day", positive=False),
         source=t.string("source", default=""),
+        pooled=t.boolean("pooled", default=False),
     )
     t.done()
     return result

@@ -44,11 +44,12 @@ class Snapshot(NamedTuple):
     idle_cost_per_day: float
     tight: int  # bit mask of LAYERS that are candidates for the binding layer
     power_mw: float  # facility MW reaching the GPUs: the grid path + existing + on-site
-    idle_by_lot: tuple[int, ...]  # idle GPUs of each lot
+    idle_by_lot: tuple[int, ...]  # GPUs of each lot idle on site or in transit (value lost)
     stranded_mw: float  # IT MW powered, built and fitting, with no GPU running in it
     stranded_not_installed_mw: float  # ... of which GPUs on site not yet installed could use
     stranded_cooling_mw: float  # ... of which such GPUs could use if their cooling fitted
     onsite_used_mw: float  # facility MW drawn from on-site generation (what the grid path lacks)
+    gpus_in_transit: int = 0  # delivered to the fleet, on their way here or held for here
 
     def cap(self, layer: Layer) -> float:
         return self.caps[layer.index]
@@ -97,9 +98,11 @@ def evaluate(
     lots, kws, running_mw = view.lots, instant.kws, instant.running_mw
     on_site = sum(lot.on_site for lot in lots)
     idle = on_site - sum(running)
+    # GPUs in transit earn nothing and depreciate: they count in cost and value lost.
+    waiting = tuple(lot.on_site - run + lot.in_transit for lot, run in zip(lots, running,
+                                                                          strict=True))  # fmt: skip
     cost_per_day = (
-        sum((lot.on_site - run) * lot.price_usd for lot, run in zip(lots, running, strict=True))
-        / depreciation_days
+        sum(n * lot.price_usd for lot, n in zip(lots, waiting, strict=True)) / depreciation_days
     )
     tight = 0
     if idle > 0:
@@ -122,12 +125,34 @@ def evaluate(
         idle_cost_per_day=cost_per_day,
         tight=tight,
         power_mw=instant.power_mw,
-        idle_by_lot=tuple(lot.on_site - run for lot, run in zip(lots, running, strict=True)),
+        idle_by_lot=waiting,
         stranded_mw=stranded,
         stranded_not_installed_mw=not_installed,
         stranded_cooling_mw=cooling,
         onsite_used_mw=_onsite_used(instant, site_pue(state, annual=True)),
+        gpus_in_transit=sum(lot.in_transit for lot in lots),
     )
+
+
+def room_mw(state: SiteState, lot: int, held: tuple[int, ...] = ()) -> float:
+    """IT MW more that would run at the site as built and powered (nothing relaxed) if lot
+    ``lot`` stood there installed, beside every GPU on site or on its way there, installed
+    (the ``held`` lots aside: the fleet holds them, they are on no one's way).
+
+    It reads only what the site's changes set (power, halls, deliveries, transits), never
+    what its crews did, so a routing decision made on it is the same whatever layers a
+    run relaxes.
+    """
+
+    def running_mw(with_lot: bool) -> float:
+        lots = [LotState(x.name, x.model, x.count, x.kw, x.level, x.price_usd, x.on_site,
+                         x.on_site + x.in_transit) for x in state.lots]  # fmt: skip
+        for index in held:
+            lots[index].installed = lots[index].on_site
+        lots[lot].installed = lots[lot].count if with_lot else 0
+        return _what_runs(view_of(state)._replace(lots=lots))[0].running_mw
+
+    return running_mw(True) - running_mw(False)
 
 
 def idle_now(view: View, hidden: int) -> tuple[int, int]:

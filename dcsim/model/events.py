@@ -20,6 +20,7 @@ class Process(StrEnum):
     CONSTRUCTION = "construction"
     COOLING = "cooling"
     GPUS = "gpus"
+    FLEET = "fleet"
     ONSITE = "onsite"
     SITE = "site"
 
@@ -143,6 +144,21 @@ class Event(StrEnum):
         "GPUs (detail: model, days late, or days after the supply shipped it)",
     )
     GPUS_INSTALLED = "gpus_installed", Process.GPUS, "GPUs in this batch"
+    LOT_HELD = (
+        "lot_held",
+        Process.FLEET,
+        "GPUs of a pooled lot the fleet holds: no site has room for all of it (first_ready)",
+    )
+    LOT_ROUTED = (
+        "lot_routed",
+        Process.FLEET,
+        "GPUs of a pooled lot (detail: from → to, the policy, and why; site: its own site)",
+    )
+    LOT_ARRIVED = (
+        "lot_arrived",
+        Process.FLEET,
+        "GPUs of a pooled lot reaching the other site it was routed to (site: that site)",
+    )
     ONSITE_PERMIT_GRANTED = "onsite_permit_granted", Process.ONSITE, "MW permitted"
     TURBINE_ORDERED = (
         "turbine_ordered",

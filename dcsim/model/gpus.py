@@ -31,7 +31,11 @@ def deliver(site: SiteContext, index: int, lot: Lot) -> Proc:
     else:
         yield site.at(lot.delivery + delay)
     late = "after the supply shipped it" if lot.supply else "late"
-    site.log(
-        Event.LOT_DELIVERED, lot.name, lot.count, "GPU", f"{lot.model}, {delay:.1f} days {late}"
-    )
-    site.deliver(index)
+    pooled = lot.pooled and site.routes
+    where = ", to the fleet" if pooled else ""
+    detail = f"{lot.model}, {delay:.1f} days {late}{where}"
+    site.log(Event.LOT_DELIVERED, lot.name, lot.count, "GPU", detail)
+    if pooled:
+        site.to_fleet(index)  # the fleet routes it to a site (dcsim.model.fleet)
+    else:
+        site.deliver(index)

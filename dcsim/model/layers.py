@@ -292,8 +292,8 @@ def _installation_tight(instant: Instant) -> bool:
 
 
 def _relax_installation(view: View) -> View:
-    lots = [LotState(lot.name, lot.model, lot.count, lot.kw, lot.level, lot.price_usd,
-                     lot.on_site, lot.on_site) for lot in view.lots]  # fmt: skip
+    lots = [LotState(lot.name, lot.model, lot.count, lot.kw, lot.level, lot.price_usd, lot.on_site,
+                     lot.on_site, lot.in_transit, lot.bound) for lot in view.lots]  # fmt: skip
     return view._replace(lots=lots)
 
 

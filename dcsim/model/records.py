@@ -43,7 +43,10 @@ class SiteRecord:
     turbine_lead_time_days: float = field(metadata=_kpi())  # the on-site plant's; NaN: none
     gpu_lead_time_days: float = field(metadata=_kpi())  # lots ordered from a supply; NaN: none
     gpu_hours_running: float = field(metadata=_kpi())  # compute delivered by the horizon
-    lost_value_usd: float = field(metadata=_kpi())  # idle GPU-hours x their value then
+    # Pooled GPUs on their way to (or held by the fleet for) the site: not idle on site, but
+    # in idle_cost_usd and lost_value_usd.
+    gpu_hours_in_transit: float = field(metadata=_kpi())
+    lost_value_usd: float = field(metadata=_kpi())  # idle (and in-transit) GPU-hours x value
     # IT MW powered and ready with no GPU running in it, integrated (MWh), and by cause.
     stranded_power_mwh: float = field(metadata=_kpi())
     stranded_power_mwh_no_gpus: float

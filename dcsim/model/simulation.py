@@ -20,6 +20,7 @@ from dcsim.model.capacity import Snapshot
 from dcsim.model.chips import ChipSupply, supply_stream
 from dcsim.model.equipment import EquipmentMarket, market_stream
 from dcsim.model.events import Event, EventRow, Process, Recorder
+from dcsim.model.fleet import Fleet
 from dcsim.model.interconnection import make_queue
 from dcsim.model.layers import LAYERS, Layer, layers_of
 from dcsim.model.records import SiteRecord
@@ -36,6 +37,7 @@ TIMESERIES_COLUMNS = (
     "gpus_installed",
     "gpus_running",
     "gpus_idle",
+    "gpus_in_transit",
     "on_site_it_mw",
     "running_it_mw",
     "binding_layer",
@@ -91,9 +93,12 @@ def simulate(
             )
             for supply in scenario.used_gpu_supplies()
         }
+        fleet = Fleet(env, scenario, recorder, streams) if scenario.routes else None
         for spec in scenario.sites:
             sites.append(SiteModel(env, scenario, spec, queues[spec.region], markets, recorder,
-                                   streams, chosen, chips))  # fmt: skip
+                                   streams, chosen, chips, fleet))  # fmt: skip
+            if fleet is not None:
+                fleet.join(sites[-1])
 
     if warm_up > 0:
         env.timeout(warm_up).callbacks.append(lambda _: start())
@@ -123,6 +128,7 @@ def simulate(
                     row.gpus_installed,
                     row.gpus_running,
                     row.gpus_idle,
+                    row.gpus_in_transit,
                     row.on_site_mw,
                     row.running_mw,
                     layer_name,
@@ -157,7 +163,7 @@ def simulate(
 
 
 def lot_values(scenario: Scenario, spec: Site) -> list[LotValue]:
-    models = [scenario.gpu(lot.model) for lot in spec.lots]
+    models = [scenario.gpu(home.lots[index].model) for home, index in scenario.hosted_lots(spec)]
     return [LotValue(m.value_per_hour_usd, m.value_decline) for m in models]
 
 
@@ -190,6 +196,7 @@ def _record(site: SiteModel, last: Snapshot, totals: Totals) -> SiteRecord:
         gpu_lead_time_days=site.mean_lead_time("gpu"),
         turbine_lead_time_days=site.mean_lead_time("turbine"),
         gpu_hours_running=totals.gpu_hours_running,
+        gpu_hours_in_transit=totals.transit_gpu_hours,
         lost_value_usd=totals.lost_value_usd,
         stranded_power_mwh=totals.stranded_mwh,
         stranded_power_mwh_no_gpus=totals.stranded_no_gpus_mwh,

@@ -19,32 +19,35 @@ from simpy.events import EventPriority
 
 from dcsim.input.spec import CoolingType, Scenario, Site
 from dcsim.model import construction, cooling, gpus, onsite
-from dcsim.model.capacity import Snapshot
+from dcsim.model.capacity import Snapshot, room_mw
 from dcsim.model.chips import ChipSupply
 from dcsim.model.equipment import EquipmentMarket
 from dcsim.model.events import Event, Recorder
 from dcsim.model.grid_request import GridRequest
 from dcsim.model.interconnection import RegionQueue
 from dcsim.model.layers import Layer
-from dcsim.model.site_api import Proc
+from dcsim.model.site_api import FleetHandle, Proc
 from dcsim.model.site_core import Batch, SiteCore, Tape
+from dcsim.model.state import LotState
 from dcsim.model.substation import LAYER as TRANSFORMERS
 from dcsim.model.substation import SWITCHGEAR, Substation
 
 GRID = "grid"
 # SimPy runs events of one instant by priority (URGENT 0, NORMAL 1); a settle at 2 runs
-# after every change of its instant, whatever the order those were scheduled in.
-_AFTER_CHANGES = EventPriority(2)
+# after every change of its instant, whatever the order those were scheduled in, and the
+# fleet routes at 3, once every site has settled.
+AFTER_CHANGES = EventPriority(2)
+AFTER_SETTLES = EventPriority(3)
 
 
-class _EndOfInstant(simpy.Event):
+class EndOfInstant(simpy.Event):
     """An event that fires at the current instant once every NORMAL event of it has run."""
 
-    def __init__(self, env: simpy.Environment) -> None:
+    def __init__(self, env: simpy.Environment, priority: EventPriority = AFTER_CHANGES) -> None:
         super().__init__(env)
         self._ok = True
         self._value = None
-        env.schedule(self, _AFTER_CHANGES)
+        env.schedule(self, priority)
 
 
 class SiteModel:
@@ -59,12 +62,14 @@ class SiteModel:
         streams: Callable[[str], np.random.Generator],
         relaxed: Iterable[Layer] = (),
         chips: Mapping[str, ChipSupply] | None = None,
+        fleet: FleetHandle | None = None,
     ) -> None:
         self._env = env
         self._spec = spec
         self._region = region
         self._markets = markets
         self._chips = chips or {}
+        self._fleet = fleet
         self._recorder = recorder
         self._streams = streams
         self._cooling = {c.name: c for c in scenario.cooling}
@@ -194,6 +199,32 @@ class SiteModel:
         arrived, self._lot_arrived = self._lot_arrived, self._env.event()
         arrived.succeed()
 
+    @property
+    def routes(self) -> bool:
+        """Whether the site's pooled lots go to the fleet (else straight to the site)."""
+        return self._fleet is not None
+
+    def to_fleet(self, lot: int) -> None:
+        assert self._fleet is not None
+        self._fleet.receive(self, lot)
+
+    def transit(self, lot: int, gpus: int) -> None:
+        """``gpus`` of lot ``lot`` (an index into the lots it may host) are on their way
+        here, or held by the fleet for here."""
+        self._change("transit", lot, gpus)
+
+    def bind(self, lot: int, bound: bool) -> None:
+        """Lot ``lot`` is now (or no longer) bound for this site."""
+        self._change("bind", lot, bound)
+
+    def room_mw(self, lot: int, held: tuple[int, ...] = ()) -> float:
+        """IT MW more that would run here now if lot ``lot`` stood here, the ``held`` lots
+        aside (see capacity.room_mw)."""
+        return room_mw(self._core.state, lot, held)
+
+    def lot_state(self, lot: int) -> LotState:
+        return self._core.lots[lot]
+
     def record_lead_time(self, days: float, kind: str = "transformer") -> None:
         self.lead_times.setdefault(kind, []).append(days)
 
@@ -207,11 +238,13 @@ class SiteModel:
         self._core.apply(method, args)
         self.tape.append((self._env.now, method, args))
         self._request_settle()
+        if self._fleet is not None:
+            self._fleet.site_changed()
 
     def _request_settle(self) -> None:
         if not self._settle_pending:
             self._settle_pending = True
-            _EndOfInstant(self._env).callbacks.append(self._settle)
+            EndOfInstant(self._env).callbacks.append(self._settle)
 
     def _settle(self, _: simpy.Event) -> None:
         self._settle_pending = False

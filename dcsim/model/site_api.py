@@ -23,6 +23,18 @@ from dcsim.model.events import Event
 Proc = Generator[simpy.Event, Any, None]
 
 
+class FleetHandle(Protocol):
+    """What a site tells the fleet (:class:`~dcsim.model.fleet.Fleet`)."""
+
+    def receive(self, home: Any, index: int) -> None:
+        """Pooled lot ``index`` of site ``home`` has been delivered to the fleet."""
+        ...
+
+    def site_changed(self) -> None:
+        """Something changed at a site: room may have opened for a held lot."""
+        ...
+
+
 class SiteContext(Protocol):
     @property
     def env(self) -> simpy.Environment: ...
@@ -64,6 +76,15 @@ class SiteContext(Protocol):
     def complete_retrofit(self, hall: str, cooling: str) -> None: ...
 
     def deliver(self, lot: int) -> None: ...
+
+    @property
+    def routes(self) -> bool:
+        """Whether pooled lots go to the fleet."""
+        ...
+
+    def to_fleet(self, lot: int) -> None:
+        """Hand a delivered pooled lot to the fleet, which routes it to a site."""
+        ...
 
     def record_lead_time(self, days: float, kind: str = "transformer") -> None: ...
 

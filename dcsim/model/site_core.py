@@ -32,7 +32,9 @@ from dcsim.model.state import HallState, LotState, SiteState
 from dcsim.model.totals import HOURS_PER_DAY
 
 # The changes a process can make, by SiteCore method name; a tape replays them by name.
-CHANGES = frozenset({"set_power", "commission", "start_retrofit", "complete_retrofit", "deliver"})
+CHANGES = frozenset(
+    {"set_power", "commission", "start_retrofit", "complete_retrofit", "deliver", "transit", "bind"}
+)
 Change = tuple[float, str, tuple[object, ...]]  # (day, method, arguments)
 Tape = list[Change]
 
@@ -74,12 +76,16 @@ def initial_state(scenario: Scenario, spec: Site) -> SiteState:
                 hall.name, hall.it_mw, kind.name, kind.level, kind.peak_pue, annual_pue=kind.pue
             )
         )
-    lots = []
-    for lot in spec.lots:
+    lots, models = [], []
+    for home, index in scenario.hosted_lots(spec):
+        lot = home.lots[index]
         model = scenario.gpu(lot.model)
         level = cooling[model.cooling].level
-        price = spec.economics.gpu_price_usd or model.price_usd
-        lots.append(LotState(lot.name, lot.model, lot.count, model.it_kw, level, price))
+        price = home.economics.gpu_price_usd or model.price_usd
+        own = home is spec
+        name = lot.name if own else f"{home.name}/{lot.name}"
+        lots.append(LotState(name, lot.model, lot.count, model.it_kw, level, price, bound=own))
+        models.append(model)
     return SiteState(
         power=power,
         planned=planned,
@@ -88,9 +94,7 @@ def initial_state(scenario: Scenario, spec: Site) -> SiteState:
         lots=lots,
         top_level=max(c.level for c in scenario.cooling),
         max_level=max(lot.level for lot in lots),
-        priority=dispatch_order(
-            spec.dispatch, lots, [scenario.gpu(lot.model) for lot in spec.lots]
-        ),
+        priority=dispatch_order(spec.dispatch, lots, models),
     )
 
 
@@ -109,7 +113,6 @@ class SiteCore:
         self._cooling = {c.name: c for c in scenario.cooling}
         self._relaxed = tuple(sorted(set(relaxed), key=lambda layer: layer.index))
         self._depreciation_days = spec.economics.depreciation_days
-        self._gpu_count = spec.gpu_count
         self._rate = spec.installation.rate_per_day
         self._batch = spec.installation.batch
         self.timeseries: list[Snapshot] = []
@@ -145,6 +148,14 @@ class SiteCore:
     def _deliver(self, lot: int) -> None:
         lot_state = self.state.lots[lot]
         lot_state.on_site = lot_state.count
+        lot_state.in_transit = 0
+        lot_state.bound = True
+
+    def _transit(self, lot: int, gpus: int) -> None:
+        self.state.lots[lot].in_transit = gpus
+
+    def _bind(self, lot: int, bound: bool) -> None:
+        self.state.lots[lot].bound = bound
 
     def apply(self, method: str, args: tuple[object, ...]) -> None:
         """Make change ``method`` (one of CHANGES) with ``args``."""
@@ -205,7 +216,8 @@ class SiteCore:
         if (
             self.all_running_at is None
             and snap.gpus_idle == 0
-            and snap.gpus_running == self._gpu_count
+            and snap.gpus_running > 0
+            and snap.gpus_running == sum(lot.count for lot in self.state.lots if lot.bound)
         ):
             self.all_running_at = now
 
@@ -216,7 +228,10 @@ class SiteCore:
             # What fits moves only with a change (a finished batch moves no space).
             loads = [LotLoad(lot.on_site, lot.kw, lot.level) for lot in lots]
             self._fits = place(loads, ready_space(view))
-        for index, lot in enumerate(lots):
+        # Crews bring in first the GPUs power goes to first (the dispatch order): a GPU
+        # that would sit unpowered must not hold up one that would run.
+        for index in self.state.priority or range(len(lots)):
+            lot = lots[index]
             room = min(self._fits[index], lot.on_site) - lot.installed
             if room > 0:
                 return index, min(self._batch, room)

@@ -37,6 +37,8 @@ class LotState:
     price_usd: float
     on_site: int = 0
     installed: int = 0
+    in_transit: int = 0  # GPUs on their way here, or held by the fleet for this site
+    bound: bool = True  # contracted to or routed to this site (a pooled lot may go elsewhere)
 
 
 @dataclass

@@ -42,6 +42,7 @@ class Totals:
     stranded_not_installed_mwh: float
     stranded_cooling_mwh: float
     onsite_mwh: float  # generated on site for the GPUs running
+    transit_gpu_hours: float = 0.0  # pooled GPUs delivered to the fleet, not yet on a site
 
 
 def value_hours(decline: float, start: float, end: float) -> float:
@@ -55,7 +56,7 @@ def value_hours(decline: float, start: float, end: float) -> float:
 def integrate(rows: Sequence[Snapshot], binding: Sequence[int], horizon: float,
               lots: Sequence[LotValue]) -> Totals:  # fmt: skip
     by_layer = [0.0] * len(LAYERS)
-    idle = cost = running = lost = stranded = not_installed = cooling = onsite = 0.0
+    idle = cost = running = lost = stranded = not_installed = cooling = onsite = transit = 0.0
     for k, row in enumerate(rows):
         end = min(rows[k + 1].time_days if k + 1 < len(rows) else horizon, horizon)
         days = max(0.0, end - row.time_days)
@@ -67,17 +68,19 @@ def integrate(rows: Sequence[Snapshot], binding: Sequence[int], horizon: float,
         not_installed += row.stranded_not_installed_mw * hours
         cooling += row.stranded_cooling_mw * hours
         onsite += row.onsite_used_mw * hours
-        if row.gpus_idle == 0:
+        transit += row.gpus_in_transit * hours
+        if row.gpus_idle == 0 and row.gpus_in_transit == 0:
             continue
-        idle += row.gpus_idle * hours
-        by_layer[binding[k]] += row.gpus_idle * hours
+        if row.gpus_idle:
+            idle += row.gpus_idle * hours
+            by_layer[binding[k]] += row.gpus_idle * hours
         cost += row.idle_cost_per_day * days
         for count, lot in zip(row.idle_by_lot, lots, strict=True):
             if count and lot.per_hour_usd:
                 lost += count * lot.per_hour_usd * value_hours(lot.decline, row.time_days, end)
     return Totals(idle, tuple(by_layer), cost, running, lost, stranded,
                   max(0.0, stranded - not_installed - cooling), not_installed, cooling,
-                  onsite)  # fmt: skip
+                  onsite, transit)  # fmt: skip
 
 
 def by_year(rows: Sequence[Snapshot], binding: Sequence[int], horizon: float,

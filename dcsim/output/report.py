@@ -183,8 +183,8 @@ def compare_chart(table: pd.DataFrame) -> bytes:
     ranked = ranking(table).iloc[::-1]  # barh draws bottom-up: the best lever on top
     fig, axes = plt.subplots(1, 2, figsize=(11, max(2.5, 0.5 * len(ranked) + 1.5)), sharey=True)
     panels = (
-        ("saving_idle_gpu_hours", "saving_ci95_low", "saving_ci95_high", 1e6,
-         "idle GPU-hours saved (millions)"),
+        ("saving_waiting_gpu_hours", "saving_ci95_low", "saving_ci95_high", 1e6,
+         "GPU-hours saved idle or in transit (millions)"),
         ("saving_lost_value_usd", "saving_value_ci95_low", "saving_value_ci95_high", 1e6,
          "value of compute saved (million USD)"),
     )  # fmt: skip

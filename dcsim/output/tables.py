@@ -77,10 +77,17 @@ def site_table(result: RunResult) -> str:
     horizon_end = _date(result, result.scenario.horizon_days)
     for site in sites:
         if float(_stat(stats, site, "gpus_delivered")["max"]) == 0:
-            first = min(lot.delivery for lot in result.scenario.site(site).lots)
+            spec = result.scenario.site(site)
+            first = min(spec.lots, key=lambda lot: lot.delivery)
+            how = (f"ordered from {first.supply} on" if first.supply
+                   else "contracted for")  # fmt: skip
+            if result.scenario.routes and any(lot.pooled for lot in spec.lots):
+                how = f"the fleet may route its pooled lots elsewhere; the first is {how}"
+            else:
+                how = f"the first lot is {how}"
             lines.append(
-                f"{site}: no GPUs were delivered within the horizon (it ends {horizon_end};"
-                f" the first lot is contracted for {_date(result, first)}): nothing to run yet."
+                f"{site}: no GPUs stood on the site within the horizon (it ends {horizon_end};"
+                f" {how} {_date(result, first.delivery)}): nothing to run yet."
             )
     lines.append(
         f"({reps} replication(s); dates: the median replication's, with the 10th and 90th"
@@ -98,11 +105,12 @@ def compare_text(table: pd.DataFrame) -> str:
         f"{'variant':{wide}s} {'site':{where}s} {'metric':22s} {'n':>4s} {'base':>10s}"
         f" {'variant':>10s} {'difference (95% CI)':>30s}"
     ]
-    shown = table[
-        table["metric"].isin(
-            ["idle_gpu_hours", "idle_cost_usd", "first_power_days", "all_running_days"]
-        )
-    ]
+    headline = ["idle_gpu_hours", "idle_cost_usd", "first_power_days", "all_running_days"]
+    transit = table[table["metric"] == "gpu_hours_in_transit"]
+    if (transit[["base_mean", "variant_mean"]].fillna(0) != 0).any(axis=None):
+        # Pooled lots are routed: the GPU-hours they spend in transit, and compute delivered.
+        headline[1:1] = ["gpu_hours_in_transit", "gpu_hours_running"]
+    shown = table[table["metric"].isin(headline)]
     for _, row in shown.iterrows():
         mark = "*" if row["distinguishable"] else " "
         lines.append(
@@ -117,10 +125,11 @@ def compare_text(table: pd.DataFrame) -> str:
         " days are days"
     )
     ranked = ranking(table)
-    lines.append(f"\nlevers ranked by idle GPU-hours saved, {ranked['site'].iloc[0].strip('()')}:")
+    where = ranked["site"].iloc[0].strip("()")
+    lines.append(f"\nlevers ranked by GPU-hours saved idle or in transit, {where}:")
     for _, row in ranked.iterrows():
         lines.append(
-            f"  {row['rank']:>2d}. {row['variant']:20s} {big(row['saving_idle_gpu_hours']):>9s}"
+            f"  {row['rank']:>2d}. {row['variant']:20s} {big(row['saving_waiting_gpu_hours']):>9s}"
             f" [{big(row['saving_ci95_low'])}, {big(row['saving_ci95_high'])}] GPU-hours,"
             f" ${big(row['saving_lost_value_usd'])} of compute"
         )

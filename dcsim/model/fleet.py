@@ -1,7 +1,7 @@
 """The fleet: pooled lots are delivered to it, not to a site, and it routes each to one.
 
 A lot marked ``pooled`` reaches the fleet when it would have reached its own site
-(its home). At the end of that instant, once every site has settled, the fleet
+(its home). At the end of that instant, once every change of it is in, the fleet
 sends it where the scenario's ``routing`` policy says (ROUTING_POLICIES):
 
 - ``first_ready``: to the first site with room for all of it, its home when the
@@ -28,7 +28,7 @@ import simpy
 
 from dcsim.input.spec import Scenario
 from dcsim.model.events import Event, Recorder
-from dcsim.model.site import AFTER_SETTLES, EndOfInstant, SiteModel
+from dcsim.model.site import ROUTING, EndOfInstant, SiteModel
 
 PooledLot = tuple[str, int]  # (home site, lot index there)
 _EPS = 1e-9
@@ -73,7 +73,7 @@ class Fleet:
     def _request_check(self) -> None:
         if not self._check_pending:
             self._check_pending = True
-            EndOfInstant(self._env, AFTER_SETTLES).callbacks.append(self._route)
+            EndOfInstant(self._env, ROUTING).callbacks.append(self._route)
 
     def _route(self, _: simpy.Event) -> None:
         if self._scenario.routing == "most_room":

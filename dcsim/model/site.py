@@ -33,11 +33,11 @@ from dcsim.model.substation import LAYER as TRANSFORMERS
 from dcsim.model.substation import SWITCHGEAR, Substation
 
 GRID = "grid"
-# SimPy runs events of one instant by priority (URGENT 0, NORMAL 1); a settle at 2 runs
-# after every change of its instant, whatever the order those were scheduled in, and the
-# fleet routes at 3, once every site has settled.
-AFTER_CHANGES = EventPriority(2)
-AFTER_SETTLES = EventPriority(3)
+# SimPy runs events of one instant by priority (URGENT 0, NORMAL 1). The fleet routes at 2,
+# once every change of the instant is in; a settle at 3 runs after every change and routing
+# of its instant, whatever the order those were scheduled in (as a replay applies them).
+ROUTING = EventPriority(2)
+AFTER_CHANGES = EventPriority(3)
 
 
 class EndOfInstant(simpy.Event):

@@ -66,8 +66,14 @@ def _site(scenario: Scenario, site: Site) -> list[str]:
             for what, name in (("turbines", o.turbine_supply), ("switchgear", o.switchgear_supply))
             if name
         ]
+        if o.spare_blocks:
+            gear.append(f"{o.spare_blocks} spare block(s)")
+        if o.forced_outage_rate:
+            gear.append(f"each out {o.forced_outage_rate:.0%} of the time")
+        if o.retire_when_grid:
+            gear.append("retired once the grid carries the request")
         out.append(f"    on-site power  {o.blocks} x {o.block_mw:g} MW = {o.total_mw:g} MW"
-                   + (f", {' and '.join(gear)}" if gear else ""))  # fmt: skip
+                   + (f", {', '.join(gear)}" if gear else ""))  # fmt: skip
     when = []
     if deliveries:
         when.append(f"contracted for {date(min(deliveries))} to {date(max(deliveries))}")

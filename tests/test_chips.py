@@ -6,6 +6,11 @@ invariants under hypothesis (more output never delays an order; orders are made 
 order they were placed; background orders taken in lazily are a process per order in
 bare SimPy), and theory (Poisson background orders of one GPU at a fixed output are the
 M/D/1 queue: a look at a random time sees the Pollaczek-Khinchine wait).
+
+Pro-rata allocation is proven the same three ways: splits worked out by hand, invariants
+(orders still finish in the order placed, the line is work-conserving, more output never
+delays an order) and theory (with orders of one size it is processor sharing, whose
+mean time in the system is the service time / (1 - rho) for any service distribution).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from dcsim.errors import SpecError
 from dcsim.input.distributions import Fixed
 from dcsim.input.dump import to_toml
 from dcsim.input.spec import GpuSupply
-from dcsim.model.chips import ChipSupply
+from dcsim.model.chips import ChipSupply, ProRataSupply, chip_supply
 from dcsim.model.equipment import ArrivalClock
 from dcsim.model.simulation import simulate
 from dcsim.model.streams import Streams
@@ -51,7 +56,7 @@ def leads(spec: GpuSupply, orders: list[tuple[float, int]], seed: int = 1) -> li
     """Lead time of each (day, GPUs) order, placed in that order at equal days."""
     env = simpy.Environment()
     streams = Streams(seed, 0)
-    market = ChipSupply(env, spec, streams("background"), START)
+    market = chip_supply(env, spec, streams("background"), START)
     result: dict[int, float] = {}
 
     def order(index: int, at: float, gpus: int) -> simpy.events.ProcessGenerator:
@@ -78,6 +83,32 @@ def test_a_backlog_and_transport_push_the_delivery_back() -> None:
     # day 10 are made on day 30 and shipped in 7 days: a lead time of 27 days.
     spec = supply(initial_backlog=2000, transport_time=Fixed(7.0))
     assert leads(spec, [(10, 1000)]) == pytest.approx([27])
+
+
+def pro_rata(**changes: object) -> GpuSupply:
+    return dataclasses.replace(supply(**changes), allocation="pro_rata")
+
+
+def test_pro_rata_splits_the_output_by_order_size() -> None:
+    # 100 GPUs a day. A: 1,000 on day 0, alone until day 5 (500 made). B: 1,000 on day 5:
+    # from then on each gets 50 a day, so A's last 500 take 10 days (done day 15, a lead
+    # of 15) and B has 500 by then and the whole line after: done on day 20 (a lead of 15).
+    assert leads(pro_rata(), [(0, 1000), (5, 1000)]) == pytest.approx([15, 15])
+    # B: 3,000 on day 5 gets 75 a day and A 25: A's 500 take 20 days (done day 25); B has
+    # 1,500 by then and makes the other 1,500 at 100 a day: done on day 40 (a lead of 35).
+    # First come, first served would finish A on day 10 and B on day 40.
+    assert leads(pro_rata(), [(0, 1000), (5, 3000)]) == pytest.approx([25, 35])
+    assert leads(supply(), [(0, 1000), (5, 3000)]) == pytest.approx([10, 35])
+
+
+def test_pro_rata_shares_a_stepped_output_with_the_backlog_and_ships_after() -> None:
+    # 1,000 GPUs on order at the opening (day 0); 1,000 more ordered on day 0 share 100 a day
+    # 50/50 until day 4 (200 each), then 300 a day from day 4: 150 each, so the other 800
+    # take 5.33 days: both made on day 9.33, and shipped 7 days later.
+    spec = pro_rata(
+        initial_backlog=1000, output_steps=((day(4), 300.0),), transport_time=Fixed(7.0)
+    )
+    assert leads(spec, [(0, 1000)]) == pytest.approx([4 + 800 / 150 + 7])
 
 
 CHIP_CATALOG = """
@@ -107,6 +138,30 @@ def test_a_site_lot_ordered_from_a_supply_is_delivered_when_it_is_made(tmp_path:
     dumped = tmp_path / "dumped.toml"
     dumped.write_text(to_toml(spec), encoding="utf-8")
     assert dcsim.load(dumped) == spec
+
+
+def test_site_lots_from_a_pro_rata_supply_share_the_output_by_order_size(tmp_path: Path) -> None:
+    # As above with pro rata, and a second lot L2 of 2,000 ordered on day 40. On day 30 the
+    # backlog (8,000 ordered, 2,000 left: "backlog 10 days") and L1 (20,000) share 200 a day
+    # 8:20; from day 40 with L2, 8:20:2. In the line's virtual time v (dv/dt = 200 / GPUs on
+    # order, each order done one unit of v after it was placed): v = 0.75 on day 30, + 10/140
+    # by day 40; the backlog is done at v = 1 after 0.1786 x 150 = 26.79 more days (day
+    # 66.79); L1 at v = 1.75 after 0.75 x 110 = 82.5 more (day 149.29), L2 at v = 1.82 on
+    # day 150, when all 30,000 are made. On site 20 days later: L1 day 169.29 (first come,
+    # first served: 160), L2 day 170 (the same under either rule).
+    l2 = '[[sites.a.lots]]\nname = "L2"\ncount = 2000\nmodel = "G"\nsupply = "c"\nordered = 2025-02-10\n'
+    site = SITE_A.replace("delivery = 2025-05-31", 'supply = "c"\nordered = 2025-01-31')
+    site = site.replace("[sites.a.installation]", l2 + "[sites.a.installation]")
+    delivered = {}
+    for rule in ("fcfs", "pro_rata"):
+        (tmp_path / rule).mkdir()
+        text = scenario_file(tmp_path / rule, site + CHIP_CATALOG + f'allocation = "{rule}"\n')
+        result = simulate(dcsim.load(text))
+        events = {(e.event, e.object): e for e in result.events if e.site == "a"}
+        assert "backlog 10 days" in events["gpus_ordered", "L1"].detail
+        delivered[rule] = [events["lot_delivered", lot].time_days for lot in ("L1", "L2")]
+    assert delivered["fcfs"] == pytest.approx([160, 170])
+    assert delivered["pro_rata"] == pytest.approx([40 + 0.75 / 4.2 * 150 + 82.5 + 20, 170])
 
 
 # ================================================================ invariants
@@ -167,6 +222,30 @@ def test_background_orders_taken_in_lazily_are_a_process_per_order_in_bare_simpy
     assert leads(spec, [(float(t), 300) for t in placed]) == pytest.approx(result, abs=1e-9)
 
 
+@settings(max_examples=60, deadline=None)
+@given(orders=orders, step_day=st.integers(0, 300), more=st.floats(1.0, 5.0))
+def test_pro_rata_finishes_orders_in_turn_conserves_work_and_never_slows_with_more_output(
+    orders: list[tuple[int, int]], step_day: int, more: float
+) -> None:
+    placed = sorted(orders, key=lambda o: o[0])
+    background = dict(background_rate=1.5, background_order=50, initial_backlog=500)
+    base = pro_rata(**background)
+    bigger = pro_rata(output_steps=((day(step_day), 100.0 * more),), **background)
+    before, after = leads(base, placed), leads(bigger, placed)
+    for b, a in zip(before, after, strict=True):
+        assert a <= b + 1e-6
+    finished = [at + lead for (at, _), lead in zip(placed, before, strict=True)]
+    assert finished == sorted(finished)  # placed first, finished first, even pro rata
+    # With no one else ordering, the line is busy exactly as long under either rule: the
+    # last order is done when first come, first served would finish it.
+    alone = [at + lead for (at, _), lead in zip(placed, leads(pro_rata(), placed), strict=True)]
+    fcfs = [at + lead for (at, _), lead in zip(placed, leads(supply(), placed), strict=True)]
+    assert max(alone) == pytest.approx(max(fcfs))
+    # And no order is done sooner than first come, first served would do it: by then the
+    # orders placed before it are all made, and some of the later ones' GPUs too.
+    assert all(p >= f - 1e-6 for p, f in zip(alone, fcfs, strict=True))
+
+
 # ================================================================ theory
 def test_one_gpu_orders_at_a_fixed_output_wait_as_the_md1_queue() -> None:
     # lambda = 0.7 orders a day of one GPU, output 1 a day: rho = 0.7 and the M/D/1 wait is
@@ -181,6 +260,23 @@ def test_one_gpu_orders_at_a_fixed_output_wait_as_the_md1_queue() -> None:
         market = ChipSupply(env, spec, streams("background"), START)
         samples.append(market.backlog_days() + 1.0)
     assert_in_ci(7 / 6 + 1.0, mean_ci(samples), "M/D/1 lead time", 0.1)
+
+
+def test_one_gpu_orders_shared_pro_rata_take_the_processor_sharing_time() -> None:
+    # Orders of one GPU, pro rata: egalitarian processor sharing. At lambda = 0.6 a day and
+    # an output of 1 a day (rho = 0.6), the M/G/1-PS time in the system of a 1-GPU order is
+    # 1 / (1 - rho) = 2.5 days (first come, first served: 1 + 0.75 = 1.75). One order placed
+    # after 200 days of warm-up.
+    spec = pro_rata(output_per_day=1.0, background_rate=0.6, background_order=1, warm_up=200.0)
+    samples = []
+    for replication in range(500):
+        env = simpy.Environment()
+        streams = Streams(13, replication)
+        market = ProRataSupply(env, spec, streams("background"), START)
+        process = env.process(market.order(1, streams("order")))
+        env.run(process)
+        samples.append(process.value)
+    assert_in_ci(1 / (1 - 0.6), mean_ci(samples), "M/G/1-PS time in system", 0.12)
 
 
 def test_the_bundled_supply_is_tight_in_2025_and_eases_as_packaging_expands() -> None:
@@ -226,6 +322,14 @@ def test_bad_lots_from_a_supply_are_refused(
     with pytest.raises(SpecError) as info:
         dcsim.load(scenario_file(tmp_path, site + CHIP_CATALOG))
     for fragment in fragments:
+        assert fragment in str(info.value)
+
+
+def test_an_unknown_allocation_rule_is_refused(tmp_path: Path) -> None:
+    site = SITE_A.replace("delivery = 2025-05-31", 'supply = "c"\nordered = 2025-01-31')
+    with pytest.raises(SpecError) as info:
+        dcsim.load(scenario_file(tmp_path, site + CHIP_CATALOG + 'allocation = "fair"\n'))
+    for fragment in ("allocation", "fair", "pro_rata", "fcfs"):
         assert fragment in str(info.value)
 
 

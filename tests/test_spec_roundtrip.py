@@ -204,6 +204,7 @@ def catalog(draw: st.DrawFn) -> dict[str, Any]:
         )
         put(entry, "background_order", draw(maybe(st.integers(100, 10_000))))
         put(entry, "initial_backlog", draw(maybe(st.integers(0, 100_000))))
+        put(entry, "allocation", draw(maybe(st.sampled_from(["fcfs", "pro_rata"]))))
         put(entry, "source", draw(SOURCES))
         chips[name] = entry
     return {"cooling": cooling, "gpus": gpus, "regions": regions, "transformer_supplies": supplies,

@@ -78,7 +78,10 @@ def _site(scenario: Scenario, site: Site) -> list[str]:
     if deliveries:
         when.append(f"contracted for {date(min(deliveries))} to {date(max(deliveries))}")
     if orders:
-        when.append(f"{len(orders)} ordered from {', '.join(sorted(site.gpu_supplies()))}"
+        rule = {s.name: s.allocation for s in scenario.gpu_supplies}
+        names = [n + (" (pro rata)" if rule.get(n) == "pro_rata" else "")
+                 for n in sorted(site.gpu_supplies())]  # fmt: skip
+        when.append(f"{len(orders)} ordered from {', '.join(names)}"
                     f" from {date(min(orders))} to {date(max(orders))}")  # fmt: skip
     pooled = [lot.name for lot in site.lots if lot.pooled]
     if pooled:

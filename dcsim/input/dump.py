@@ -320,6 +320,7 @@ def _gpu_supply(s: GpuSupply) -> dict[str, Any]:
             "background_demand": per_day(s.background_rate),
             "background_order": s.background_order,
             "initial_backlog": s.initial_backlog,
+            "allocation": s.allocation if s.allocation != "fcfs" else None,
             "output_schedule": [
                 {"from": when, "output": format_quantity(rate, GPU_RATE)}
                 for when, rate in s.output_steps

@@ -122,9 +122,10 @@ class EquipmentSupply:
 class GpuSupply:
     """A constrained supply of accelerators (say, CoWoS-packaging-limited): one fluid line.
 
-    Orders are filled first come, first served at ``output_per_day`` GPUs a day, which
-    steps up on the dates of ``output_steps``. Everyone else orders ``background_order``
-    GPUs at a time, ``background_rate`` orders a day (Poisson; dated by
+    Orders are filled by ``allocation`` (first come, first served, or pro rata: every open
+    order gets a share of the output in proportion to its size) at ``output_per_day`` GPUs
+    a day, which steps up on the dates of ``output_steps``. Everyone else orders
+    ``background_order`` GPUs at a time, ``background_rate`` orders a day (Poisson; dated by
     ``background_steps``). ``initial_backlog`` GPUs are on order when it opens,
     ``warm_up`` days before the start date.
     """
@@ -138,7 +139,11 @@ class GpuSupply:
     output_steps: tuple[tuple[dt.date, float], ...] = ()
     background_steps: tuple[tuple[dt.date, float], ...] = ()  # (date, orders a day)
     warm_up: float = 0.0
+    allocation: str = "fcfs"  # one of ALLOCATION_RULES
     source: str = ""
+
+
+ALLOCATION_RULES = ("fcfs", "pro_rata")
 
 
 # ---------------------------------------------------------------- site

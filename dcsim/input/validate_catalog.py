@@ -10,6 +10,7 @@ import datetime as dt
 
 from dcsim.input import limits
 from dcsim.input.spec import (
+    ALLOCATION_RULES,
     DISCIPLINES,
     CoolingType,
     EquipmentSupply,
@@ -156,6 +157,7 @@ def gpu_supply(name: str, t: Table) -> GpuSupply:
         output_steps=_steps(t, "output_schedule", "output", output, True, GPU_RATE),
         background_steps=tuple((when, rate / size) for when, rate in demand_steps),
         warm_up=_warm_up(t),
+        allocation=t.string("allocation", default="fcfs", choices=ALLOCATION_RULES),
         source=t.string("source", default=""),
     )
     t.done()

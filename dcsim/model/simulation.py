@@ -17,7 +17,7 @@ import simpy
 from dcsim.input.spec import Scenario, Site
 from dcsim.model.binding import NONE, binding_layers
 from dcsim.model.capacity import Snapshot
-from dcsim.model.chips import ChipSupply, supply_stream
+from dcsim.model.chips import chip_supply, supply_stream
 from dcsim.model.equipment import EquipmentMarket, market_stream
 from dcsim.model.events import Event, EventRow, Process, Recorder
 from dcsim.model.fleet import Fleet
@@ -88,7 +88,7 @@ def simulate(
             for kind, name in scenario.used_markets()
         }
         chips = {
-            supply.name: ChipSupply(
+            supply.name: chip_supply(
                 env, supply, streams(supply_stream(supply.name)), scenario.start_date
             )
             for supply in scenario.used_gpu_supplies()

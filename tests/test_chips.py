@@ -247,19 +247,21 @@ def test_pro_rata_finishes_orders_in_turn_conserves_work_and_never_slows_with_mo
 
 
 # ================================================================ theory
-def test_one_gpu_orders_at_a_fixed_output_wait_as_the_md1_queue() -> None:
-    # lambda = 0.7 orders a day of one GPU, output 1 a day: rho = 0.7 and the M/D/1 wait is
-    # rho / (2 mu (1 - rho)) = 7/6 days. An order of one GPU at a fixed time sees the
-    # time-average work ahead (PASTA for the background's Poisson arrivals), so its lead time
-    # is that wait plus its own day of production. 200 days of warm-up make it stationary.
-    spec = supply(output_per_day=1.0, background_rate=0.7, background_order=1, warm_up=200.0)
+@pytest.mark.parametrize("rho", [0.5, 0.7])
+def test_one_gpu_orders_at_a_fixed_output_wait_as_the_md1_queue(rho: float) -> None:
+    # lambda = rho orders a day of one GPU, output 1 a day: the M/D/1 wait is
+    # rho / (2 mu (1 - rho)) days (1/2 at 0.5, 7/6 at 0.7: the lead time rises with demand as
+    # theory says). An order of one GPU at a fixed time sees the time-average work ahead
+    # (PASTA for the background's Poisson arrivals), so its lead time is that wait plus its
+    # own day of production. 200 days of warm-up make it stationary.
+    spec = supply(output_per_day=1.0, background_rate=rho, background_order=1, warm_up=200.0)
     samples = []
     for replication in range(600):
         env = simpy.Environment()
         streams = Streams(11, replication)
         market = ChipSupply(env, spec, streams("background"), START)
         samples.append(market.backlog_days() + 1.0)
-    assert_in_ci(7 / 6 + 1.0, mean_ci(samples), "M/D/1 lead time", 0.1)
+    assert_in_ci(rho / (2 * (1 - rho)) + 1.0, mean_ci(samples), "M/D/1 lead time", 0.1)
 
 
 def test_one_gpu_orders_shared_pro_rata_take_the_processor_sharing_time() -> None:

@@ -23,7 +23,8 @@ import dcsim
 from dcsim.errors import SpecError
 from dcsim.input.dump import to_toml
 from dcsim.model.events import Event, Process
-from dcsim.model.simulation import simulate
+from dcsim.model.records import SiteRecord
+from dcsim.model.simulation import ReplicationResult, simulate
 from tests.support import (
     HAND_CATALOG,
     HOURS,
@@ -89,13 +90,13 @@ def scenario(routing: str, *sites: str) -> str:
     )
 
 
-def fleet_events(result: object) -> list[tuple[float, str, str, str]]:
-    return [(e.time_days, e.site, e.event.value, e.object) for e in result.events  # type: ignore[attr-defined]
+def fleet_events(result: ReplicationResult) -> list[tuple[float, str, str, str]]:
+    return [(e.time_days, e.site, e.event.value, e.object) for e in result.events
             if e.process is Process.FLEET]  # fmt: skip
 
 
-def by_site(result: object) -> dict[str, object]:
-    return {r.site: r for r in result.summary}  # type: ignore[attr-defined]
+def by_site(result: ReplicationResult) -> dict[str, SiteRecord]:
+    return {r.site: r for r in result.summary}
 
 
 # a's hall stands on day 300, b's on day 100; a's pooled lot P (5,000 GPUs, 5 IT MW) is
@@ -115,16 +116,16 @@ def test_first_ready_sends_a_pooled_lot_to_the_site_ready_first_by_hand() -> Non
     ]
     a, b = by_site(result)["a"], by_site(result)["b"]
     horizon = 600.0
-    assert a.gpus_delivered == 0 and b.gpus_delivered == 6000  # type: ignore[attr-defined]
+    assert a.gpus_delivered == 0 and b.gpus_delivered == 6000
     # Counted once: at a while held (days 50-100), at b on the way (100-110), then at b.
-    assert a.gpu_hours_in_transit == pytest.approx(5000 * 50 * HOURS)  # type: ignore[attr-defined]
-    assert b.gpu_hours_in_transit == pytest.approx(5000 * TRANSIT * HOURS)  # type: ignore[attr-defined]
-    assert a.gpu_hours_running == 0 and a.idle_gpu_hours == 0  # type: ignore[attr-defined]
+    assert a.gpu_hours_in_transit == pytest.approx(5000 * 50 * HOURS)
+    assert b.gpu_hours_in_transit == pytest.approx(5000 * TRANSIT * HOURS)
+    assert a.gpu_hours_running == 0 and a.idle_gpu_hours == 0
     q_running = 1000 * (horizon - 100 - 1000 / 100000) * HOURS
     p_running = 5000 * (horizon - 100 - TRANSIT - INSTALL) * HOURS
-    assert b.gpu_hours_running == pytest.approx(q_running + p_running)  # type: ignore[attr-defined]
+    assert b.gpu_hours_running == pytest.approx(q_running + p_running)
     # A site whose only lot went elsewhere never has "all its GPUs running".
-    assert math.isnan(a.all_running_days)  # type: ignore[attr-defined]
+    assert math.isnan(a.all_running_days)
 
 
 def test_fixed_routing_is_the_same_run_as_no_pooling() -> None:
@@ -134,7 +135,7 @@ def test_fixed_routing_is_the_same_run_as_no_pooling() -> None:
     assert pooled.events == plain.events
     # By hand: P waits at a until its hall stands on day 300.
     a = by_site(pooled)["a"]
-    assert a.idle_gpu_hours == pytest.approx(5000 * (300 + INSTALL - 50) * HOURS)  # type: ignore[attr-defined]
+    assert a.idle_gpu_hours == pytest.approx(5000 * (300 + INSTALL - 50) * HOURS)
 
 
 def test_first_ready_keeps_a_lot_at_home_when_home_is_ready_too() -> None:
@@ -145,8 +146,8 @@ def test_first_ready_keeps_a_lot_at_home_when_home_is_ready_too() -> None:
     routed = next(e for e in result.events if e.event is Event.LOT_ROUTED)
     assert routed.detail.startswith("a -> a,")
     a = by_site(result)["a"]
-    assert a.gpu_hours_in_transit == pytest.approx(5000 * 50 * HOURS)  # type: ignore[attr-defined]
-    assert a.gpu_hours_running == pytest.approx(5000 * (600 - 100 - INSTALL) * HOURS)  # type: ignore[attr-defined]
+    assert a.gpu_hours_in_transit == pytest.approx(5000 * 50 * HOURS)
+    assert a.gpu_hours_running == pytest.approx(5000 * (600 - 100 - INSTALL) * HOURS)
 
 
 def test_a_lot_too_big_for_any_room_is_held_and_a_smaller_one_passes_it() -> None:
@@ -174,7 +175,7 @@ def test_most_room_routes_at_once_to_the_site_where_most_of_it_runs() -> None:
     # With no room anywhere it stays home: no transit.
     result = simulate(load_text(scenario("most_room", HAND_A, HAND_B)))
     assert fleet_events(result) == [(50.0, "a", "lot_routed", "P")]
-    assert by_site(result)["a"].gpu_hours_in_transit == 0  # type: ignore[attr-defined]
+    assert by_site(result)["a"].gpu_hours_in_transit == 0
 
 
 def test_routing_is_unchanged_by_relaxed_layers() -> None:
@@ -276,3 +277,14 @@ def test_compare_prices_routing_against_fixed_from_the_cli(tmp_path: Path) -> No
     assert "gpu_hours_in_transit" in done.stdout and "gpu_hours_running" in done.stdout
     bad = run_cli("run", path, "--reps", "1", "--set", "scenario.routing=nearest")
     assert_refused(bad, "scenario.routing", "first_ready")
+
+
+def test_compare_prices_the_fleet_from_python() -> None:
+    # Hand site: with first_ready, P runs at b from day 110 (see the first test); fixed
+    # leaves it at a until a's hall is up on day 300: 5,000 GPUs x (300 + install - 50) days
+    # idle, against 50 days waiting for a room, 10 in transit and its install at b.
+    spec = load_text(scenario("first_ready", HAND_A, HAND_B))
+    table = dcsim.compare(spec, {"fixed": {"scenario.routing": "fixed"}}, replications=2, workers=1)
+    row = table.set_index(["site", "metric"]).loc[("(all sites)", "waiting_gpu_hours")]
+    fixed_idle = 5000 * (300 + INSTALL - 50) * HOURS
+    assert row["diff_mean"] == pytest.approx(fixed_idle - 5000 * (50 + TRANSIT + INSTALL) * HOURS)

@@ -115,6 +115,16 @@ def test_bridge_power_retires_once_grid_and_substation_carry_the_request(
     assert all(cap == 0 for day, cap in caps if day >= retires_on)
 
 
+def test_a_plant_whose_permit_comes_after_the_grid_is_never_built(tmp_path: Path) -> None:
+    # The grid carries the request on day 160 (as above); a permit due on day 200 comes too
+    # late: the plant retires on day 160, and no permit, block or capacity follows.
+    late = RETIRING.replace('permit_time = "20 days"', 'permit_time = "200 days"')
+    result = simulate(load(scenario_file(tmp_path, SITE_A + late)))
+    onsite = [(e.time_days, e.event) for e in result.events if e.object.startswith("onsite")]
+    assert onsite == [(160.0, "onsite_retired")]
+    assert all(cap == 0 for _, cap in onsite_caps(result))
+
+
 def test_the_peak_pue_sizes_power_and_the_annual_pue_counts_energy(tmp_path: Path) -> None:
     # One 15 MW block, liquid halls with a peak PUE of 2 (annual 1.25): at the peak the
     # block carries 15 / 2 = 7.5 MW IT, so 7,500 of the 10,000 GPUs run from day 121 and

@@ -168,22 +168,6 @@ def test_site_lots_from_a_pro_rata_supply_share_the_output_by_order_size(tmp_pat
 orders = st.lists(st.tuples(st.integers(0, 300), st.integers(1, 5000)), min_size=1, max_size=8)
 
 
-@settings(max_examples=100, deadline=None)
-@given(orders=orders, step_day=st.integers(0, 300), more=st.floats(1.0, 5.0))
-def test_more_output_never_delays_an_order_and_orders_finish_in_turn(
-    orders: list[tuple[int, int]], step_day: int, more: float
-) -> None:
-    placed = sorted(orders, key=lambda o: o[0])
-    background = dict(background_rate=2.0, background_order=50, initial_backlog=500)
-    base = supply(**background)
-    bigger = supply(output_steps=((day(step_day), 100.0 * more),), **background)
-    before, after = leads(base, placed), leads(bigger, placed)
-    for b, a in zip(before, after, strict=True):
-        assert a <= b + 1e-9
-    finished = [at + lead for (at, _), lead in zip(placed, before, strict=True)]
-    assert finished == sorted(finished)  # first come, first served
-
-
 @settings(max_examples=40, deadline=None)
 @given(times=st.lists(st.integers(0, 400), min_size=1, max_size=5), rate=st.floats(0.05, 1.5))
 def test_background_orders_taken_in_lazily_are_a_process_per_order_in_bare_simpy(
@@ -222,20 +206,23 @@ def test_background_orders_taken_in_lazily_are_a_process_per_order_in_bare_simpy
     assert leads(spec, [(float(t), 300) for t in placed]) == pytest.approx(result, abs=1e-9)
 
 
+@pytest.mark.parametrize("rule", ["fcfs", "pro_rata"])
 @settings(max_examples=60, deadline=None)
 @given(orders=orders, step_day=st.integers(0, 300), more=st.floats(1.0, 5.0))
-def test_pro_rata_finishes_orders_in_turn_conserves_work_and_never_slows_with_more_output(
-    orders: list[tuple[int, int]], step_day: int, more: float
+def test_orders_finish_in_turn_and_more_output_never_delays_one(
+    rule: str, orders: list[tuple[int, int]], step_day: int, more: float
 ) -> None:
     placed = sorted(orders, key=lambda o: o[0])
     background = dict(background_rate=1.5, background_order=50, initial_backlog=500)
-    base = pro_rata(**background)
-    bigger = pro_rata(output_steps=((day(step_day), 100.0 * more),), **background)
+    base = dataclasses.replace(supply(**background), allocation=rule)
+    bigger = dataclasses.replace(base, output_steps=((day(step_day), 100.0 * more),))
     before, after = leads(base, placed), leads(bigger, placed)
     for b, a in zip(before, after, strict=True):
         assert a <= b + 1e-6
     finished = [at + lead for (at, _), lead in zip(placed, before, strict=True)]
     assert finished == sorted(finished)  # placed first, finished first, even pro rata
+    if rule == "fcfs":
+        return
     # With no one else ordering, the line is busy exactly as long under either rule: the
     # last order is done when first come, first served would finish it.
     alone = [at + lead for (at, _), lead in zip(placed, leads(pro_rata(), placed), strict=True)]

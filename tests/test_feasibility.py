@@ -6,6 +6,7 @@ Ashburn as bundled: two 120 MW direct-liquid halls, 2 x 55,000 GB300 (2.09 kW ea
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,11 @@ def _thin_substation(doc: dict[str, Any]) -> None:
     doc["substation"]["spares"] = 2  # 2 x 120 MVA x 0.95 = 228 MW < 300 MW
 
 
+def _idle_spare(doc: dict[str, Any]) -> None:
+    doc["onsite"] = {"block": "10 MW", "blocks": 2, "spare_blocks": 1, "start": dt.date(2025, 1, 1),
+                     "permit_time": "30 days", "lead_time": "30 days"}  # fmt: skip
+
+
 CASES = [  # (edit, how each warning starts, what it says)
     (_more_gpus, ["sites.ashburn.lots: the GPUs draw"], "MW of GPUs can never run"),
     (
@@ -52,6 +58,7 @@ CASES = [  # (edit, how each warning starts, what it says)
     (_late_lot, ["sites.ashburn.lots[1] (gb300-b): delivered"], "on or after the horizon"),
     (_small_request, ["sites.ashburn.interconnection.request: 200.0 MW is less than"], "peak"),
     (_thin_substation, ["sites.ashburn.substation: 2 carrying transformer(s)"], "228.0 MW"),
+    (_idle_spare, ["sites.ashburn.onsite.spare_blocks: 1 spare block(s)"], "never run"),
 ]
 
 

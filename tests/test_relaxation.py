@@ -3,12 +3,15 @@
 Relaxing a layer makes it instantly available and unlimited (see
 dcsim.model.layers). With common random numbers (the same replication), any set
 of relaxed layers must leave every site with no more idle GPU-hours, no later
-first power and no later all-running date than the base run.
+first power and no later all-running date than the base run, up to the crews' batching
+(batch_slack: one batch's GPUs waiting one batch's install time, a list-scheduling anomaly
+shown by tests/relaxation_cases/batch_anomaly.toml).
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -16,6 +19,7 @@ from hypothesis import strategies as st
 
 import dcsim
 from dcsim.input.budget import estimate
+from dcsim.input.spec import Scenario, Site
 from dcsim.model.layers import BY_NAME, LAYERS, NAMES
 from dcsim.model.records import SiteRecord
 from dcsim.model.simulation import simulate
@@ -35,19 +39,36 @@ SOME_SUBSETS = subset_family(NAMES)
 ALL_SUBSETS = every_subset(NAMES)
 
 
-def _date_not_later(base: float, relaxed: float) -> bool:
+def _date_not_later(base: float, relaxed: float, slack: float) -> bool:
     """A date reached in the base is reached no later; NaN means not within the horizon."""
     if math.isnan(base):
         return True
-    return not math.isnan(relaxed) and relaxed <= base + 1e-9
+    return not math.isnan(relaxed) and relaxed <= base + slack + 1e-9
 
 
-def assert_never_worse(base: list[SiteRecord], relaxed: list[SiteRecord], what: object) -> None:
-    for b, r in zip(base, relaxed, strict=True):
-        slack = 1e-9 * max(1.0, b.idle_gpu_hours)
+def batch_slack(site: Site) -> tuple[float, float]:
+    """What the crews' batching may cost a relaxed run: (GPU-hours, days).
+
+    Crews install batch by batch in dispatch order, and a batch's GPUs all come into service
+    when it is done. A GPU a relaxation lets in earlier (a liquid GPU in an air hall, say)
+    takes a place in an early batch, so the GPU it displaced makes a later batch one larger,
+    and that batch's GPUs wait for it: a list-scheduling anomaly (Graham), bounded by one
+    batch's GPUs waiting one batch's install time (found by hypothesis: 512 GPU-hours of
+    352 M, where the bound is 289 k).
+    """
+    days = site.installation.batch / site.installation.rate_per_day
+    return site.installation.batch * days * HOURS, days
+
+
+def assert_never_worse(
+    base: list[SiteRecord], relaxed: list[SiteRecord], what: object, scenario: Scenario
+) -> None:
+    for b, r, site in zip(base, relaxed, scenario.sites, strict=True):
+        hours, days = batch_slack(site)
+        slack = 1e-9 * max(1.0, b.idle_gpu_hours) + hours
         assert r.idle_gpu_hours <= b.idle_gpu_hours + slack, (what, b.site, b, r)
-        assert _date_not_later(b.first_power_days, r.first_power_days), (what, b.site)
-        assert _date_not_later(b.all_running_days, r.all_running_days), (what, b.site)
+        assert _date_not_later(b.first_power_days, r.first_power_days, days), (what, b.site)
+        assert _date_not_later(b.all_running_days, r.all_running_days, days), (what, b.site)
 
 
 def check_subsets(
@@ -59,7 +80,8 @@ def check_subsets(
     assume(sum(estimate(scenario, scenario.horizon_days).values()) < most_events)
     base = simulate(scenario, replication).summary
     for subset in subsets:
-        assert_never_worse(base, simulate(scenario, replication, relaxed=subset).summary, subset)
+        relaxed = simulate(scenario, replication, relaxed=subset).summary
+        assert_never_worse(base, relaxed, subset, scenario)
 
 
 @settings(
@@ -83,6 +105,22 @@ def test_relaxing_never_makes_worse_many_more_examples(text: str, replication: i
     check_subsets(text, replication, 20_000, ALL_SUBSETS)
 
 
+def test_the_crews_batching_anomaly_is_real_and_inside_its_bound() -> None:
+    # s1's one liquid GPU, let into an air hall by relaxed cooling, is installed on day 420
+    # in place of an air GPU; that GPU makes the last batch 306 instead of 305, and those
+    # 305 wait 0.07 days more for it: +512 GPU-hours (base: 305, then the liquid GPU alone).
+    scenario = load_text(
+        (Path(__file__).parent / "relaxation_cases" / "batch_anomaly.toml").read_text()
+    )
+    base = simulate(scenario, 26).summary
+    relaxed = simulate(scenario, 26, relaxed={"cooling"}).summary
+    worse = relaxed[1].idle_gpu_hours - base[1].idle_gpu_hours
+    site = scenario.sites[1]
+    assert worse == pytest.approx(305 * HOURS / site.installation.rate_per_day, rel=1e-6)
+    assert worse <= batch_slack(site)[0]
+    assert_never_worse(base, relaxed, "cooling", scenario)
+
+
 @pytest.mark.parametrize("name", ["ashburn", "abilene", "columbus", "memphis", "santa_clara"])
 def test_relaxing_each_layer_never_makes_a_bundled_site_worse(name: str) -> None:
     spec = dcsim.load(SITES / f"{name}.toml")
@@ -90,7 +128,7 @@ def test_relaxing_each_layer_never_makes_a_bundled_site_worse(name: str) -> None
         base = simulate(spec, replication).summary
         for layer in NAMES:
             relaxed = simulate(spec, replication, relaxed={layer}).summary
-            assert_never_worse(base, relaxed, layer)
+            assert_never_worse(base, relaxed, layer, spec)
 
 
 def test_relaxing_everything_leaves_nothing_idle_but_nothing_runs_before_delivery() -> None:

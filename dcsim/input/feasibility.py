@@ -73,6 +73,11 @@ def _site(scenario: Scenario, site: Site) -> list[str]:
             f" ({min(hostable_mw, hall_mw):,.1f} MW of IT at peak PUE {pue:.2f}): some GPUs"
             " never run"
         )
+    if site.onsite is not None and site.onsite.spare_blocks and not site.onsite.forced_outage_rate:
+        out.append(
+            f"{key}.onsite.spare_blocks: {site.onsite.spare_blocks} spare block(s) stand by for"
+            " outages, and forced_outage_rate is 0: they never run (give the rate, or drop them)"
+        )
     carrying = (sub.transformers - sub.spares) * sub.rating_mva * sub.power_factor
     if carrying < ic.request_mw * (1 - 1e-9):
         out.append(

@@ -89,7 +89,10 @@ class Plant:
             if spec.switchgear_supply is not None:
                 site.env.process(self._switchgear(block, spec.switchgear_supply))
         yield site.env.timeout(permit)
-        site.log(Event.ONSITE_PERMIT_GRANTED, "onsite", spec.total_mw, "MW")
+        if self.retired:
+            return  # the grid came first: the plant is never built
+        spares = f"{spec.spare_blocks} spare block(s) besides" if spec.spare_blocks else ""
+        site.log(Event.ONSITE_PERMIT_GRANTED, "onsite", spec.total_mw, "MW", spares)
         yield site.env.timeout(lead)
         for block in range(len(self.built)):
             if block > 0:

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import dcsim
 from dcsim.input.budget import estimate
+from dcsim.input.overrides import with_run_settings
 from dcsim.input.spec import Scenario
 from dcsim.model.layers import BY_NAME, LAYERS, POWER_LAYERS, Layer
 from dcsim.model.simulation import simulate
@@ -71,8 +72,10 @@ def _or_none(day: float) -> float | None:
 
 
 def test_replays_match_the_simulation_on_a_bundled_site() -> None:
-    # Memphis: grid, transformers, on-site blocks, three lots, several halls.
-    check_replays_match(dcsim.load(SITES / "memphis.toml"), replication=1)
+    # Memphis: grid, transformers, on-site blocks with outages, three lots, several halls;
+    # four years cover its build-out and hundreds of outages (ten take twice as long).
+    spec = with_run_settings(dcsim.load(SITES / "memphis.toml"), years=4)
+    check_replays_match(spec, replication=1)
 
 
 @pytest.mark.slow

@@ -124,8 +124,23 @@ def test_first_ready_sends_a_pooled_lot_to_the_site_ready_first_by_hand() -> Non
     q_running = 1000 * (horizon - 100 - 1000 / 100000) * HOURS
     p_running = 5000 * (horizon - 100 - TRANSIT - INSTALL) * HOURS
     assert b.gpu_hours_running == pytest.approx(q_running + p_running)
-    # A site whose only lot went elsewhere never has "all its GPUs running".
+    # A site whose only lot went elsewhere never has "all its GPUs running"; b's Q runs
+    # from day 100.01, but P is bound to b from day 100, so all of b's GPUs run only once
+    # P does.
     assert math.isnan(a.all_running_days)
+    assert b.all_running_days == pytest.approx(100 + TRANSIT + INSTALL)
+    reached = [e.time_days for e in result.events if e.event is Event.ALL_GPUS_RUNNING]
+    assert reached == pytest.approx([100 + TRANSIT + INSTALL])
+
+
+def test_a_lot_routed_to_a_site_whose_gpus_all_run_moves_its_all_running_date() -> None:
+    # b's Q runs from day 100.01 (all of b's GPUs then); a's P, delivered on day 200 with
+    # a's hall not up until 300, is routed to b: all of b's GPUs run again from 210.05.
+    late = site("a", 10, 300, [("P", 5000, 200, True)])
+    result = simulate(load_text(scenario("first_ready", late, HAND_B)))
+    reached = [e.time_days for e in result.events if e.event is Event.ALL_GPUS_RUNNING]
+    assert reached == pytest.approx([100 + 1000 / 100000, 200 + TRANSIT + INSTALL])
+    assert by_site(result)["b"].all_running_days == pytest.approx(200 + TRANSIT + INSTALL)
 
 
 def test_fixed_routing_is_the_same_run_as_no_pooling() -> None:

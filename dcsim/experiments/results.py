@@ -8,6 +8,8 @@ Student's t distribution.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,17 +63,52 @@ class RunResult:
         )
 
 
+@dataclass
+class PackedReplication:
+    """One replication's rows as typed columns: what a worker sends back to the parent.
+
+    Built in the worker, so the conversion runs in parallel and what crosses processes
+    is a few arrays per table instead of ~25,000 Python tuples (portfolio).
+    """
+
+    replication: int
+    events: pd.DataFrame
+    timeseries: pd.DataFrame
+    summary: pd.DataFrame
+    migration: list[tuple[object, ...]]
+
+
+def pack(result: ReplicationResult, start_date: dt.date) -> PackedReplication:
+    start = pd.Timestamp(start_date)
+    return PackedReplication(
+        result.replication,
+        _event_frame(result, start),
+        _timeseries_frame(result, start),
+        _summary_frame(result, start),
+        result.migration,
+    )
+
+
 def collect(
-    scenario: Scenario, results: list[ReplicationResult], relaxed: frozenset[Layer] = frozenset()
+    scenario: Scenario,
+    results: Sequence[ReplicationResult | PackedReplication],
+    relaxed: frozenset[Layer] = frozenset(),
 ) -> RunResult:
+    """The run's tables from its replications, in the order given."""
     start = pd.Timestamp(scenario.start_date)
-    events = _events(results, start)
-    timeseries = _timeseries(results, start)
-    summary = _summary(results, start)
+    packed = [r if isinstance(r, PackedReplication) else pack(r, scenario.start_date)
+              for r in results]  # fmt: skip
+    events = _concat([p.events for p in packed])
+    timeseries = _concat([p.timeseries for p in packed])
+    summary = _concat([p.summary for p in packed])
     return RunResult(
-        scenario, len(results), events, timeseries, summary, summary_stats(summary), relaxed,
-        scurves(summary, start), migration(results), funnel(events, scenario, len(results)),
+        scenario, len(packed), events, timeseries, summary, summary_stats(summary), relaxed,
+        scurves(summary, start), migration(packed), funnel(events, scenario, len(packed)),
     )  # fmt: skip
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 def _timestamps(days: pd.Series, start: pd.Timestamp) -> pd.Series:
@@ -80,11 +117,9 @@ def _timestamps(days: pd.Series, start: pd.Timestamp) -> pd.Series:
     )
 
 
-def _events(results: list[ReplicationResult], start: pd.Timestamp) -> pd.DataFrame:
-    rows: list[tuple[object, ...]] = []
-    for result in results:
-        rows.extend((result.replication, *row) for row in result.events)
-    frame = pd.DataFrame(rows, columns=["replication", *EventRow._fields])
+def _event_frame(result: ReplicationResult, start: pd.Timestamp) -> pd.DataFrame:
+    frame = pd.DataFrame(result.events, columns=list(EventRow._fields))
+    frame.insert(0, "replication", result.replication)
     frame = frame.astype(
         {
             "replication": "int64",
@@ -99,11 +134,9 @@ def _events(results: list[ReplicationResult], start: pd.Timestamp) -> pd.DataFra
     return frame[list(EVENT_COLUMNS)]
 
 
-def _timeseries(results: list[ReplicationResult], start: pd.Timestamp) -> pd.DataFrame:
-    rows: list[tuple[object, ...]] = []
-    for result in results:
-        rows.extend((result.replication, *row) for row in result.timeseries)
-    frame = pd.DataFrame(rows, columns=["replication", *TIMESERIES_COLUMNS])
+def _timeseries_frame(result: ReplicationResult, start: pd.Timestamp) -> pd.DataFrame:
+    frame = pd.DataFrame(result.timeseries, columns=list(TIMESERIES_COLUMNS))
+    frame.insert(0, "replication", result.replication)
     frame = frame.astype(
         {
             "replication": "int64",
@@ -118,8 +151,8 @@ def _timeseries(results: list[ReplicationResult], start: pd.Timestamp) -> pd.Dat
     return frame
 
 
-def _summary(results: list[ReplicationResult], start: pd.Timestamp) -> pd.DataFrame:
-    rows = [(r.replication, *record.row()) for r in results for record in r.summary]
+def _summary_frame(result: ReplicationResult, start: pd.Timestamp) -> pd.DataFrame:
+    rows = [(result.replication, *record.row()) for record in result.summary]
     frame = pd.DataFrame(rows, columns=["replication", *SiteRecord.columns()])
     for days, date in DATE_METRICS.items():
         position = frame.columns.get_loc(days)
@@ -132,7 +165,7 @@ MIGRATION_COLUMNS = ("site", "year", "idle_gpu_hours", *(f"share_{layer.name}" f
                      "stranded_power_mwh", "stranded_power_mwh_no_gpus")  # fmt: skip
 
 
-def migration(results: list[ReplicationResult]) -> pd.DataFrame:
+def migration(results: Sequence[ReplicationResult | PackedReplication]) -> pd.DataFrame:
     """Per site (and all sites) and calendar year, means across replications: idle
     GPU-hours, the share each binding layer holds of them, and stranded power.
 

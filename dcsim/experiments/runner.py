@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TypeVar
 
 from dcsim.errors import DcsimError
-from dcsim.experiments.results import RunResult, collect
+from dcsim.experiments.results import PackedReplication, RunResult, collect, pack
 from dcsim.input.overrides import with_run_settings
 from dcsim.input.spec import Scenario
 from dcsim.model.layers import Layer, layers_of
-from dcsim.model.simulation import ReplicationResult, simulate
+from dcsim.model.simulation import simulate
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -29,13 +29,12 @@ _PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent
 
 def _one(
     scenario: Scenario, replication: int, relaxed: frozenset[Layer] = frozenset()
-) -> ReplicationResult:
-    result = simulate(scenario, replication, relaxed)
-    result.snapshots = {}  # not needed downstream; keeps what crosses processes small
-    return result
+) -> PackedReplication:
+    # Typed columns, built here in the worker: the parent only concatenates them.
+    return pack(simulate(scenario, replication, relaxed), scenario.start_date)
 
 
-def _one_task(task: tuple[Scenario, int, frozenset[Layer]]) -> ReplicationResult:
+def _one_task(task: tuple[Scenario, int, frozenset[Layer]]) -> PackedReplication:
     return _one(*task)
 
 
@@ -111,7 +110,7 @@ def run(
     layers = layers_of(relaxed)
     scenario = with_run_settings(scenario, years=years, seed=seed)
     indices = range(first_replication, first_replication + replications)
-    results: dict[int, ReplicationResult] = {}
+    results: dict[int, PackedReplication] = {}
     tasks = [(scenario, index, layers) for index in indices]
     for result in map_tasks(_one_task, tasks, workers):
         results[result.replication] = result

@@ -149,12 +149,15 @@ class SiteCore:
         lot_state = self.state.lots[lot]
         lot_state.on_site = lot_state.count
         lot_state.in_transit = 0
-        lot_state.bound = True
+        self._bind(lot, True)
 
     def _transit(self, lot: int, gpus: int) -> None:
         self.state.lots[lot].in_transit = gpus
 
     def _bind(self, lot: int, bound: bool) -> None:
+        if bound and not self.state.lots[lot].bound:
+            # A lot routed here later: "all running" now waits for its GPUs too.
+            self.all_running_at = None
         self.state.lots[lot].bound = bound
 
     def apply(self, method: str, args: tuple[object, ...]) -> None:

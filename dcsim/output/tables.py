@@ -126,7 +126,9 @@ def compare_text(table: pd.DataFrame) -> str:
     )
     ranked = ranking(table)
     where = ranked["site"].iloc[0].strip("()")
-    lines.append(f"\nlevers ranked by GPU-hours saved idle or in transit, {where}:")
+    worse = (ranked["saving_waiting_gpu_hours"] < 0).any()
+    note = " (a negative saving: the variant idles more than the base)" if worse else ""
+    lines.append(f"\nlevers ranked by GPU-hours saved idle or in transit, {where}{note}:")
     for _, row in ranked.iterrows():
         lines.append(
             f"  {row['rank']:>2d}. {row['variant']:20s} {big(row['saving_waiting_gpu_hours']):>9s}"

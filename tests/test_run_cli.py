@@ -247,3 +247,17 @@ def test_a_short_horizon_censors_instead_of_dropping(tmp_path: Path) -> None:
         "run", ASHBURN, "--years", "1", "--reps", "1", "--out", tmp_path / "o", "--quiet"
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_dates_are_written_as_pandas_would_format_them_and_missing_ones_empty(
+    tmp_path: Path,
+) -> None:
+    # write_csv formats date columns itself (NumPy, a column at a time): the bytes must be
+    # those of pandas' own date_format, with NaT as an empty field, before 1970 and with
+    # fractions of a second too.
+    when = pd.to_datetime(["2025-01-01 06:30:00", None, "1969-12-31 23:59:59.75",
+                           "2031-07-04 00:00:00.999"], format="ISO8601")  # fmt: skip
+    frame = pd.DataFrame({"n": [1, 2, 3, 4], "when": when, "day": [0.5, np.nan, 1.0, 2.0]})
+    export.write_csv(frame, tmp_path / "t.csv")
+    expected = frame.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S", lineterminator="\n")
+    assert (tmp_path / "t.csv").read_text() == expected

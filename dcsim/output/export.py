@@ -120,7 +120,27 @@ def write_tables(
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """One table as CSV, atomically, timestamps as ISO dates: how dcsim writes every CSV."""
     with atomic_write(path, force=True) as handle:
-        frame.to_csv(handle, index=False, date_format="%Y-%m-%dT%H:%M:%S", lineterminator="\n")
+        _iso_dates(frame).to_csv(handle, index=False, lineterminator="\n")
+
+
+def _iso_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Datetime columns as YYYY-MM-DDTHH:MM:SS text, empty where missing.
+
+    The same text as ``to_csv(date_format=...)``, which formats one value at a time
+    (a quarter of the time of writing an event log); NumPy formats the whole column.
+    """
+    import numpy as np
+
+    dates = [name for name, dtype in frame.dtypes.items() if dtype.kind == "M"]
+    if not dates:
+        return frame
+    out = frame.copy(deep=False)
+    for name in dates:
+        values = frame[name].to_numpy(dtype="datetime64[ns]")
+        text = np.datetime_as_string(values, unit="s").astype(object)
+        text[np.isnat(values)] = ""
+        out[name] = text
+    return out
 
 
 def _write_frame(frame: pd.DataFrame, path: Path, fmt: str) -> None:

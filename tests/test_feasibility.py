@@ -62,6 +62,16 @@ CASES = [  # (edit, how each warning starts, what it says)
 ]
 
 
+def test_a_spare_block_with_gear_from_a_market_is_not_warned_about(tmp_path: Path) -> None:
+    # Its turbine may come before another block's and carry load until that one's does.
+    def spare_with_turbines(doc: dict[str, Any]) -> None:
+        _idle_spare(doc)
+        doc["onsite"]["turbine_supply"] = "north_america"
+
+    spec = dcsim.load(edited_ashburn(tmp_path, spare_with_turbines))
+    assert not [w for w in site_warnings(spec) if "spare_blocks" in w]
+
+
 def test_the_bundled_sites_raise_no_warning() -> None:
     for path in sorted(SITES.glob("*.toml")):
         assert site_warnings(dcsim.load(path)) == [], path

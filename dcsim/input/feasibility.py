@@ -73,9 +73,18 @@ def _site(scenario: Scenario, site: Site) -> list[str]:
             f" ({min(hostable_mw, hall_mw):,.1f} MW of IT at peak PUE {pue:.2f}): some GPUs"
             " never run"
         )
-    if site.onsite is not None and site.onsite.spare_blocks and not site.onsite.forced_outage_rate:
+    plant = site.onsite
+    # With turbines or switchgear from a market, a spare whose gear comes first carries load
+    # until the others' gear comes; without either, a spare only ever stands in for outages.
+    if (
+        plant is not None
+        and plant.spare_blocks
+        and not plant.forced_outage_rate
+        and plant.turbine_supply is None
+        and plant.switchgear_supply is None
+    ):
         out.append(
-            f"{key}.onsite.spare_blocks: {site.onsite.spare_blocks} spare block(s) stand by for"
+            f"{key}.onsite.spare_blocks: {plant.spare_blocks} spare block(s) stand by for"
             " outages, and forced_outage_rate is 0: they never run (give the rate, or drop them)"
         )
     carrying = (sub.transformers - sub.spares) * sub.rating_mva * sub.power_factor

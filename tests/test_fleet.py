@@ -204,7 +204,7 @@ def test_routing_is_unchanged_by_relaxed_layers() -> None:
 
 
 # ------------------------------------------------------------- invariants
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=random_scenario(), replication=st.integers(0, 50))
 def test_every_gpu_delivered_is_on_one_site_or_in_transit_at_every_instant(
     text: str, replication: int

@@ -64,7 +64,7 @@ def _first_cohorts(site: str) -> tuple[dcsim.Scenario, str, pd.DataFrame]:
     years (their cohorts pooled by MW)."""
     spec = dcsim.load(SITES / f"{site}.toml")
     region = spec.sites[0].interconnection.region
-    result = dcsim.run(spec, replications=REPS, seed=7, workers=1)
+    result = dcsim.run(spec, replications=REPS, seed=7, workers=2)  # both of CI's cores
     events = result.events[result.events["site"] == region]  # a site's own never withdraws
     first = {str(spec.start_date.year), str(spec.start_date.year + 1)}
     shares = [c for c in FUNNEL_COLUMNS if c.startswith("share_")]

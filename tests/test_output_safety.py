@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -70,7 +71,7 @@ def test_a_full_disk_is_a_clear_error_and_leaves_no_partial_file(
     import dcsim.output.atomic as atomic
 
     def failing(frame: pd.DataFrame, path: Path, fmt: str) -> None:
-        if path.name.startswith("timeseries"):
+        if path.name.startswith("stats"):
             with atomic.atomic_write(path, force=True) as handle:
                 handle.write("half a row,")
                 raise OSError(errno.ENOSPC, "No space left on device")
@@ -79,8 +80,37 @@ def test_a_full_disk_is_a_clear_error_and_leaves_no_partial_file(
     monkeypatch.setattr(export, "_write_frame", failing)
     out = tmp_path / "out"
     result = run_in_process("run", ASHBURN, "--reps", "1", "--workers", "1", "--out", out)
-    assert_refused(result, "timeseries.csv", "No space left on device", "kept whole: events.csv")
-    assert sorted(p.name for p in out.iterdir()) == ["events.csv"]
+    whole = "kept whole: events.csv, timeseries.csv, summary.csv"
+    assert_refused(result, "stats.csv", "No space left on device", whole)
+    tables = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    assert tables == ["events.csv", "run.json", "summary.csv", "timeseries.csv"]
+    assert not list(out.glob(".*.partial"))
+    # run.json still says "running": --resume finishes the run once there is room.
+    monkeypatch.setattr(export, "_write_frame", real)
+    again = run_in_process("run", ASHBURN, "--reps", "1", "--workers", "1", "--out", out,
+                           "--resume")  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert (out / "stats.csv").exists() and not (out / ".dcsim-partial").exists()
+
+
+def test_a_full_disk_while_rows_stream_keeps_what_finished_for_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dcsim.output.streamed_run as streamed
+
+    real = streamed._CsvStream.append
+
+    def failing(self: Any, replication: int, header: pd.DataFrame, rows: bytes) -> int:
+        if self.path.name == "timeseries.csv" and replication == 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, replication, header, rows)
+
+    monkeypatch.setattr(streamed._CsvStream, "append", failing)
+    out = tmp_path / "out"
+    result = run_in_process("run", ASHBURN, "--reps", "3", "--workers", "1", "--out", out)
+    assert_refused(result, "timeseries.csv", "No space left on device", "1 replication(s) finished",
+                   "--resume")  # fmt: skip
+    assert sorted(p.name for p in out.iterdir()) == [".dcsim-partial", "run.json"]
 
 
 def test_force_cleans_what_a_killed_run_left(tmp_path: Path) -> None:

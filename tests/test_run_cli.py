@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -161,7 +162,7 @@ def test_interrupted_export_keeps_only_whole_files(
         pd.read_csv(tmp_path / "out" / name)  # whole and readable
 
 
-def test_ctrl_c_during_the_run_leaves_no_output(tmp_path: Path) -> None:
+def test_ctrl_c_during_the_run_leaves_no_table_and_says_how_to_resume(tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = subprocess.Popen(
         [
@@ -191,9 +192,12 @@ def test_ctrl_c_during_the_run_leaves_no_output(tmp_path: Path) -> None:
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
-    assert "interrupted" in err and "Traceback" not in err
-    leftovers = [p.name for p in out.iterdir()] if out.exists() else []
-    assert leftovers == []
+    assert "interrupted" in err and "Traceback" not in err and "--resume" in err
+    # No table: only what --resume needs (run.json says "running") is left.
+    leftovers = sorted(p.name for p in out.iterdir()) if out.exists() else []
+    assert leftovers in ([], [".dcsim-partial", "run.json"])
+    if leftovers:
+        assert json.loads((out / "run.json").read_text())["status"] == "running"
 
 
 def test_parquet_output_has_the_same_tables(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from dcsim.cli.common import Progress, parse_sets
+from dcsim.cli.common import Progress, checkpointed, engine_options, parse_sets
 from dcsim.errors import DcsimError
 from dcsim.input.describe import describe
 from dcsim.input.dump import to_toml
@@ -18,8 +18,8 @@ from dcsim.input.feasibility import site_warnings
 from dcsim.input.load import load
 from dcsim.input.overrides import with_run_settings
 from dcsim.output.atomic import atomic_write
+from dcsim.output.checkpoint import RunInterrupted
 from dcsim.output.export import ExportInterrupted
-from dcsim.output.folders import folder_lock, prepare_folder
 
 
 class _Group(click.Group):
@@ -41,6 +41,13 @@ class _Group(click.Group):
         except DcsimError as exc:
             click.echo(f"dcsim: error: {exc}", err=True)
             sys.exit(2)
+        except RunInterrupted as exc:
+            click.echo(
+                f"dcsim: interrupted; {exc.finished} of {exc.total} tasks finished and kept in"
+                f" {exc.folder}/. Run the same command with --resume to go on from there.",
+                err=True,
+            )
+            sys.exit(130)
         except ExportInterrupted as exc:
             kept = ", ".join(p.name for p in exc.kept) or "nothing"
             click.echo(
@@ -153,6 +160,7 @@ def check(
 )
 @click.option("--force", is_flag=True, help="Write into a folder that already holds files.")
 @click.option("--report", is_flag=True, help="Also write report.html and PNG charts.")
+@engine_options
 def run_command(
     file: Path,
     years: float | None,
@@ -166,40 +174,52 @@ def run_command(
     quiet: bool,
     force: bool,
     report: bool,
+    resume: bool,
+    scheduler: str | None,
 ) -> None:
-    """Run replications of a site or scenario FILE and write its tables to --out."""
+    """Run replications of a site or scenario FILE and write its tables to --out.
+
+    Each replication's rows are written as it finishes, so memory does not grow with
+    --reps; a run stopped midway (Ctrl-C, a kill, a crash) is taken up with --resume.
+    """
     import time
 
-    from dcsim.experiments.runner import default_workers, run
-    from dcsim.output.export import write_tables
+    from dcsim.experiments.runner import check_counts
+    from dcsim.experiments.tasks import default_workers, scheduler_from_environment
+    from dcsim.output.checkpoint import resume_record
+    from dcsim.output.streamed_run import identity, run_into
     from dcsim.output.tables import site_table
 
     started = time.perf_counter()
     scenario = load(file, parse_sets(sets))
     # Refuse before spending time on the run, and before making any folder.
     scenario = with_run_settings(scenario, years=years, seed=seed)
+    check_counts(reps, None, workers)
     if fmt == "parquet":
         from dcsim.output.export import require_parquet
 
         require_parquet()
-    with folder_lock(out):
-        prepare_folder(out, force)
+    scheduler = scheduler_from_environment(scheduler)
+    defined = identity(scenario, reps, fmt, not no_background, list(sets))
+
+    def run_info() -> dict[str, Any]:
+        return {
+            "simulation_time_s": round(time.perf_counter() - started, 3),
+            "workers": scheduler or workers or default_workers(),
+            "overrides": list(sets),
+            **resume_record(defined),
+        }
+
+    with checkpointed(out, defined, resume=resume, force=force, total=reps) as checkpoint:
+        if checkpoint.already_complete:
+            click.echo(f"{out}: this run already finished; nothing to resume.")
+            return
         with Progress(reps, quiet) as tick:
-            result = run(scenario, replications=reps, workers=workers, progress=tick)
-        simulated = time.perf_counter() - started
-        written = write_tables(
-            result,
-            out,
-            fmt,
-            force=True,
-            include_background=not no_background,
-            run_info={
-                "command_line": sys.argv,
-                "simulation_time_s": round(simulated, 3),
-                "workers": workers or default_workers(),
-                "overrides": list(sets),
-            },
-        )
+            result, written = run_into(
+                scenario, out, replications=reps, fmt=fmt, include_background=not no_background,
+                checkpoint=checkpoint, workers=workers, scheduler=scheduler, progress=tick,
+                run_info=run_info,
+            )  # fmt: skip
         if report:
             from dcsim.output.report import build_report
 
@@ -209,8 +229,7 @@ def run_command(
     if not quiet:
         click.echo(
             f"wrote {', '.join(p.name for p in written)} to {out}/ in {wall:.1f} s"
-            f" ({simulated:.1f} s simulating: {reps / simulated:.1f} replications/s;"
-            f" the rest writing)"
+            f" ({reps / wall:.1f} replications/s, rows written as each finished)"
         )
 
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import click
 
 from dcsim.errors import DcsimError
+from dcsim.output.checkpoint import Checkpoint, RunInterrupted
+from dcsim.output.export import ExportInterrupted
+from dcsim.output.folders import folder_lock
 
 
 def parse_sets(values: tuple[str, ...]) -> list[tuple[str, object]]:
@@ -90,7 +96,46 @@ class Progress:
             self.bar.close()
 
 
+RESUME_HELP = (
+    "Go on with the run that was interrupted in --out (same arguments): finished"
+    " replications are kept, the rest run, and the files are the same as an"
+    " uninterrupted run's. With nothing to resume, start the run."
+)
+SCHEDULER_HELP = (
+    "Run the replications on the Dask cluster at this address (tcp://HOST:8786), or"
+    " 'local' for one on this machine; default: $DCSIM_SCHEDULER, else the local process"
+    " pool. Needs the dask extra."
+)
+
+
+def engine_options(func: Any) -> Any:
+    """--resume and --scheduler, which every command that runs replications takes."""
+    func = click.option("--scheduler", metavar="ADDRESS", help=SCHEDULER_HELP)(func)
+    return click.option("--resume", is_flag=True, help=RESUME_HELP)(func)
+
+
+@contextlib.contextmanager
+def checkpointed(
+    out: Path, identity: dict[str, Any], *, resume: bool, force: bool, total: int
+) -> Iterator[Checkpoint]:
+    """Hold ``out`` for a run and keep what it finishes, so that --resume can go on.
+
+    Ctrl-C or SIGTERM become :class:`RunInterrupted` (what was kept, and how to go on);
+    once the block ends normally the finished tasks are forgotten.
+    """
+    with folder_lock(out):
+        checkpoint = Checkpoint(out, identity, resume=resume, force=force, total=total)
+        try:
+            yield checkpoint
+        except ExportInterrupted:
+            raise
+        except KeyboardInterrupt:
+            raise RunInterrupted(out, len(checkpoint.known), total) from None
+        checkpoint.close()
+
+
 def run_options(func: Any) -> Any:
+    func = engine_options(func)
     for option in reversed(
         [
             click.option("--years", type=float, help="Horizon in years (default: the file's)."),

@@ -6,17 +6,18 @@ it runs, and writes its table, a run.json saying how it was made, and charts.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
 import click
 
-from dcsim.cli.common import parse_sets, run_options
+from dcsim.cli.common import Progress, checkpointed, parse_sets, run_options
 from dcsim.errors import DcsimError
 from dcsim.input.load import load
 from dcsim.input.overrides import with_run_settings
+from dcsim.output.checkpoint import Checkpoint, resume_record
 from dcsim.output.export import write_csv
-from dcsim.output.folders import folder_lock, prepare_folder
 
 _Variant = tuple[str, list[str], Path | None]
 
@@ -73,8 +74,25 @@ def _write(out: Path, name: str, table: Any, report: bool, context: dict[str, An
     from dcsim.output.report import build_report
 
     write_csv(table, out / name)
-    write_run_json(out, context)
+    write_run_json(out, {k: v for k, v in context.items() if k != "identity"}
+                   | resume_record(context["identity"]))  # fmt: skip
     build_report(out, force=True, page=report)
+
+
+def _plan(checkpoint: Checkpoint, workers: int | None, scheduler: str | None,
+          tick: Any) -> Any:  # fmt: skip
+    """Where the tasks run, with what the checkpoint kept of an interrupted run."""
+    from dcsim.experiments.runner import Plan
+    from dcsim.experiments.tasks import scheduler_from_environment
+
+    return Plan(workers=workers, scheduler=scheduler_from_environment(scheduler),
+                known=checkpoint.known, on_result=checkpoint.save, progress=tick)  # fmt: skip
+
+
+def _finished(checkpoint: Checkpoint, out: Path) -> bool:
+    if checkpoint.already_complete:
+        click.echo(f"{out}: this run already finished; nothing to resume.")
+    return checkpoint.already_complete
 
 
 def _wrote(out: Path) -> str:
@@ -83,10 +101,19 @@ def _wrote(out: Path) -> str:
 
 
 def _context(
-    spec: Any, reps: int, years: float | None, seed: int | None, **what: object
+    command: str,
+    specs: list[Any],
+    reps: int,
+    years: float | None,
+    seed: int | None,
+    **what: object,
 ) -> dict[str, Any]:
-    settled = with_run_settings(spec, years=years, seed=seed)
-    return {
+    """run.json's account of a what-if; ``identity`` (what --resume must find the same)
+    adds the resolved specs to it."""
+    from dcsim.input.dump import to_document
+
+    settled = with_run_settings(specs[0], years=years, seed=seed)
+    context = {
         "scenario": settled.name,
         "source_file": settled.source_file,
         "replications": reps,
@@ -94,6 +121,9 @@ def _context(
         "horizon_days": settled.horizon_days,
         **what,
     }
+    documents = [to_document(with_run_settings(spec, years=settled.horizon_days / 365.25,
+                                               seed=settled.seed)) for spec in specs]  # fmt: skip
+    return {**context, "identity": {"command": command, **context, "specs": documents}}
 
 
 @click.command(context_settings={"ignore_unknown_options": True}, epilog=_VARIANT_HELP)
@@ -122,6 +152,8 @@ def compare(
     workers: int | None,
     quiet: bool,
     force: bool,
+    resume: bool,
+    scheduler: str | None,
     out: Path,
     report: bool,
 ) -> None:
@@ -143,23 +175,22 @@ def compare(
         spec = load(path) if path is not None else base
         variants[name] = override(spec, parse_sets(tuple(sets)), source=f"--variant {name}")
     context = _context(
-        base,
+        "compare",
+        [base, *variants.values()],
         reps,
         years,
         seed,
         variants={name: (str(path) if path else sets) for name, sets, path in parsed},
     )
-    with folder_lock(out):
-        prepare_folder(out, force)
-        result = run_compare(
-            base,
-            variants,
-            years=years,
-            replications=reps,
-            seed=seed,
-            workers=workers,
-            on_run=None if quiet else lambda n: click.echo(f"running {n} ...", err=True),
-        )
+    total = reps * (1 + len(variants))
+    with checkpointed(out, context["identity"], resume=resume, force=force,
+                      total=total) as checkpoint:  # fmt: skip
+        if _finished(checkpoint, out):
+            return
+        with Progress(total, quiet) as tick:
+            result = run_compare(base, variants, years=years, replications=reps, seed=seed,
+                                 workers=workers,
+                                 plan=_plan(checkpoint, workers, scheduler, tick))  # fmt: skip
         _write(out, "compare.csv", result.table, report, context)
     click.echo(compare_text(result.table))
     if not quiet:
@@ -192,6 +223,8 @@ def sweep(
     workers: int | None,
     quiet: bool,
     force: bool,
+    resume: bool,
+    scheduler: str | None,
     out: Path,
     report: bool,
 ) -> None:
@@ -213,21 +246,18 @@ def sweep(
         )
     spec = load(file)
     context = _context(
-        spec, reps, years, seed, grid={k: [str(v) for v in vs] for k, vs in grid.items()}
-    )
-    with folder_lock(out):
-        prepare_folder(out, force)
-        table = run_sweep(
-            spec,
-            grid,
-            years=years,
-            replications=reps,
-            seed=seed,
-            workers=workers,
-            on_point=None
-            if quiet
-            else lambda i, n: click.echo(f"point {i + 1} of {n} ...", err=True),
-        )
+        "sweep", [spec], reps, years, seed,
+        grid={k: [str(v) for v in vs] for k, vs in grid.items()},
+    )  # fmt: skip
+    total = reps * math.prod(len(values) for values in grid.values())
+    with checkpointed(out, context["identity"], resume=resume, force=force,
+                      total=total) as checkpoint:  # fmt: skip
+        if _finished(checkpoint, out):
+            return
+        with Progress(total, quiet) as tick:
+            table = run_sweep(spec, grid, years=years, replications=reps, seed=seed,
+                              workers=workers,
+                              plan=_plan(checkpoint, workers, scheduler, tick))  # fmt: skip
         _write(out, "sweep.csv", table, report, context)
     click.echo(sweep_text(table, list(grid)))
     if not quiet:
@@ -253,17 +283,23 @@ def cascade(
     workers: int | None,
     quiet: bool,
     force: bool,
+    resume: bool,
+    scheduler: str | None,
     out: Path,
     report: bool,
 ) -> None:
     """Remove the binding layer, see what binds next, repeat: the bottleneck cascade."""
     from dcsim.experiments.cascade import cascade as run_cascade
+    from dcsim.model.layers import LAYERS
     from dcsim.output.tables import cascade_text
 
     spec = load(file)
-    context = _context(spec, reps, years, seed, sites=list(sites))
-    with folder_lock(out):
-        prepare_folder(out, force)
+    context = _context("cascade", [spec], reps, years, seed, sites=list(sites))
+    total = reps * (len(LAYERS) + 1)  # at most: the cascade may stop sooner
+    with checkpointed(out, context["identity"], resume=resume, force=force,
+                      total=total) as checkpoint:  # fmt: skip
+        if _finished(checkpoint, out):
+            return
         result = run_cascade(
             spec,
             sites=list(sites) or None,
@@ -271,6 +307,7 @@ def cascade(
             replications=reps,
             seed=seed,
             workers=workers,
+            plan=_plan(checkpoint, workers, scheduler, None),
             on_step=None
             if quiet
             else lambda step, relaxed: click.echo(
@@ -300,6 +337,8 @@ def attribute(
     workers: int | None,
     quiet: bool,
     force: bool,
+    resume: bool,
+    scheduler: str | None,
     out: Path,
 ) -> None:
     """Which layer holds the GPUs: binding share, saving alone, Shapley value, criticality."""
@@ -308,19 +347,26 @@ def attribute(
     from dcsim.output.tables import attribution_text
 
     spec = load(file)
-    context = _context(spec, reps, years, seed, sites=list(sites))
-    with folder_lock(out):
-        prepare_folder(out, force)
-        result = run_attribute(
-            spec, years=years, replications=reps, seed=seed, workers=workers,
-            sites=list(sites) or None,
-            progress=None if quiet else lambda done, total: click.echo(
-                f"replication {done} of {total}: every subset of layers relaxed ...",
-                err=True),
-        )  # fmt: skip
+    context = _context("attribute", [spec], reps, years, seed, sites=list(sites))
+    with checkpointed(out, context["identity"], resume=resume, force=force,
+                      total=reps) as checkpoint:  # fmt: skip
+        if _finished(checkpoint, out):
+            return
+
+        def progress(done: int, total: int) -> None:
+            if not quiet:
+                text = f"replication {done} of {total}: every subset of layers relaxed ..."
+                click.echo(text, err=True)
+
+        plan = _plan(checkpoint, workers, scheduler, None)
+        result = run_attribute(spec, years=years, replications=reps, seed=seed,
+                               workers=workers, sites=list(sites) or None, progress=progress,
+                               plan=plan)  # fmt: skip
         write_csv(result.table, out / "attribution.csv")
         write_csv(result.interactions, out / "interactions.csv")
-        write_run_json(out, {**context, "site_results_computed": result.runs})
+        record = {k: v for k, v in context.items() if k != "identity"}
+        write_run_json(out, {**record, "site_results_computed": result.runs,
+                             **resume_record(context["identity"])})  # fmt: skip
     click.echo(attribution_text(result.table))
     if not quiet:
         click.echo(f"wrote attribution.csv, interactions.csv and run.json to {out}/")

@@ -31,6 +31,7 @@ replayed: its idle GPU-hours are copied from the subset without that layer.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Callable, Sequence
@@ -40,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from dcsim.errors import DcsimError
-from dcsim.experiments.runner import map_tasks
+from dcsim.experiments.runner import Plan, check_counts, run_plan
 from dcsim.experiments.statistics import describe
 from dcsim.input.overrides import with_run_settings
 from dcsim.input.spec import Scenario
@@ -147,23 +148,23 @@ def attribute(scenario: Scenario, *, years: float | None = None, replications: i
               seed: int | None = None, workers: int | None = None,
               sites: Sequence[str] | None = None,
               progress: Callable[[int, int], None] | None = None,
-              reuse: bool = True) -> Attribution:  # fmt: skip
+              reuse: bool = True, plan: Plan | None = None) -> Attribution:  # fmt: skip
     """Measure, per site, how much of the idle GPU-hours each layer holds (see module doc).
 
     ``reuse=False`` runs every subset, even those whose result is provably known.
     """
+    check_counts(replications, years, workers)
     scenario = with_run_settings(scenario, years=years, seed=seed)
     names = [s.name for s in scenario.sites]
     chosen = list(sites or names)
     unknown = [s for s in chosen if s not in names]
     if unknown:
         raise DcsimError(f"--site {unknown[0]!r} is not in the scenario; sites: {', '.join(names)}")
-    tasks = [(scenario, r, tuple(chosen), reuse) for r in range(replications)]
-    outcomes: dict[int, _Outcome] = {}
-    for outcome in map_tasks(_run_replication, tasks, workers):
-        outcomes[outcome.replication] = outcome
-        if progress is not None:
-            progress(len(outcomes), replications)
+    tasks = [(f"r{r}", (scenario, r, tuple(chosen), reuse)) for r in range(replications)]
+    plan = plan or Plan(workers=workers)
+    if progress is not None:
+        plan = dataclasses.replace(plan, progress=lambda done: progress(done, replications))
+    outcomes = {o.replication: o for o in run_plan(_run_replication, tasks, plan)}
     return _tables(outcomes, chosen, replications, sum(o.computed for o in outcomes.values()))
 
 

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from dcsim.errors import DcsimError
-from dcsim.experiments.results import RunResult
-from dcsim.experiments.runner import run
+from dcsim.experiments.runner import Plan, check_counts, summaries
 from dcsim.experiments.statistics import describe
+from dcsim.input.overrides import with_run_settings
 from dcsim.input.spec import Scenario
 from dcsim.model.layers import LAYERS, Layer, layers_of
 
@@ -39,11 +39,11 @@ CASCADE_COLUMNS = (
 @dataclass
 class Cascade:
     table: pd.DataFrame  # one row per step, CASCADE_COLUMNS
-    runs: list[RunResult]
+    runs: list[pd.DataFrame]  # each step's summary table
 
 
-def _per_replication(result: RunResult, sites: list[str], column: str) -> np.ndarray:
-    frame = result.summary[result.summary["site"].isin(sites)]
+def _per_replication(summary: pd.DataFrame, sites: list[str], column: str) -> np.ndarray:
+    frame = summary[summary["site"].isin(sites)]
     return frame.groupby("replication")[column].sum().to_numpy(dtype=float)
 
 
@@ -57,6 +57,7 @@ def cascade(
     workers: int | None = None,
     near_zero: float = 0.01,
     on_step: Callable[[int, frozenset[Layer]], None] | None = None,
+    plan: Plan | None = None,
 ) -> Cascade:
     """Run the cascade; ``near_zero`` is the share of the base idle GPU-hours to stop at."""
     names = [s.name for s in scenario.sites]
@@ -64,6 +65,9 @@ def cascade(
     unknown = [s for s in chosen if s not in names]
     if unknown:
         raise DcsimError(f"--site {unknown[0]!r} is not in the scenario; sites: {', '.join(names)}")
+    check_counts(replications, years, workers)
+    settled = with_run_settings(scenario, years=years, seed=seed)
+    plan = plan or Plan(workers=workers)
     relaxed: frozenset[Layer] = frozenset()
     rows, runs = [], []
     base_idle = None
@@ -72,18 +76,13 @@ def cascade(
     for step in range(len(LAYERS) + 1):
         if on_step is not None:
             on_step(step, relaxed)
-        result = run(
-            scenario,
-            years=years,
-            replications=replications,
-            seed=seed,
-            workers=workers,
-            relaxed=relaxed,
-        )
-        runs.append(result)
-        idle = _per_replication(result, chosen, "idle_gpu_hours")
+        name = "+".join(sorted(layer.name for layer in relaxed)) or "none"
+        result = summaries({f"relaxed {name}": (settled, relaxed)}, replications, plan)
+        summary = next(iter(result.values()))
+        runs.append(summary)
+        idle = _per_replication(summary, chosen, "idle_gpu_hours")
         by_layer = {
-            layer.name: float(_per_replication(result, chosen, layer.idle_column).mean())
+            layer.name: float(_per_replication(summary, chosen, layer.idle_column).mean())
             for layer in LAYERS
             if layer not in relaxed
         }
@@ -103,7 +102,7 @@ def cascade(
                 mean,
                 low,
                 high,
-                float(_per_replication(result, chosen, "idle_cost_usd").mean()),
+                float(_per_replication(summary, chosen, "idle_cost_usd").mean()),
             )
         )
         if not binding or total <= near_zero * base_idle:

@@ -8,19 +8,21 @@ distinguishable from zero. Comparing a scenario with itself gives exactly zero.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from dcsim.experiments.results import RunResult
-from dcsim.experiments.runner import run
+from dcsim.experiments.runner import Plan, check_counts, summaries
 from dcsim.experiments.statistics import describe
+from dcsim.input.overrides import with_run_settings
 from dcsim.input.spec import Scenario
+from dcsim.model.layers import Layer
 from dcsim.model.records import SiteRecord
 
 KPIS = SiteRecord.kpis()
+BASE = "base"  # the base's key among the runs; a variant's is "variant NAME"
 COMPARE_COLUMNS = (
     "variant",
     "site",
@@ -38,8 +40,7 @@ COMPARE_COLUMNS = (
 @dataclass
 class Comparison:
     table: pd.DataFrame  # COMPARE_COLUMNS
-    base: RunResult
-    variants: dict[str, RunResult]
+    summaries: dict[str, pd.DataFrame]  # the base's ("base") and each variant's ("variant NAME")
 
 
 def paired(
@@ -83,33 +84,30 @@ def compare(
     replications: int = 10,
     seed: int | None = None,
     workers: int | None = None,
-    on_run: Callable[[str], None] | None = None,
+    plan: Plan | None = None,
 ) -> Comparison:
+    """Every variant against ``base``; the base and all variants run as one batch of tasks
+    (``plan``: where, and what an interrupted run already finished)."""
+    check_counts(replications, years, workers)
     # Every variant runs on the base's horizon and root seed unless told otherwise, so a
     # whole-file variant with a horizon or seed of its own is still compared like for like.
-    settings = {
-        "years": base.horizon_days / 365.25 if years is None else years,
-        "replications": replications,
-        "workers": workers,
-        "seed": base.seed if seed is None else seed,
-    }
-    if on_run is not None:
-        on_run("base")
-    base_result = run(base, **settings)  # type: ignore[arg-type]
-    results, rows = {}, []
-    before = _with_waiting(base_result.summary)
-    for name, spec in variants.items():
-        if on_run is not None:
-            on_run(name)
-        results[name] = run(spec, **settings)  # type: ignore[arg-type]
-        after = _with_waiting(results[name].summary)
+    years = base.horizon_days / 365.25 if years is None else years
+    seed = base.seed if seed is None else seed
+    specs = {BASE: base, **{f"variant {name}": spec for name, spec in variants.items()}}
+    runs = {key: (with_run_settings(spec, years=years, seed=seed), frozenset[Layer]())
+            for key, spec in specs.items()}  # fmt: skip
+    tables = summaries(runs, replications, plan or Plan(workers=workers))
+    before = _with_waiting(tables[BASE])
+    rows = []
+    for name in variants:
+        after = _with_waiting(tables[f"variant {name}"])
         rows.extend(paired(before, after, name, METRICS))
-        if base_result.summary["site"].nunique() > 1:
+        if before["site"].nunique() > 1:
             rows.extend(paired(_all_sites(before), _all_sites(after), name, ADDITIVE))
     table = pd.DataFrame(rows, columns=list(COMPARE_COLUMNS))
     order = {name: i for i, name in enumerate(ranking(table)["variant"])}
     table = table.sort_values("variant", key=lambda v: v.map(order), kind="stable")
-    return Comparison(table.reset_index(drop=True), base_result, results)
+    return Comparison(table.reset_index(drop=True), tables)
 
 
 ALL_SITES = "(all sites)"

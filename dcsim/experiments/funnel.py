@@ -29,10 +29,29 @@ ALL = "all"  # the cohort of every request filed during the run
 def funnel(events: pd.DataFrame, scenario: Scenario, replications: int) -> pd.DataFrame:
     """Rows per region that a site of ``scenario`` uses: cohort ``all`` first, then one per
     calendar year of filing; shares by MW requested."""
-    parts = _fates(events, scenario)
+    return funnel_table(funnel_parts(events, scenario), scenario, replications)
+
+
+PART_COLUMNS = ("region", "year", "requests", "mw", "early", "late", "done")
+FUNNEL_EVENTS = frozenset({Event.REQUEST_SUBMITTED, Event.REQUEST_WITHDRAWN,
+                           Event.TRANCHE_ENERGIZED})  # fmt: skip
+
+
+def funnel_parts(events: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Sums per region and filing year (PART_COLUMNS): what one replication adds to the
+    funnel, so that a run need keep only these few rows, not its events."""
+    fates = _fates(events, scenario)
+    fates.insert(2, "requests", 1)
+    sums = fates.groupby(["region", "year"], sort=True, as_index=False).sum()
+    return sums[list(PART_COLUMNS)]
+
+
+def funnel_table(parts: pd.DataFrame, scenario: Scenario, replications: int) -> pd.DataFrame:
+    """The funnel from the replications' :func:`funnel_parts`, concatenated in order."""
+    sums = parts.groupby(["region", "year"], sort=True, as_index=False).sum()
     out = []
     for region in dict.fromkeys(site.interconnection.region for site in scenario.sites):
-        mine = parts[parts["region"] == region]
+        mine = sums[sums["region"] == region]
         out.append(_row(region, ALL, mine, replications))
         for year, cohort in mine.groupby("year", sort=True):
             out.append(_row(region, str(year), cohort, replications))
@@ -42,8 +61,7 @@ def funnel(events: pd.DataFrame, scenario: Scenario, replications: int) -> pd.Da
 def _fates(events: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """Per request filed from day 0: region, filing year, MW and the MW of each fate."""
     region_of = {site.name: site.interconnection.region for site in scenario.sites}
-    wanted = [Event.REQUEST_SUBMITTED, Event.REQUEST_WITHDRAWN, Event.TRANCHE_ENERGIZED]
-    rows = events[events["event"].isin([e.value for e in wanted])]
+    rows = events[events["event"].isin([e.value for e in FUNNEL_EVENTS])]
     key = ["replication", "object"]
     filed = rows["time_days"]
     during = (filed >= 0) & (filed < scenario.horizon_days)
@@ -70,5 +88,6 @@ def _row(region: str, cohort: str, mine: pd.DataFrame, replications: int) -> tup
     shares = [float(mine[c].sum()) / total if total else 0.0 for c in ("early", "late", "done")]
     still = 1.0 - sum(shares) if total else 0.0
     still = 0.0 if still < 1e-9 else still  # what float sums leave of a cohort that ended
-    return (region, cohort, replications, len(mine) / replications, total / replications,
+    requests = int(mine["requests"].sum())
+    return (region, cohort, replications, requests / replications, total / replications,
             *shares, still)  # fmt: skip

@@ -8,14 +8,13 @@ Student's t distribution.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from dcsim.experiments.funnel import funnel
+from dcsim.experiments.funnel import FUNNEL_EVENTS, funnel_parts, funnel_table
 from dcsim.experiments.statistics import scurves, summary_stats
 from dcsim.input.spec import Scenario
 from dcsim.model.events import EVENT_COLUMNS, Event, EventRow, Process
@@ -76,16 +75,49 @@ class PackedReplication:
     timeseries: pd.DataFrame
     summary: pd.DataFrame
     migration: list[tuple[object, ...]]
+    funnel: pd.DataFrame  # this replication's funnel sums (see funnel.funnel_parts)
 
 
-def pack(result: ReplicationResult, start_date: dt.date) -> PackedReplication:
-    start = pd.Timestamp(start_date)
+def pack(
+    result: ReplicationResult, scenario: Scenario, *, include_background: bool = True
+) -> PackedReplication:
+    """The replication's tables. Without ``include_background`` the background traffic's
+    event rows are never turned into a table (the funnel takes what it needs of them)."""
+    start = pd.Timestamp(scenario.start_date)
+    queue_rows = [row for row in result.events if row.event in FUNNEL_EVENTS]
+    parts = funnel_parts(_event_frame(result.replication, queue_rows, start), scenario)
+    rows = result.events if include_background else [r for r in result.events if not r.background]
     return PackedReplication(
         result.replication,
-        _event_frame(result, start),
+        _event_frame(result.replication, rows, start),
         _timeseries_frame(result, start),
         _summary_frame(result, start),
         result.migration,
+        parts,
+    )
+
+
+@dataclass
+class Derived:
+    """The tables computed from the replications' summaries, never from their events."""
+
+    summary: pd.DataFrame
+    stats: pd.DataFrame
+    scurves: pd.DataFrame
+    migration: pd.DataFrame
+    funnel: pd.DataFrame
+
+
+def derive(scenario: Scenario, packed: Sequence[PackedReplication]) -> Derived:
+    """Summary, stats, S-curves, migration and funnel of replications given in order
+    (their events and timeseries are not looked at: they may be empty)."""
+    summary = _concat([p.summary for p in packed])
+    return Derived(
+        summary,
+        summary_stats(summary),
+        scurves(summary, pd.Timestamp(scenario.start_date)),
+        migration(packed),
+        funnel_table(_concat([p.funnel for p in packed]), scenario, len(packed)),
     )
 
 
@@ -95,15 +127,12 @@ def collect(
     relaxed: frozenset[Layer] = frozenset(),
 ) -> RunResult:
     """The run's tables from its replications, in the order given."""
-    start = pd.Timestamp(scenario.start_date)
-    packed = [r if isinstance(r, PackedReplication) else pack(r, scenario.start_date)
-              for r in results]  # fmt: skip
-    events = _concat([p.events for p in packed])
-    timeseries = _concat([p.timeseries for p in packed])
-    summary = _concat([p.summary for p in packed])
+    packed = [r if isinstance(r, PackedReplication) else pack(r, scenario) for r in results]
+    tables = derive(scenario, packed)
     return RunResult(
-        scenario, len(packed), events, timeseries, summary, summary_stats(summary), relaxed,
-        scurves(summary, start), migration(packed), funnel(events, scenario, len(packed)),
+        scenario, len(packed), _concat([p.events for p in packed]),
+        _concat([p.timeseries for p in packed]), tables.summary, tables.stats, relaxed,
+        tables.scurves, tables.migration, tables.funnel,
     )  # fmt: skip
 
 
@@ -117,9 +146,9 @@ def _timestamps(days: pd.Series, start: pd.Timestamp) -> pd.Series:
     )
 
 
-def _event_frame(result: ReplicationResult, start: pd.Timestamp) -> pd.DataFrame:
-    frame = pd.DataFrame(result.events, columns=list(EventRow._fields))
-    frame.insert(0, "replication", result.replication)
+def _event_frame(replication: int, rows: Sequence[EventRow], start: pd.Timestamp) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(EventRow._fields))
+    frame.insert(0, "replication", replication)
     frame = frame.astype(
         {
             "replication": "int64",
@@ -149,6 +178,11 @@ def _timeseries_frame(result: ReplicationResult, start: pd.Timestamp) -> pd.Data
     )
     frame.insert(2, "timestamp", _timestamps(frame["time_days"], start))
     return frame
+
+
+def summary_frame(result: ReplicationResult, scenario: Scenario) -> pd.DataFrame:
+    """One replication's summary rows (a what-if needs nothing else of it)."""
+    return _summary_frame(result, pd.Timestamp(scenario.start_date))
 
 
 def _summary_frame(result: ReplicationResult, start: pd.Timestamp) -> pd.DataFrame:

@@ -1,84 +1,94 @@
-"""Monte Carlo replications of a scenario, on one process or a pool of them.
+"""Monte Carlo replications of a scenario, handed to the one task runner (:mod:`.tasks`).
 
 Replication *i* always uses the streams of replication *i*, whichever worker
 runs it, and results are put back in replication order, so the outputs do not
-depend on the number of workers.
+depend on the number of workers or on where they run.
 """
 
 from __future__ import annotations
 
-import ctypes
-import multiprocessing
-import os
-import signal
-import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
 
 from dcsim.errors import DcsimError
-from dcsim.experiments.results import PackedReplication, RunResult, collect, pack
+from dcsim.experiments.results import PackedReplication, RunResult, collect, pack, summary_frame
+from dcsim.experiments.tasks import default_workers, execute
 from dcsim.input.overrides import with_run_settings
 from dcsim.input.spec import Scenario
 from dcsim.model.layers import Layer, layers_of
 from dcsim.model.simulation import simulate
 
-_T = TypeVar("_T")
-_R = TypeVar("_R")
-_PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies
+__all__ = ["Plan", "default_workers", "replicate", "run", "summaries"]
 
 
-def _one(
-    scenario: Scenario, replication: int, relaxed: frozenset[Layer] = frozenset()
-) -> PackedReplication:
-    # Typed columns, built here in the worker: the parent only concatenates them.
-    return pack(simulate(scenario, replication, relaxed), scenario.start_date)
+@dataclass(frozen=True)
+class Plan:
+    """Where an experiment's tasks run, and what is already known of them.
 
-
-def _one_task(task: tuple[Scenario, int, frozenset[Layer]]) -> PackedReplication:
-    return _one(*task)
-
-
-def _worker_started() -> None:
-    """In each worker: leave Ctrl-C to the parent, and die with it.
-
-    A terminal sends Ctrl-C to the whole process group; the parent stops the
-    pool, so a worker must not print a traceback of its own. If the parent is
-    killed outright (SIGKILL), Linux ends the workers too.
+    ``workers`` processes (default: every core), or the Dask cluster at
+    ``scheduler`` (``local`` for one on this machine). ``known`` maps a task's
+    key to its result from an interrupted run (see :mod:`dcsim.output.checkpoint`);
+    ``on_result(key, result)`` is told of each new result, in task order.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() == 1:  # the parent died before the line above ran
-            os._exit(1)
+
+    workers: int | None = None
+    scheduler: str | None = None
+    known: Mapping[str, Any] | None = None
+    on_result: Callable[[str, Any], None] | None = None
+    progress: Callable[[int], None] | None = None
 
 
-def map_tasks(func: Callable[[_T], _R], tasks: Sequence[_T], workers: int | None) -> Iterator[_R]:
-    """``func`` over ``tasks``, on ``workers`` processes; results as they finish.
-
-    With one worker (or one task) everything runs here, in order. Ctrl-C,
-    SIGTERM or an error ends every worker at once.
-    """
-    workers = default_workers() if workers is None else workers
-    if workers == 1 or len(tasks) <= 1:
-        yield from map(func, tasks)
-        return
-    pool = multiprocessing.get_context("fork").Pool(
-        min(workers, len(tasks)), initializer=_worker_started
-    )
-    try:
-        yield from pool.imap_unordered(func, tasks)
-        pool.close()
-    except BaseException:
-        pool.terminate()
-        raise
-    finally:
-        pool.join()
+def replicate(task: tuple[Scenario, int, frozenset[Layer], bool]) -> PackedReplication:
+    """One replication's tables (``task``: scenario, index, relaxed layers, background
+    events kept), built in the worker, so only a few arrays cross between processes."""
+    scenario, replication, relaxed, background = task
+    return pack(simulate(scenario, replication, relaxed), scenario, include_background=background)
 
 
-def default_workers() -> int:
-    return os.cpu_count() or 1
+def _summary(task: tuple[Scenario, int, frozenset[Layer]]) -> pd.DataFrame:
+    scenario, replication, relaxed = task
+    return summary_frame(simulate(scenario, replication, relaxed), scenario)
+
+
+def check_counts(replications: int, years: float | None, workers: int | None) -> None:
+    if replications < 1:
+        raise DcsimError(f"replications must be at least 1 (got {replications}).")
+    if years is not None and not years > 0:
+        raise DcsimError(f"years must be greater than zero (got {years}).")
+    if workers is not None and workers < 1:
+        raise DcsimError(f"workers must be at least 1 (got {workers}).")
+
+
+def run_plan(func: Callable[[Any], Any], tasks: Sequence[tuple[str, Any]], plan: Plan) -> list[Any]:
+    """``func`` over ``tasks`` as ``plan`` says; the results in task order."""
+    results = []
+    for key, result in execute(func, tasks, workers=plan.workers, scheduler=plan.scheduler,
+                               known=plan.known, progress=plan.progress):  # fmt: skip
+        if plan.on_result is not None and not (plan.known and key in plan.known):
+            plan.on_result(key, result)
+        results.append(result)
+    return results
+
+
+def summaries(
+    runs: Mapping[str, tuple[Scenario, frozenset[Layer]]], replications: int, plan: Plan
+) -> dict[str, pd.DataFrame]:
+    """The summary table of each named (scenario, relaxed layers), ``replications`` each,
+    all in one batch of tasks so that every worker is busy until the last one ends."""
+    tasks = [
+        (f"{name}/{r}", (scenario, r, relaxed))
+        for name, (scenario, relaxed) in runs.items()
+        for r in range(replications)
+    ]
+    frames = run_plan(_summary, tasks, plan)
+    out = {}
+    for index, name in enumerate(runs):
+        part = frames[index * replications : (index + 1) * replications]
+        out[name] = pd.concat(part, ignore_index=True) if len(part) > 1 else part[0]
+    return out
 
 
 def run(
@@ -88,6 +98,7 @@ def run(
     replications: int = 1,
     seed: int | None = None,
     workers: int | None = None,
+    scheduler: str | None = None,
     first_replication: int = 0,
     progress: Callable[[int], None] | None = None,
     relaxed: Iterable[str | Layer] = frozenset(),
@@ -96,25 +107,15 @@ def run(
 
     ``years`` sets the horizon from the scenario's start date and ``seed`` the
     root seed (both default to the scenario's own). ``workers`` processes share
-    the replications (default: every core). ``progress`` is called with the
-    number of replications finished so far. ``relaxed`` names layers made
-    non-binding (instantly available, unlimited), as the cascade does.
+    the replications (default: every core), or ``scheduler`` names a Dask
+    cluster to run them on (``"local"``: one on this machine). ``progress`` is
+    called with the number of replications finished so far. ``relaxed`` names
+    layers made non-binding (instantly available, unlimited), as the cascade does.
     """
-    if replications < 1:
-        raise DcsimError(f"replications must be at least 1 (got {replications}).")
-    if years is not None and not years > 0:
-        raise DcsimError(f"years must be greater than zero (got {years}).")
-    workers = default_workers() if workers is None else workers
-    if workers < 1:
-        raise DcsimError(f"workers must be at least 1 (got {workers}).")
+    check_counts(replications, years, workers)
     layers = layers_of(relaxed)
     scenario = with_run_settings(scenario, years=years, seed=seed)
     indices = range(first_replication, first_replication + replications)
-    results: dict[int, PackedReplication] = {}
-    tasks = [(scenario, index, layers) for index in indices]
-    for result in map_tasks(_one_task, tasks, workers):
-        results[result.replication] = result
-        if progress is not None:
-            progress(len(results))
-    ordered = [results[index] for index in indices]
-    return collect(scenario, ordered, layers)
+    tasks = [(f"r{index}", (scenario, index, layers, True)) for index in indices]
+    plan = Plan(workers=workers, scheduler=scheduler, progress=progress)
+    return collect(scenario, run_plan(replicate, tasks, plan), layers)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 
 import pandas as pd
 
-from dcsim.experiments.runner import run
-from dcsim.input.overrides import override
+from dcsim.experiments.runner import Plan, check_counts, summaries
+from dcsim.input.overrides import override, with_run_settings
 from dcsim.input.spec import Scenario
+from dcsim.model.layers import Layer
 
 
 def sweep(
@@ -20,28 +20,32 @@ def sweep(
     replications: int = 10,
     seed: int | None = None,
     workers: int | None = None,
-    on_point: Callable[[int, int], None] | None = None,
+    plan: Plan | None = None,
 ) -> pd.DataFrame:
     """One summary row per grid point, site and replication, with the point's values as columns.
 
-    Every point is validated before any is run, so a bad value fails at once.
+    Every point is validated before any is run, so a bad value fails at once; then all
+    points' replications run as one batch of tasks, every worker busy to the end.
     """
+    check_counts(replications, years, workers)
     keys = list(grid)
     points = list(itertools.product(*(grid[k] for k in keys)))
-    specs = [
-        override(scenario, dict(zip(keys, point, strict=True)), source="--grid") for point in points
-    ]
+    seed = scenario.seed if seed is None else seed
+    runs = {
+        f"point {index}": (
+            with_run_settings(
+                override(scenario, dict(zip(keys, point, strict=True)), source="--grid"),
+                years=years,
+                seed=seed,
+            ),
+            frozenset[Layer](),
+        )
+        for index, point in enumerate(points)
+    }
+    tables = summaries(runs, replications, plan or Plan(workers=workers))
     frames = []
-    for index, (point, spec) in enumerate(zip(points, specs, strict=True)):
-        if on_point is not None:
-            on_point(index, len(points))
-        summary = run(
-            spec,
-            years=years,
-            replications=replications,
-            seed=scenario.seed if seed is None else seed,
-            workers=workers,
-        ).summary
+    for index, (point, summary) in enumerate(zip(points, tables.values(), strict=True)):
+        summary = summary.copy()
         summary.insert(0, "point", index)
         for position, (key, value) in enumerate(zip(keys, point, strict=True)):
             summary.insert(1 + position, key, str(value))

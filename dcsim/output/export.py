@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -95,16 +96,32 @@ def write_tables(
         "migration": result.migration,
         "funnel": result.funnel,
     }
+    return place_tables(result, folder, fmt, frames, {}, run_info or {})
+
+
+def place_tables(
+    result: RunTables,
+    folder: Path,
+    fmt: str,
+    frames: dict[str, pd.DataFrame],
+    written: dict[str, Path],
+    run_info: dict[str, Any],
+) -> list[Path]:
+    """Each table of TABLES into ``folder``, then run.json: from ``frames``, or, for a
+    table already written whole elsewhere (``written``, a streamed run), moved in."""
     kept: list[Path] = []
     try:
         files: dict[str, object] = {}
         for name in TABLES:
             path = folder / f"{name}.{fmt}"
-            _write_frame(frames[name], path, fmt)
+            if name in written:
+                os.replace(written[name], path)
+            else:
+                _write_frame(frames[name], path, fmt)
             kept.append(path)
             files[path.name] = file_record(path)
         path = folder / "run.json"
-        record = run_record(result, {**(run_info or {}), "files": files})
+        record = run_record(result, {**run_info, "files": files})
         with atomic_write(path, force=True) as handle:
             json.dump(record, handle, indent=2, default=_json)
             handle.write("\n")
@@ -115,6 +132,12 @@ def write_tables(
         whole = ", ".join(p.name for p in kept) or "none"
         raise DcsimError(f"{exc} Files finished before it, kept whole: {whole}.") from None
     return kept
+
+
+def csv_text(frame: pd.DataFrame, *, header: bool = True) -> str:
+    """``frame`` as dcsim writes CSV (timestamps as ISO dates): a streamed table is its
+    header and then each replication's rows, the same text as the whole table at once."""
+    return str(_iso_dates(frame).to_csv(index=False, header=header, lineterminator="\n"))
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -155,6 +178,7 @@ def run_record(result: RunTables, run_info: dict[str, Any]) -> dict[str, Any]:
     scenario = result.scenario
     return {
         "dcsim_version": version(),
+        "status": "complete",
         "scenario": scenario.name,
         "source_file": scenario.source_file,
         "seed": scenario.seed,
@@ -174,7 +198,8 @@ def _json(value: object) -> object:
 
 def write_run_json(folder: Path, context: dict[str, Any]) -> Path:
     """run.json for a what-if: how it was made (scenario, replications, seed, version)."""
-    record = {"dcsim_version": version(), "command_line": sys.argv, **context}
+    record = {"dcsim_version": version(), "status": "complete", "command_line": sys.argv,
+              **context}  # fmt: skip
     path = folder / "run.json"
     with atomic_write(path, force=True) as handle:
         json.dump(record, handle, indent=2, default=_json)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shutil
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,11 +22,12 @@ from pathlib import Path
 from dcsim.errors import DcsimError
 
 LOCK_NAME = ".dcsim.lock"
+PARTIAL_FOLDER = ".dcsim-partial"  # an unfinished run's tasks and tables (output.checkpoint)
 # What dcsim writes into a folder: a --force run removes the last run's copies first, so
 # that no stale chart, report or table (a CSV beside a new Parquet run, say) is left.
 OUTPUTS = ("events.*", "timeseries.*", "summary.*", "stats.*", "scurves.*", "migration.*",
-           "run.json", "report.html", "*.png", "compare.csv", "sweep.csv", "cascade.csv",
-           "attribution.csv", "interactions.csv")  # fmt: skip
+           "funnel.*", "run.json", "report.html", "*.png", "compare.csv", "sweep.csv",
+           "cascade.csv", "attribution.csv", "interactions.csv")  # fmt: skip
 
 
 def is_replaceable(path: Path) -> bool:
@@ -43,6 +45,12 @@ def prepare_folder(folder: Path, force: bool) -> None:
         raise DcsimError(f"{folder}: exists and is not a folder; choose another --out.")
     entries = [e for e in folder.iterdir() if e.name != LOCK_NAME] if folder.is_dir() else []
     if entries and not force:
+        if (folder / PARTIAL_FOLDER).is_dir():
+            raise DcsimError(
+                f"{folder}: holds a run that did not finish; pass --resume (with the same"
+                " arguments) to go on from the replications it finished, or --force to"
+                " start again."
+            )
         raise DcsimError(
             f"{folder}: already holds files; dcsim will not overwrite them."
             " Choose an empty or new folder (--out), or pass --force"
@@ -55,6 +63,9 @@ def prepare_folder(folder: Path, force: bool) -> None:
                 " files. Move it away or choose another --out."
             )
     for entry in entries:
+        if entry.name == PARTIAL_FOLDER and entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)  # what an unfinished run had done: started again
+            continue
         stale = any(entry.match(pattern) for pattern in OUTPUTS) and entry.is_file()
         if stale or (entry.name.startswith(".") and entry.name.endswith(".partial")):
             with contextlib.suppress(FileNotFoundError):

@@ -1,0 +1,213 @@
+"""The one task runner every experiment hands its work to: here, on a process pool, or on Dask.
+
+A task is ``(key, argument)``; ``func(argument)`` runs wherever a worker is free and
+the results come back in task order, whatever the backend and the number of workers,
+so the outputs never depend on either. At most a few tasks per worker are in flight
+or waiting for an earlier one, so memory does not grow with the number of tasks.
+Results already known (a resumed run) are handed back without running again.
+
+Backends: ``workers=1`` runs in this process; more use a fork pool of processes;
+``scheduler`` (an address such as ``tcp://10.0.0.5:8786``, or ``local`` for a
+``LocalCluster`` on this machine) sends the same tasks to a Dask cluster, which
+reruns a task whose worker died.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import importlib
+import multiprocessing
+import os
+import queue
+import signal
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+
+from dcsim.errors import DcsimError
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+_PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies
+SCHEDULER_VARIABLE = "DCSIM_SCHEDULER"  # the environment's default for --scheduler
+IN_FLIGHT_PER_WORKER = 2  # tasks sent ahead per worker: enough to keep each one busy
+
+
+def default_workers() -> int:
+    return os.cpu_count() or 1
+
+
+def scheduler_from_environment(scheduler: str | None) -> str | None:
+    """``scheduler`` if given, else $DCSIM_SCHEDULER if set and not empty, else None."""
+    return scheduler or os.environ.get(SCHEDULER_VARIABLE) or None
+
+
+def execute(
+    func: Callable[[_T], _R],
+    tasks: Sequence[tuple[str, _T]],
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    known: Mapping[str, _R] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[tuple[str, _R]]:
+    """``(key, func(argument))`` for every task, in task order.
+
+    Tasks whose key is in ``known`` are not run; their known result is handed back
+    in its place. ``progress`` is called with the number of tasks finished so far
+    (known ones included). Ctrl-C, SIGTERM or an error stops every worker.
+    """
+    known = known or {}
+    workers = default_workers() if workers is None else workers
+    if workers < 1:
+        raise DcsimError(f"workers must be at least 1 (got {workers}).")
+    todo = [(position, task) for position, task in enumerate(tasks) if task[0] not in known]
+    finished = len(tasks) - len(todo)
+    if progress is not None and finished:
+        progress(finished)
+    if scheduler is not None:
+        source: Iterator[tuple[int, _R]] = _on_dask(func, todo, scheduler, workers)
+    elif workers == 1 or len(todo) <= 1:
+        source = ((position, func(task[1])) for position, task in todo)
+    else:
+        source = _on_pool(func, todo, workers)
+    waiting: dict[int, _R] = {}
+    position = 0
+    for done_position, result in source:
+        waiting[done_position] = result
+        finished += 1
+        if progress is not None:
+            progress(finished)
+        while position < len(tasks):
+            key = tasks[position][0]
+            if key in known:
+                yield key, known[key]
+            elif position in waiting:
+                yield key, waiting.pop(position)
+            else:
+                break
+            position += 1
+    for key, _ in tasks[position:]:  # only known results are left
+        yield key, known[key]
+
+
+def _call(func: Callable[[_T], _R], position: int, argument: _T) -> tuple[int, _R]:
+    return position, func(argument)
+
+
+def _worker_started() -> None:
+    """In each pool worker: leave Ctrl-C to the parent, and die with it.
+
+    A terminal sends Ctrl-C to the whole process group; the parent stops the
+    pool, so a worker must not print a traceback of its own. If the parent is
+    killed outright (SIGKILL), Linux ends the workers too.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() == 1:  # the parent died before the line above ran
+            os._exit(1)
+
+
+def _on_pool(
+    func: Callable[[_T], _R], todo: list[tuple[int, tuple[str, _T]]], workers: int
+) -> Iterator[tuple[int, _R]]:
+    """Results as they finish, with at most IN_FLIGHT_PER_WORKER tasks a worker ahead."""
+    done: queue.SimpleQueue[tuple[tuple[int, _R] | None, BaseException | None]]
+    done = queue.SimpleQueue()
+    pool = multiprocessing.get_context("fork").Pool(
+        min(workers, len(todo)), initializer=_worker_started
+    )
+    ahead = IN_FLIGHT_PER_WORKER * workers
+    sent = received = 0
+    try:
+        while received < len(todo):
+            while sent < len(todo) and sent - received < ahead:
+                position, (_, argument) = todo[sent]
+                pool.apply_async(
+                    _call,
+                    (func, position, argument),
+                    callback=lambda r: done.put((r, None)),
+                    error_callback=lambda e: done.put((None, e)),
+                )
+                sent += 1
+            result, error = _next(done)
+            if error is not None:
+                raise error
+            assert result is not None
+            received += 1
+            yield result
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
+def _next(done: queue.SimpleQueue[Any]) -> Any:
+    # A timeout, so that Ctrl-C is seen within a second even where a blocking get is not
+    # interrupted by a signal.
+    while True:
+        with contextlib.suppress(queue.Empty):
+            return done.get(timeout=1.0)
+
+
+def _on_dask(
+    func: Callable[[_T], _R], todo: list[tuple[int, tuple[str, _T]]], scheduler: str, workers: int
+) -> Iterator[tuple[int, _R]]:
+    """Results as they finish on a Dask cluster (``local``: a LocalCluster of ``workers``)."""
+    try:
+        distributed: Any = importlib.import_module("distributed")  # an optional extra
+    except ImportError:
+        raise DcsimError(
+            "--scheduler needs Dask's distributed scheduler: pip install 'dcsim[dask]'"
+            " (or leave --scheduler out to use the local process pool)."
+        ) from None
+    with contextlib.ExitStack() as stack:
+        if scheduler == "local":
+            cluster = stack.enter_context(
+                distributed.LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+                )
+            )
+            address: Any = cluster
+        else:
+            address = scheduler
+        try:
+            client = stack.enter_context(distributed.Client(address, timeout="20s"))
+        except (OSError, TimeoutError) as exc:
+            raise DcsimError(
+                f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({exc}). Start"
+                " one with `dask scheduler` and workers with `dask worker ADDRESS`, or use"
+                " --scheduler local."
+            ) from None
+        slots = max(1, sum(client.nthreads().values()))
+        ahead = IN_FLIGHT_PER_WORKER * slots
+        futures = distributed.as_completed()
+        sent = 0
+        submitted = []
+
+        def send() -> None:
+            nonlocal sent
+            position, (_, argument) = todo[sent]
+            future = client.submit(_call, func, position, argument, pure=False)
+            submitted.append(future)
+            futures.add(future)
+            sent += 1
+
+        try:
+            while sent < len(todo) and sent < ahead:
+                send()
+            for future in futures:
+                result = future.result()
+                future.release()
+                if sent < len(todo):
+                    send()
+                yield result
+        except BaseException:
+            client.cancel(submitted)
+            raise

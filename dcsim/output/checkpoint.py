@@ -1,0 +1,141 @@
+"""What a run has finished, kept in its --out folder so that ``--resume`` can go on from there.
+
+While a command runs, its folder holds ``run.json`` with ``"status": "running"``,
+the settings that define the run (``resume``: the resolved spec, replications,
+format...) and how many of its tasks are finished; and a hidden folder
+``.dcsim-partial/`` with one file per finished task and the tables being
+streamed. A run killed at any point (SIGKILL included) leaves these behind;
+``--resume`` with the same settings loads the finished tasks, runs the rest,
+and writes the same bytes an uninterrupted run writes. At the end the final
+files replace them and ``.dcsim-partial/`` is removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import pickle
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from dcsim.errors import DcsimError
+from dcsim.output.folders import PARTIAL_FOLDER, prepare_folder
+from dcsim.output.run_folder import read_run_info
+
+RUNNING, COMPLETE = "running", "complete"
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped a run; ``finished`` of its ``total`` tasks are kept."""
+
+    def __init__(self, folder: Path, finished: int, total: int) -> None:
+        super().__init__(folder, finished, total)
+        self.folder, self.finished, self.total = folder, finished, total
+
+
+class Checkpoint:
+    """The finished tasks of the run into ``folder`` defined by ``identity``.
+
+    With ``resume``, an unfinished run there with the same identity is taken up
+    (:attr:`known` holds its finished tasks); a folder that is empty, new, or
+    holds no run starts afresh. Otherwise the folder is prepared as for any run
+    (refused if it holds files, unless ``force``).
+    """
+
+    def __init__(
+        self, folder: Path, identity: dict[str, Any], *, resume: bool, force: bool, total: int
+    ) -> None:
+        self.folder = folder
+        self.store = folder / PARTIAL_FOLDER
+        self.identity = _plain(identity)
+        self.total = total
+        self.known: dict[str, Any] = {}
+        self.already_complete = False
+        info = read_run_info(folder) if resume and folder.is_dir() else {}
+        status = info.get("status")
+        if resume and status in (RUNNING, COMPLETE) and info.get("resume") is not None:
+            _check_same(folder, info["resume"], self.identity)
+            if status == COMPLETE:
+                self.already_complete = True
+                return
+            if self.store.is_dir():
+                self.known = self._load()
+                self._write_progress()
+                return
+        prepare_folder(folder, force or (resume and status == RUNNING))
+        self.store.mkdir()
+        self._write_progress()
+
+    def _path(self, key: str) -> Path:
+        return self.store / f"task-{hashlib.sha256(key.encode()).hexdigest()[:20]}.pickle"
+
+    def _load(self) -> dict[str, Any]:
+        known = {}
+        for path in sorted(self.store.glob("task-*.pickle")):
+            try:
+                with path.open("rb") as handle:
+                    key, value = pickle.load(handle)
+            except (OSError, EOFError, pickle.UnpicklingError, ValueError):
+                continue  # cut short by the kill: that task runs again
+            known[key] = value
+        return known
+
+    def save(self, key: str, value: Any) -> None:
+        """Keep one finished task (written whole, then renamed into place)."""
+        path = self._path(key)
+        partial = path.with_suffix(".tmp")
+        with partial.open("wb") as handle:
+            pickle.dump((key, value), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(partial, path)
+        self.known[key] = value
+        self._write_progress()
+
+    def _write_progress(self) -> None:
+        from dcsim.output.export import version
+
+        record = {
+            "dcsim_version": version(),
+            "status": RUNNING,
+            "command_line": sys.argv,
+            "tasks": self.total,
+            "tasks_finished": len(self.known),
+            "resume": self.identity,
+        }
+        path = self.folder / "run.json"
+        partial = self.folder / ".run.json.partial"
+        partial.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        os.replace(partial, path)
+
+    def close(self) -> None:
+        """The run's final files are written: forget its finished tasks."""
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(self.store)
+
+
+def resume_record(identity: dict[str, Any]) -> dict[str, Any]:
+    """What the final run.json keeps so that a later --resume recognises a finished run."""
+    return {"status": COMPLETE, "resume": _plain(identity)}
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON gives it back (tuples as lists, dates as text), for comparing."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def _check_same(folder: Path, recorded: Any, wanted: dict[str, Any]) -> None:
+    if recorded == wanted:
+        return
+    if isinstance(recorded, dict):
+        keys = sorted(k for k in {*recorded, *wanted} if recorded.get(k) != wanted.get(k))
+    else:
+        keys = ["everything"]
+    raise DcsimError(
+        f"{folder}: the run there was made with other settings ({', '.join(keys)} differ"
+        " from this command's); --resume goes on only with the same file, overrides,"
+        " replications, seed, horizon and output options. Give those, or pass --force"
+        " (without --resume) to start again."
+    )

@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import socket
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
@@ -156,6 +157,21 @@ def _next(done: queue.SimpleQueue[Any]) -> Any:
             return done.get(timeout=1.0)
 
 
+def _reachable(scheduler: str) -> None:
+    """Fail at once, not after Dask's connect timeout, when nothing listens at a TCP address."""
+    host, _, port = scheduler.removeprefix("tcp://").rpartition(":")
+    if not scheduler.startswith("tcp://") or not port.isdigit():
+        return  # another protocol (tls://, inproc://...): let Dask judge it
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
+    except OSError as exc:
+        raise DcsimError(
+            f"--scheduler {scheduler}: nothing answers there ({exc.strerror or exc}). Start a"
+            " scheduler with `dask scheduler` and workers with `dask worker ADDRESS`, or use"
+            " --scheduler local."
+        ) from None
+
+
 def _on_dask(
     func: Callable[[_T], _R], todo: list[tuple[int, tuple[str, _T]]], scheduler: str, workers: int
 ) -> Iterator[tuple[int, _R]]:
@@ -177,6 +193,7 @@ def _on_dask(
             address: Any = cluster
         else:
             address = scheduler
+            _reachable(scheduler)
         try:
             client = stack.enter_context(distributed.Client(address, timeout="20s"))
         except (OSError, TimeoutError) as exc:

@@ -1,0 +1,103 @@
+"""--scheduler: the same replication tasks on a Dask cluster give the same bytes.
+
+A LocalCluster of two worker processes stands in for a cluster of machines: its
+address is what `dask scheduler` prints. Dask is an optional extra; these tests
+are skipped without it (the test extras install it, so CI runs them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import ASHBURN, REPO, assert_refused, run_cli
+
+distributed = pytest.importorskip("distributed")
+TABLES = ("events", "timeseries", "summary", "stats", "scurves", "migration", "funnel")
+ARGS = ["run", str(ASHBURN), "--years", "4", "--reps", "8"]
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as local:
+        yield local
+
+
+@pytest.fixture(scope="module")
+def on_the_pool(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    out = tmp_path_factory.mktemp("pool")
+    done = run_cli(*ARGS, "--workers", "1", "--out", out, "--force", "--quiet", timeout=300)
+    assert done.returncode == 0, done.stderr
+    return _bytes(out)
+
+
+def _bytes(out: Path) -> dict[str, bytes]:
+    return {name: (out / f"{name}.csv").read_bytes() for name in TABLES}
+
+
+def test_a_dask_cluster_writes_what_the_process_pool_writes(
+    cluster: Any, on_the_pool: dict[str, bytes], tmp_path: Path
+) -> None:
+    done = run_cli(*ARGS, "--scheduler", cluster.scheduler_address, "--out", tmp_path / "d",
+                   "--quiet", timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert _bytes(tmp_path / "d") == on_the_pool
+    # The environment variable is the default for --scheduler.
+    env = {**os.environ, "DCSIM_SCHEDULER": cluster.scheduler_address}
+    by_env = subprocess.run([sys.executable, "-m", "dcsim", *ARGS, "--out", str(tmp_path / "e"),
+                             "--quiet"], cwd=REPO, env=env, capture_output=True, text=True,
+                            timeout=300, check=False)  # fmt: skip
+    assert by_env.returncode == 0, by_env.stderr
+    assert _bytes(tmp_path / "e") == on_the_pool
+
+
+def test_a_worker_killed_midway_costs_a_retry_not_a_difference(
+    cluster: Any, on_the_pool: dict[str, bytes], tmp_path: Path
+) -> None:
+    out = tmp_path / "killed"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dcsim", *ARGS, "--scheduler", cluster.scheduler_address,
+         "--out", str(out), "--quiet"],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if json.loads((out / "run.json").read_text()).get("tasks_finished", 0) >= 1:
+                break
+        except (FileNotFoundError, json.JSONDecodeError):
+            pass
+        time.sleep(0.02)
+    nanny = next(iter(cluster.workers.values()))
+    os.kill(nanny.process.pid, signal.SIGKILL)  # the nanny starts a new worker
+    # Killed midway: tasks were still left, so both workers held one.
+    assert json.loads((out / "run.json").read_text())["status"] == "running"
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert _bytes(out) == on_the_pool
+
+
+def test_local_starts_a_cluster_on_this_machine(
+    on_the_pool: dict[str, bytes], tmp_path: Path
+) -> None:
+    done = run_cli(*ARGS, "--scheduler", "local", "--workers", "2", "--out", tmp_path / "l",
+                   "--quiet", timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert _bytes(tmp_path / "l") == on_the_pool
+
+
+def test_a_scheduler_that_is_not_there_is_a_clear_error(tmp_path: Path) -> None:
+    done = run_cli(*ARGS, "--scheduler", "tcp://127.0.0.1:9", "--out", tmp_path / "x",
+                   timeout=120)  # fmt: skip
+    assert_refused(done, "--scheduler tcp://127.0.0.1:9", "dask scheduler")

@@ -1,0 +1,192 @@
+"""dcsim run streams its rows to disk, and --resume goes on after a kill: the same bytes.
+
+Every table a run writes must not depend on how the replications were spread over
+workers, on whether the run was killed and resumed, or on how many replications
+followed: replication *i*'s rows are replication *i*'s. And the streamed files are
+the ones the Python API writes from the same run held in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import dcsim
+from dcsim.experiments.tasks import execute
+from tests.support import ASHBURN, REPO, assert_refused, run_cli
+
+TABLES = ("events", "timeseries", "summary", "stats", "scurves", "migration", "funnel")
+YEARS = "4"
+
+
+def _run(out: Path, *args: str | Path, reps: int = 4) -> subprocess.CompletedProcess[str]:
+    done = run_cli("run", ASHBURN, "--years", YEARS, "--reps", str(reps), "--out", out,
+                   "--quiet", *args, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def _bytes(out: Path, fmt: str = "csv") -> dict[str, bytes]:
+    return {name: (out / f"{name}.{fmt}").read_bytes() for name in TABLES}
+
+
+def test_every_table_is_the_same_bytes_on_one_two_or_three_workers(tmp_path: Path) -> None:
+    outputs = []
+    for workers in ("1", "2", "3"):
+        _run(tmp_path / workers, "--workers", workers, reps=5)
+        outputs.append(_bytes(tmp_path / workers))
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert not (tmp_path / "1" / ".dcsim-partial").exists()
+    info = json.loads((tmp_path / "1" / "run.json").read_text())
+    assert info["status"] == "complete" and info["replications"] == 5
+
+
+def test_the_streamed_files_are_what_the_python_api_writes(tmp_path: Path) -> None:
+    _run(tmp_path / "cli", "--workers", "2", reps=3)
+    result = dcsim.run(dcsim.load(ASHBURN), years=float(YEARS), replications=3, workers=1)
+    result.to_csv(tmp_path / "api")
+    assert _bytes(tmp_path / "cli") == _bytes(tmp_path / "api")
+
+
+def test_four_replications_are_the_first_four_of_eight(tmp_path: Path) -> None:
+    _run(tmp_path / "four", "--workers", "2", reps=4)
+    _run(tmp_path / "eight", "--workers", "2", reps=8)
+    for name in ("events", "timeseries", "summary"):
+        four = (tmp_path / "four" / f"{name}.csv").read_text().splitlines()
+        eight = (tmp_path / "eight" / f"{name}.csv").read_text().splitlines()
+        column = four[0].split(",").index("replication")
+        first = [line for line in eight if line == eight[0] or int(line.split(",")[column]) < 4]
+        assert first == four, name
+        assert len(eight) > len(four)
+
+
+def _killed_midway(out: Path, args: list[str], finished: int) -> None:
+    """Start a run and SIGKILL it once run.json says ``finished`` tasks are kept."""
+    proc = subprocess.Popen([sys.executable, "-m", "dcsim", *args, "--out", str(out), "--quiet"],
+                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    deadline = time.monotonic() + 240
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                info = json.loads((out / "run.json").read_text())
+            except (FileNotFoundError, json.JSONDecodeError):
+                info = {}
+            if info.get("tasks_finished", 0) >= finished:
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, "the run ended before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=60)
+        assert proc.stderr is not None
+        proc.stderr.close()
+    assert json.loads((out / "run.json").read_text())["status"] == "running"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_run_killed_midway_and_resumed_writes_the_same_bytes(tmp_path: Path, fmt: str) -> None:
+    args = ["run", str(ASHBURN), "--years", YEARS, "--reps", "10", "--workers", "2",
+            "--format", fmt]  # fmt: skip
+    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
+    done = run_cli(*args, "--out", whole, "--quiet", timeout=300)
+    assert done.returncode == 0, done.stderr
+    _killed_midway(resumed, args, finished=3)
+    # A plain rerun is refused and says how to go on; --resume goes on.
+    refused = run_cli(*args, "--out", resumed)
+    assert_refused(refused, "did not finish", "--resume")
+    again = run_cli(*args, "--out", resumed, "--quiet", "--resume", timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert _bytes(resumed, fmt) == _bytes(whole, fmt)
+    assert not (resumed / ".dcsim-partial").exists()
+    # Resuming a finished run does nothing, and says so.
+    twice = run_cli(*args, "--out", resumed, "--resume")
+    assert twice.returncode == 0 and "already finished" in twice.stdout
+    assert _bytes(resumed, fmt) == _bytes(whole, fmt)
+
+
+def test_resume_with_other_settings_is_refused_and_names_them(tmp_path: Path) -> None:
+    args = ["run", str(ASHBURN), "--years", YEARS, "--reps", "10", "--workers", "1"]
+    out = tmp_path / "out"
+    _killed_midway(out, args, finished=1)
+    other = run_cli(*args[:-4], "--reps", "12", "--workers", "1", "--out", out, "--resume")
+    assert_refused(other, "other settings", "replications")
+    changed = run_cli(*args, "--out", out, "--resume", "--seed", "5")
+    assert_refused(changed, "other settings", "spec")
+    # --force (without --resume) starts again.
+    fresh = run_cli(*args, "--out", out, "--force", "--quiet", timeout=300)
+    assert fresh.returncode == 0, fresh.stderr
+
+
+def test_resume_with_nothing_to_resume_just_runs(tmp_path: Path) -> None:
+    _run(tmp_path / "a", "--workers", "1", reps=2)
+    _run(tmp_path / "b", "--workers", "1", "--resume", reps=2)
+    assert _bytes(tmp_path / "a") == _bytes(tmp_path / "b")
+
+
+def test_no_background_leaves_only_background_rows_out(tmp_path: Path) -> None:
+    _run(tmp_path / "all", "--workers", "2", reps=2)
+    _run(tmp_path / "own", "--workers", "2", "--no-background", reps=2)
+    every = pd.read_csv(tmp_path / "all" / "events.csv", keep_default_na=False)
+    own = pd.read_csv(tmp_path / "own" / "events.csv", keep_default_na=False)
+    assert every["background"].any() and not own["background"].any()
+    pd.testing.assert_frame_equal(own, every[~every["background"]].reset_index(drop=True))
+    # The funnel counts background requests all the same.
+    for name in ("funnel", "summary", "stats", "timeseries"):
+        assert (tmp_path / "all" / f"{name}.csv").read_bytes() == (
+            tmp_path / "own" / f"{name}.csv"
+        ).read_bytes(), name
+
+
+def test_parquet_holds_the_csv_tables(tmp_path: Path) -> None:
+    _run(tmp_path / "csv", "--workers", "2", reps=3)
+    _run(tmp_path / "pq", "--workers", "2", "--format", "parquet", reps=3)
+    for name in ("events", "timeseries", "summary"):
+        from_csv = pd.read_csv(tmp_path / "csv" / f"{name}.csv")
+        from_parquet = pd.read_parquet(tmp_path / "pq" / f"{name}.parquet")
+        assert len(from_csv) == len(from_parquet) and list(from_csv) == list(from_parquet)
+        assert from_csv["replication"].tolist() == from_parquet["replication"].tolist()
+
+
+def test_a_sweep_killed_midway_and_resumed_writes_the_same_table(tmp_path: Path) -> None:
+    args = ["sweep", str(ASHBURN), "--grid", "sites.ashburn.substation.order_policy="
+            "at_request,at_agreement", "--years", YEARS, "--reps", "6", "--workers", "2"]  # fmt: skip
+    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
+    done = run_cli(*args, "--out", whole, "--quiet", timeout=300)
+    assert done.returncode == 0, done.stderr
+    _killed_midway(resumed, args, finished=4)
+    again = run_cli(*args, "--out", resumed, "--quiet", "--resume", timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert (resumed / "sweep.csv").read_bytes() == (whole / "sweep.csv").read_bytes()
+
+
+def _square(value: int) -> int:
+    return value * value
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    count=st.integers(0, 12),
+    known=st.sets(st.integers(0, 11)),
+    workers=st.sampled_from([1, 2, 3]),
+)
+def test_the_task_runner_hands_back_every_result_in_task_order(
+    count: int, known: set[int], workers: int
+) -> None:
+    tasks = [(f"t{i}", i) for i in range(count)]
+    already = {f"t{i}": -i for i in known if i < count}  # known results are not recomputed
+    seen: list[int] = []
+    results = list(execute(_square, tasks, workers=workers, known=already, progress=seen.append))
+    assert [key for key, _ in results] == [key for key, _ in tasks]
+    assert [value for _, value in results] == [
+        -i if f"t{i}" in already else i * i for i in range(count)
+    ]
+    assert seen == sorted(seen) and (not tasks or seen[-1] == count)

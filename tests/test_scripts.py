@@ -32,6 +32,11 @@ def test_bench_quick_reports_ratios_and_event_growth() -> None:
     rates = [int(m) for m in re.findall(r"^\s+\d+\s+[0-9.]+\s+(\d+)\s+[0-9.]+$", out, re.M)]
     assert len(horizon) == 4 and horizon == sorted(horizon) and horizon[0] < horizon[-1], out
     assert len(rates) == 3 and rates == sorted(rates) and rates[0] < rates[-1], out
+    # Section 4: a real run's efficiency and memory ratio, both positive figures.
+    efficiency = re.search(r"parallel efficiency on 2 workers = ([0-9.]+)", out)
+    memory = re.search(r"peak memory --reps \d+ / --reps \d+ = ([0-9.]+)", out)
+    assert efficiency is not None and 0 < float(efficiency.group(1)) < 2, out
+    assert memory is not None and 0 < float(memory.group(1)) < 10, out
 
 
 def test_portfolio_study_writes_a_table_per_schedule(tmp_path: Path) -> None:

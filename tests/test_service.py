@@ -24,7 +24,7 @@ from dcsim.input.distributions import Exponential, Fixed
 from dcsim.input.spec import Region, Tranche
 from dcsim.model.events import EventRow, Recorder
 from dcsim.model.grid_request import GridRequest
-from dcsim.model.interconnection import make_queue
+from dcsim.model.queues import make_queue
 from dcsim.model.service import MONTH
 from dcsim.model.streams import Streams
 from tests.support import assert_in_ci, grid_region, mean_ci

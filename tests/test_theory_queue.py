@@ -23,7 +23,9 @@ import simpy
 from dcsim.input.distributions import Distribution, Exponential, Fixed
 from dcsim.input.spec import Region, StudyPhase
 from dcsim.model.events import EventRow, Recorder
-from dcsim.model.interconnection import ClusterQueue, SerialQueue, make_queue
+from dcsim.model.interconnection import ClusterQueue
+from dcsim.model.queues import make_queue
+from dcsim.model.serial_queue import SerialQueue
 from dcsim.model.streams import Streams
 from tests.support import assert_in_ci, mean_ci, mmc_wq, time_average
 

@@ -22,7 +22,8 @@ from dcsim.input.distributions import Exponential, Fixed
 from dcsim.input.spec import Region, StudyPhase
 from dcsim.model.events import EventRow, Recorder
 from dcsim.model.grid_request import GridRequest
-from dcsim.model.interconnection import RegionQueue, make_queue
+from dcsim.model.interconnection import RegionQueue
+from dcsim.model.queues import make_queue
 from dcsim.model.streams import Streams
 from tests.support import assert_in_ci, grid_region, mean_ci, mmc_wq, time_average
 

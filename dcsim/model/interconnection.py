@@ -2,10 +2,10 @@
 
 Two disciplines, each a small class over :class:`RegionQueue`:
 
-* :class:`SerialQueue` — first come, first served; each request holds one of
-  ``study_engineers`` for all of its study phases (an M/M/c queue when phases
-  are exponential and arrivals Poisson). Computed, not simulated, for the
-  background: see the class.
+* :class:`~dcsim.model.serial_queue.SerialQueue` — first come, first served;
+  each request holds one of ``study_engineers`` for all of its study phases (an
+  M/M/c queue when phases are exponential and arrivals Poisson). Computed, not
+  simulated, for the background: see its module.
 * :class:`ClusterQueue` — FERC Order 2023 cluster studies: requests gathered in
   windows of ``cluster_window``; each cluster is studied as one through the
   phases; ``study_engineers`` clusters can be under study at once.
@@ -19,9 +19,8 @@ the agreement; a site's own request never does (the planner is committed to it).
 
 from __future__ import annotations
 
-import heapq
 import math
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from typing import Any
 
 import numpy as np
@@ -86,30 +85,6 @@ class RegionQueue:
                 EventRow,
                 (
                     self.env.now,
-                    request.site,
-                    P,
-                    event,
-                    request.ident,
-                    quantity,
-                    unit,
-                    detail,
-                    request.background,
-                ),
-            )
-        )
-
-    def _log_ahead(
-        self, time: float, request: GridRequest, event: Event, quantity: float = NAN,
-        unit: str = "", detail: str = "",
-    ) -> None:  # fmt: skip
-        """A row whose time is known before it comes (a background request's studies):
-        logged now, out of time order; the replication's log is put in order at the end,
-        and rows past the horizon are left out."""
-        self._rows.append(
-            _new_row(
-                EventRow,
-                (
-                    time,
                     request.site,
                     P,
                     event,
@@ -239,116 +214,6 @@ class RegionQueue:
         )
 
 
-class SerialQueue(RegionQueue):
-    """First come, first served, with ``study_engineers`` studies under way at once.
-
-    First come, first served on identical engineers means requests start their studies
-    in arrival order, each on the engineer free soonest (Kiefer and Wolfowitz's
-    recursion): start = max(arrival, earliest free time). So a request's whole study —
-    when it starts, when each phase ends, whether it withdraws — is known the moment it
-    arrives, from the durations drawn then. A background request needs no SimPy process
-    for it: its study rows are logged ahead, and one timeout wakes it at its agreement,
-    where it meets the grid's shared headroom at the right time. A site's request keeps
-    a process, so that the site sees its study start when it happens. The sample path
-    is the one a SimPy resource gives (tests/test_theory_queue.py: Erlang C, Little,
-    Pollaczek-Khinchine).
-    """
-
-    def __init__(
-        self,
-        env: simpy.Environment,
-        spec: Region,
-        recorder: Recorder,
-        background_rng: np.random.Generator,
-    ) -> None:
-        self._free_at = [-math.inf] * spec.study_engineers  # a heap: when each is next free
-        super().__init__(env, spec, recorder, background_rng)
-
-    def _enqueue(self, request: GridRequest) -> None:
-        plan = request.plan
-        assert plan is not None
-        free = self._free_at
-        start = self.env.now
-        if free[0] > start:
-            start = free[0]
-        end, ends, phases = start, [], self.spec.phases
-        withdrawn = None
-        for index, duration in enumerate(plan.phase_durations):
-            end += duration
-            ends.append(end)
-            if (
-                request.background
-                and phases[index].withdrawal > 0
-                and self._withdraws(request, index)
-            ):
-                withdrawn = phases[index].name
-                break
-        heapq.heapreplace(free, end)  # the engineer free soonest takes it, until ``end``
-        if not request.background:
-            self.env.process(self._site_studies(request, start, ends))
-            return
-        # The rows of its studies, built here: the hottest loop of a run.
-        site, ident, rows = request.site, request.ident, self._rows
-        rows.append(_new_row(EventRow, (start, site, P, Event.STUDY_STARTED, ident,
-                                        start - request.submitted, "days",
-                                        "days waited for a study engineer", True)))  # fmt: skip
-        for time, phase in zip(ends, phases, strict=False):
-            rows.append(_new_row(EventRow, (time, site, P, Event.PHASE_COMPLETED, ident, NAN,
-                                            "", phase.name, True)))  # fmt: skip
-        if withdrawn is not None:
-            request.withdrawn = True
-            rows.append(_new_row(EventRow, (end, site, P, Event.REQUEST_WITHDRAWN, ident, NAN,
-                                            "", withdrawn, True)))  # fmt: skip
-            return
-        rows.append(_new_row(EventRow, (end, site, P, Event.STUDY_COMPLETED, ident, NAN, "",
-                                        "", True)))  # fmt: skip
-        wake = self.env.timeout(end + plan.agreement - self.env.now)
-        wake.callbacks.append(lambda _: self._background_agreement(request))
-
-    def _background_agreement(self, request: GridRequest) -> None:
-        """A background request signs (or withdraws); if the headroom covers it, it is
-        connected now and energized after its energization time, with no process."""
-        env, plan, log = self.env, request.plan, self._log
-        assert plan is not None
-        log(request, Event.AGREEMENT_SIGNED, env.now - request.submitted, "days",
-            "days since request")  # fmt: skip
-        if plan.withdrawal_after_agreement < self.spec.withdrawal_after_agreement:
-            request.withdrawn = True
-            log(request, Event.REQUEST_WITHDRAWN, detail="after_agreement")
-            return
-        request.need = request.mw
-        if request.need <= self.capacity.headroom:
-            self.capacity.headroom -= request.need
-            request.upgrade_wait = 0.0
-            self._log_ahead(env.now + plan.energization, request, Event.TRANCHE_ENERGIZED,
-                            request.mw, "MW")  # fmt: skip
-        else:
-            env.process(self._background_upgrade(request))
-
-    def _background_upgrade(self, request: GridRequest) -> Generator[simpy.Event, Any, None]:
-        assert request.plan is not None
-        yield from self.capacity.connect(request)
-        if request.plan.energization > 0:
-            yield self.env.timeout(request.plan.energization)
-        self._log(request, Event.TRANCHE_ENERGIZED, request.mw, "MW")
-
-    def _site_studies(
-        self, request: GridRequest, start: float, ends: list[float]
-    ) -> Generator[simpy.Event, Any, None]:
-        """A site's request through the study times its arrival fixed, then onwards."""
-        env, log = self.env, self._log
-        if start > env.now:
-            yield env.timeout(start - env.now)
-        request.study_started_at = env.now
-        log(request, Event.STUDY_STARTED, env.now - request.submitted, "days",
-            "days waited for a study engineer")  # fmt: skip
-        for end, phase in zip(ends, self.spec.phases, strict=False):
-            if end > env.now:
-                yield env.timeout(end - env.now)
-            log(request, Event.PHASE_COMPLETED, NAN, "", phase.name)
-        yield from self._after_studies(request)
-
-
 class ClusterQueue(RegionQueue):
     """Requests gathered in windows and studied together, phase by phase."""
 
@@ -407,17 +272,3 @@ class ClusterQueue(RegionQueue):
                     break  # everyone withdrew: free the study slot at once
         for request in batch:
             env.process(self._after_studies(request))
-
-
-def make_queue(
-    env: simpy.Environment,
-    spec: Region,
-    recorder: Recorder,
-    streams: Callable[[str], np.random.Generator],
-) -> RegionQueue:
-    background = streams(f"region:{spec.name}/background")
-    if spec.discipline == "cluster":
-        return ClusterQueue(
-            env, spec, recorder, background, streams(f"region:{spec.name}/clusters")
-        )
-    return SerialQueue(env, spec, recorder, background)

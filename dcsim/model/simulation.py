@@ -21,8 +21,8 @@ from dcsim.model.chips import chip_supply, supply_stream
 from dcsim.model.equipment import EquipmentMarket, market_stream
 from dcsim.model.events import Event, EventRow, Process, Recorder
 from dcsim.model.fleet import Fleet
-from dcsim.model.interconnection import make_queue
 from dcsim.model.layers import LAYERS, Layer, layers_of
+from dcsim.model.queues import make_queue
 from dcsim.model.records import SiteRecord
 from dcsim.model.site import SiteModel
 from dcsim.model.site_core import Tape

@@ -1,0 +1,27 @@
+"""The region queue a region's file asks for: serial or cluster studies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import simpy
+
+from dcsim.input.spec import Region
+from dcsim.model.events import Recorder
+from dcsim.model.interconnection import ClusterQueue, RegionQueue
+from dcsim.model.serial_queue import SerialQueue
+
+
+def make_queue(
+    env: simpy.Environment,
+    spec: Region,
+    recorder: Recorder,
+    streams: Callable[[str], np.random.Generator],
+) -> RegionQueue:
+    background = streams(f"region:{spec.name}/background")
+    if spec.discipline == "cluster":
+        return ClusterQueue(
+            env, spec, recorder, background, streams(f"region:{spec.name}/clusters")
+        )
+    return SerialQueue(env, spec, recorder, background)

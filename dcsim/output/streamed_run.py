@@ -23,7 +23,8 @@ import pandas as pd
 
 from dcsim.errors import DcsimError
 from dcsim.experiments.results import PackedReplication, RunResult, derive
-from dcsim.experiments.runner import Plan, replicate, run_plan
+from dcsim.experiments.runner import replicate
+from dcsim.experiments.tasks import execute
 from dcsim.input.dump import to_document
 from dcsim.input.spec import Scenario
 from dcsim.model.layers import Layer
@@ -51,9 +52,15 @@ def _task(
     if fmt == "csv":
         rows = {name: csv_text(frame, header=False).encode() for name, frame in rows.items()}
     small = dataclasses.replace(
-        packed, events=packed.events.head(0), timeseries=packed.timeseries.head(0)
+        packed, events=_empty_like(packed.events), timeseries=_empty_like(packed.timeseries)
     )
     return small, rows
+
+
+def _empty_like(frame: pd.DataFrame) -> pd.DataFrame:
+    """No rows, the same columns and types; built afresh, since an empty slice of a frame
+    keeps the whole frame's memory alive (2-3 MB a replication of the portfolio)."""
+    return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in frame.dtypes.items()})
 
 
 class _CsvStream:
@@ -147,7 +154,7 @@ def run_into(
     last = done.get(finished - 1)
     streams = {name: stream(checkpoint.store / f"{name}.{fmt}",
                             last.offsets[name] if last else None) for name in STREAMED}  # fmt: skip
-    known = {f"r{index}": (done[index].small, None) for index in range(finished)}
+    known: dict[str, Any] = {f"r{index}": None for index in range(finished)}
     smalls = [done[index].small for index in range(finished)]
 
     def keep(key: str, result: tuple[PackedReplication, dict[str, Any]]) -> None:
@@ -170,11 +177,14 @@ def run_into(
         (f"r{index}", (scenario, index, frozenset(), include_background, fmt))
         for index in range(replications)
     ]
-    plan = Plan(workers=workers, scheduler=scheduler, known=known, on_result=keep,
-                progress=progress)  # fmt: skip
     try:
-        for small, _ in run_plan(_task, tasks, plan)[finished:]:
-            smalls.append(small)
+        # Each result is appended to disk and dropped: only its summary parts stay.
+        for key, each in execute(_task, tasks, workers=workers, scheduler=scheduler,
+                                 known=known, progress=progress):  # fmt: skip
+            if key not in known:
+                keep(key, each)
+                smalls.append(each[0])
+            del each
     finally:
         for each in streams.values():
             each.close()

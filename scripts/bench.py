@@ -120,8 +120,18 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, value
 
 
+def _pss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            return sum(int(line.split()[1]) for line in handle if line.startswith("Pss:"))
+    except OSError:
+        return 0
+
+
 def _tree_rss_kb(pid: int) -> int:
-    """Resident memory of ``pid`` and every process below it, in KB (Linux /proc)."""
+    """Memory of ``pid`` and every process below it, in KB (Linux /proc): the proportional
+    set size, which counts a page the forked workers share with dcsim once, not once in
+    each (their summed RSS would count numpy's and pandas' pages three times)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -135,13 +145,7 @@ def _tree_rss_kb(pid: int) -> int:
     while todo:
         current = todo.pop()
         todo.extend(children.get(current, []))
-        try:
-            with open(f"/proc/{current}/status") as handle:
-                for line in handle:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-        except OSError:
-            pass
+        total += _pss_kb(current)
     return total
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from dcsim.experiments.funnel import FUNNEL_EVENTS, funnel_parts, funnel_table
@@ -146,21 +147,35 @@ def _timestamps(days: pd.Series, start: pd.Timestamp) -> pd.Series:
     )
 
 
+_EVENT_CODE = {event: code for code, event in enumerate(Event)}
+_PROCESS_CODE = {process: code for code, process in enumerate(Process)}
+
+
 def _event_frame(replication: int, rows: Sequence[EventRow], start: pd.Timestamp) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=list(EventRow._fields))
-    frame.insert(0, "replication", replication)
-    frame = frame.astype(
-        {
-            "replication": "int64",
-            "time_days": "float64",
-            "quantity": "float64",
-            "background": "bool",
-        }
-    )
-    frame["event"] = frame["event"].astype(str).astype(EVENT_CATEGORIES)
-    frame["process"] = frame["process"].astype(str).astype(PROCESS_CATEGORIES)
-    frame.insert(2, "timestamp", _timestamps(frame["time_days"], start))
-    return frame[list(EVENT_COLUMNS)]
+    # Column by column from the rows (a StrEnum is its text, so the dictionaries take
+    # members and plain strings alike): a quarter of the cost of DataFrame(rows) + astype.
+    n = len(rows)
+    columns = list(zip(*rows, strict=True)) if n else [()] * len(EventRow._fields)
+    time, site, process, event, obj, quantity, unit, detail, background = columns
+    days = np.array(time, dtype="float64")
+    frame = pd.DataFrame({
+        "replication": np.full(n, replication, dtype="int64"),
+        "time_days": days,
+        "timestamp": start + pd.to_timedelta(days, unit="D"),
+        "site": np.array(site, dtype=object),
+        "process": pd.Categorical.from_codes(
+            np.array([_PROCESS_CODE[p] for p in process], dtype="int8"),
+            dtype=PROCESS_CATEGORIES),
+        "event": pd.Categorical.from_codes(
+            np.array([_EVENT_CODE[e] for e in event], dtype="int16"), dtype=EVENT_CATEGORIES),
+        "object": np.array(obj, dtype=object),
+        "quantity": np.array(quantity, dtype="float64"),
+        "unit": np.array(unit, dtype=object),
+        "detail": np.array(detail, dtype=object),
+        "background": np.array(background, dtype=bool),
+    })  # fmt: skip
+    assert tuple(frame.columns) == EVENT_COLUMNS
+    return frame
 
 
 def _timeseries_frame(result: ReplicationResult, start: pd.Timestamp) -> pd.DataFrame:

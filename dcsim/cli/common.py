@@ -130,7 +130,7 @@ def checkpointed(
         except ExportInterrupted:
             raise
         except KeyboardInterrupt:
-            raise RunInterrupted(out, len(checkpoint.known), total) from None
+            raise RunInterrupted(out, checkpoint.finished, total) from None
         checkpoint.close()
 
 

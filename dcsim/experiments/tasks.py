@@ -59,7 +59,7 @@ def execute(
     in its place. ``progress`` is called with the number of tasks finished so far
     (known ones included). Ctrl-C, SIGTERM or an error stops every worker.
     """
-    known = known or {}
+    known = dict(known or {})  # as it is now: results saved while we run are not "known"
     workers = default_workers() if workers is None else workers
     if workers < 1:
         raise DcsimError(f"workers must be at least 1 (got {workers}).")

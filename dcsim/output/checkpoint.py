@@ -53,7 +53,8 @@ class Checkpoint:
         self.store = folder / PARTIAL_FOLDER
         self.identity = _plain(identity)
         self.total = total
-        self.known: dict[str, Any] = {}
+        self.known: dict[str, Any] = {}  # what the interrupted run had finished
+        self._finished: set[str] = set()  # keys of every finished task (not their results)
         self.already_complete = False
         info = read_run_info(folder) if resume and folder.is_dir() else {}
         status = info.get("status")
@@ -64,6 +65,7 @@ class Checkpoint:
                 return
             if self.store.is_dir():
                 self.known = self._load()
+                self._finished = set(self.known)
                 self._write_progress()
                 return
         prepare_folder(folder, force or (resume and status == RUNNING))
@@ -91,8 +93,13 @@ class Checkpoint:
         with partial.open("wb") as handle:
             pickle.dump((key, value), handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(partial, path)
-        self.known[key] = value
+        self._finished.add(key)  # not the value: memory must not grow with the tasks
         self._write_progress()
+
+    @property
+    def finished(self) -> int:
+        """Tasks finished so far, those of the interrupted run included."""
+        return len(self._finished)
 
     def _write_progress(self) -> None:
         from dcsim.output.export import version
@@ -102,7 +109,7 @@ class Checkpoint:
             "status": RUNNING,
             "command_line": sys.argv,
             "tasks": self.total,
-            "tasks_finished": len(self.known),
+            "tasks_finished": len(self._finished),
             "resume": self.identity,
         }
         path = self.folder / "run.json"

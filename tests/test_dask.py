@@ -101,3 +101,11 @@ def test_a_scheduler_that_is_not_there_is_a_clear_error(tmp_path: Path) -> None:
     done = run_cli(*ARGS, "--scheduler", "tcp://127.0.0.1:9", "--out", tmp_path / "x",
                    timeout=120)  # fmt: skip
     assert_refused(done, "--scheduler tcp://127.0.0.1:9", "dask scheduler")
+    assert not (tmp_path / "x").exists()  # refused before the folder was touched
+    # A what-if refuses it the same way, and an earlier run's folder is left as it was.
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "compare.csv").write_text("precious\n")
+    what_if = run_cli("compare", ASHBURN, "--variant", "v", "--set", "scenario.seed=1", "--scheduler",
+                      "tcp://127.0.0.1:9", "--out", tmp_path / "kept", "--force", timeout=120)  # fmt: skip
+    assert_refused(what_if, "--scheduler tcp://127.0.0.1:9")
+    assert (tmp_path / "kept" / "compare.csv").read_text() == "precious\n"

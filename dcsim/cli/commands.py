@@ -185,7 +185,11 @@ def run_command(
     import time
 
     from dcsim.experiments.runner import check_counts
-    from dcsim.experiments.tasks import default_workers, scheduler_from_environment
+    from dcsim.experiments.tasks import (
+        check_scheduler,
+        default_workers,
+        scheduler_from_environment,
+    )
     from dcsim.output.checkpoint import resume_record
     from dcsim.output.streamed_run import identity, run_into
     from dcsim.output.tables import site_table
@@ -200,6 +204,7 @@ def run_command(
 
         require_parquet()
     scheduler = scheduler_from_environment(scheduler)
+    check_scheduler(scheduler)  # before the folder is touched
     defined = identity(scenario, reps, fmt, not no_background, list(sets))
 
     def run_info() -> dict[str, Any]:

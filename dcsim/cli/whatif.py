@@ -83,10 +83,18 @@ def _plan(checkpoint: Checkpoint, workers: int | None, scheduler: str | None,
           tick: Any) -> Any:  # fmt: skip
     """Where the tasks run, with what the checkpoint kept of an interrupted run."""
     from dcsim.experiments.runner import Plan
-    from dcsim.experiments.tasks import scheduler_from_environment
 
-    return Plan(workers=workers, scheduler=scheduler_from_environment(scheduler),
+    return Plan(workers=workers, scheduler=scheduler,
                 known=checkpoint.known, on_result=checkpoint.save, progress=tick)  # fmt: skip
+
+
+def _engine(scheduler: str | None) -> str | None:
+    """--scheduler, or $DCSIM_SCHEDULER; refused before the folder is touched if it cannot work."""
+    from dcsim.experiments.tasks import check_scheduler, scheduler_from_environment
+
+    scheduler = scheduler_from_environment(scheduler)
+    check_scheduler(scheduler)
+    return scheduler
 
 
 def _finished(checkpoint: Checkpoint, out: Path) -> bool:
@@ -121,9 +129,12 @@ def _context(
         "horizon_days": settled.horizon_days,
         **what,
     }
+    from dcsim.output.export import version
+
     documents = [to_document(with_run_settings(spec, years=settled.horizon_days / 365.25,
                                                seed=settled.seed)) for spec in specs]  # fmt: skip
-    return {**context, "identity": {"command": command, **context, "specs": documents}}
+    identity = {"command": command, "dcsim_version": version(), **context, "specs": documents}
+    return {**context, "identity": identity}
 
 
 @click.command(context_settings={"ignore_unknown_options": True}, epilog=_VARIANT_HELP)
@@ -183,6 +194,7 @@ def compare(
         variants={name: (str(path) if path else sets) for name, sets, path in parsed},
     )
     total = reps * (1 + len(variants))
+    scheduler = _engine(scheduler)
     with checkpointed(out, context["identity"], resume=resume, force=force,
                       total=total) as checkpoint:  # fmt: skip
         if _finished(checkpoint, out):
@@ -250,6 +262,7 @@ def sweep(
         grid={k: [str(v) for v in vs] for k, vs in grid.items()},
     )  # fmt: skip
     total = reps * math.prod(len(values) for values in grid.values())
+    scheduler = _engine(scheduler)
     with checkpointed(out, context["identity"], resume=resume, force=force,
                       total=total) as checkpoint:  # fmt: skip
         if _finished(checkpoint, out):
@@ -296,6 +309,7 @@ def cascade(
     spec = load(file)
     context = _context("cascade", [spec], reps, years, seed, sites=list(sites))
     total = reps * (len(LAYERS) + 1)  # at most: the cascade may stop sooner
+    scheduler = _engine(scheduler)
     with checkpointed(out, context["identity"], resume=resume, force=force,
                       total=total) as checkpoint:  # fmt: skip
         if _finished(checkpoint, out):
@@ -348,6 +362,7 @@ def attribute(
 
     spec = load(file)
     context = _context("attribute", [spec], reps, years, seed, sites=list(sites))
+    scheduler = _engine(scheduler)
     with checkpointed(out, context["identity"], resume=resume, force=force,
                       total=reps) as checkpoint:  # fmt: skip
         if _finished(checkpoint, out):

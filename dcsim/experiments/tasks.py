@@ -33,6 +33,7 @@ _R = TypeVar("_R")
 _PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies
 SCHEDULER_VARIABLE = "DCSIM_SCHEDULER"  # the environment's default for --scheduler
 IN_FLIGHT_PER_WORKER = 2  # tasks sent ahead per worker: enough to keep each one busy
+WORKER_WAIT_S = 60  # how long a cluster may take to have its first worker
 
 
 def default_workers() -> int:
@@ -67,30 +68,43 @@ def execute(
     finished = len(tasks) - len(todo)
     if progress is not None and finished:
         progress(finished)
+    # The first position not yet handed back: the backends send no task more than a few
+    # per worker beyond it, so results waiting for a slow earlier one stay few.
+    handed = [0]
     if scheduler is not None:
-        source: Iterator[tuple[int, _R]] = _on_dask(func, todo, scheduler, workers)
+        source: Iterator[tuple[int, _R]] = _on_dask(func, todo, scheduler, workers, handed)
     elif workers == 1 or len(todo) <= 1:
         source = ((position, func(task[1])) for position, task in todo)
     else:
-        source = _on_pool(func, todo, workers)
+        source = _on_pool(func, todo, workers, handed)
     waiting: dict[int, _R] = {}
-    position = 0
-    for done_position, result in source:
-        waiting[done_position] = result
-        finished += 1
-        if progress is not None:
-            progress(finished)
-        while position < len(tasks):
-            key = tasks[position][0]
+
+    def ready() -> Iterator[tuple[str, _R]]:
+        """Every result that can be handed back now, in order (known ones included)."""
+        while handed[0] < len(tasks):
+            key = tasks[handed[0]][0]
             if key in known:
-                yield key, known[key]
-            elif position in waiting:
-                yield key, waiting.pop(position)
+                item = known[key]
+            elif handed[0] in waiting:
+                item = waiting.pop(handed[0])
             else:
-                break
-            position += 1
-    for key, _ in tasks[position:]:  # only known results are left
-        yield key, known[key]
+                return
+            handed[0] += 1
+            yield key, item
+
+    try:
+        yield from ready()  # known results first: the window then starts at the first to run
+        for done_position, result in source:
+            waiting[done_position] = result
+            finished += 1
+            if progress is not None:
+                progress(finished)
+            yield from ready()
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()  # the pool or cluster ends now, not when the traceback is dropped
+    yield from ready()  # only known results can be left
 
 
 def _call(func: Callable[[_T], _R], position: int, argument: _T) -> tuple[int, _R]:
@@ -114,7 +128,10 @@ def _worker_started() -> None:
 
 
 def _on_pool(
-    func: Callable[[_T], _R], todo: list[tuple[int, tuple[str, _T]]], workers: int
+    func: Callable[[_T], _R],
+    todo: list[tuple[int, tuple[str, _T]]],
+    workers: int,
+    handed: list[int],
 ) -> Iterator[tuple[int, _R]]:
     """Results as they finish, with at most IN_FLIGHT_PER_WORKER tasks a worker ahead."""
     done: queue.SimpleQueue[tuple[tuple[int, _R] | None, BaseException | None]]
@@ -126,7 +143,8 @@ def _on_pool(
     sent = received = 0
     try:
         while received < len(todo):
-            while sent < len(todo) and sent - received < ahead:
+            while (sent < len(todo) and sent - received < ahead
+                   and todo[sent][0] < handed[0] + ahead):  # fmt: skip
                 position, (_, argument) = todo[sent]
                 pool.apply_async(
                     _call,
@@ -172,17 +190,35 @@ def _reachable(scheduler: str) -> None:
         ) from None
 
 
-def _on_dask(
-    func: Callable[[_T], _R], todo: list[tuple[int, tuple[str, _T]]], scheduler: str, workers: int
-) -> Iterator[tuple[int, _R]]:
-    """Results as they finish on a Dask cluster (``local``: a LocalCluster of ``workers``)."""
+def check_scheduler(scheduler: str | None) -> None:
+    """Refuse a --scheduler that cannot work (no Dask installed, nothing at the address)
+    before a run touches its folder."""
+    if scheduler is None:
+        return
+    _distributed()
+    if scheduler != "local":
+        _reachable(scheduler)
+
+
+def _distributed() -> Any:
     try:
-        distributed: Any = importlib.import_module("distributed")  # an optional extra
+        return importlib.import_module("distributed")  # an optional extra
     except ImportError:
         raise DcsimError(
             "--scheduler needs Dask's distributed scheduler: pip install 'dcsim[dask]'"
             " (or leave --scheduler out to use the local process pool)."
         ) from None
+
+
+def _on_dask(
+    func: Callable[[_T], _R],
+    todo: list[tuple[int, tuple[str, _T]]],
+    scheduler: str,
+    workers: int,
+    handed: list[int],
+) -> Iterator[tuple[int, _R]]:
+    """Results as they finish on a Dask cluster (``local``: a LocalCluster of ``workers``)."""
+    distributed = _distributed()
     with contextlib.ExitStack() as stack:
         if scheduler == "local":
             cluster = stack.enter_context(
@@ -196,14 +232,13 @@ def _on_dask(
             _reachable(scheduler)
         try:
             client = stack.enter_context(distributed.Client(address, timeout="20s"))
-        except (OSError, TimeoutError) as exc:
+            client.wait_for_workers(1, timeout=WORKER_WAIT_S)
+        except (OSError, TimeoutError, ValueError) as exc:
             raise DcsimError(
-                f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({exc}). Start"
+                f"--scheduler {scheduler}: no Dask scheduler with workers there ({exc}). Start"
                 " one with `dask scheduler` and workers with `dask worker ADDRESS`, or use"
                 " --scheduler local."
             ) from None
-        slots = max(1, sum(client.nthreads().values()))
-        ahead = IN_FLIGHT_PER_WORKER * slots
         futures = distributed.as_completed()
         sent = 0
         submitted = []
@@ -216,15 +251,27 @@ def _on_dask(
             futures.add(future)
             sent += 1
 
-        try:
-            while sent < len(todo) and sent < ahead:
+        def fill() -> None:
+            # Workers that join later get tasks too: the window is counted at each result.
+            ahead = IN_FLIGHT_PER_WORKER * max(1, sum(client.nthreads().values()))
+            while (sent < len(todo) and futures.count() < ahead
+                   and todo[sent][0] < handed[0] + ahead):  # fmt: skip
                 send()
+
+        try:
+            fill()
             for future in futures:
-                result = future.result()
+                try:
+                    result = future.result()
+                except Exception as exc:  # a task that failed, or killed its workers
+                    raise DcsimError(
+                        f"--scheduler {scheduler}: a replication failed on the cluster"
+                        f" ({type(exc).__name__}: {exc}). Finished replications are kept:"
+                        " fix the cause, then run the same command with --resume."
+                    ) from None
                 future.release()
-                if sent < len(todo):
-                    send()
                 yield result
+                fill()
         except BaseException:
             client.cancel(submitted)
             raise

@@ -81,8 +81,8 @@ class Checkpoint:
             try:
                 with path.open("rb") as handle:
                     key, value = pickle.load(handle)
-            except (OSError, EOFError, pickle.UnpicklingError, ValueError):
-                continue  # cut short by the kill: that task runs again
+            except Exception:  # cut short by the kill, or unreadable: that task runs again
+                continue
             known[key] = value
         return known
 
@@ -90,11 +90,18 @@ class Checkpoint:
         """Keep one finished task (written whole, then renamed into place)."""
         path = self._path(key)
         partial = path.with_suffix(".tmp")
-        with partial.open("wb") as handle:
-            pickle.dump((key, value), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(partial, path)
-        self._finished.add(key)  # not the value: memory must not grow with the tasks
-        self._write_progress()
+        try:
+            with partial.open("wb") as handle:
+                pickle.dump((key, value), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(partial, path)
+            self._finished.add(key)  # not the value: memory must not grow with the tasks
+            self._write_progress()
+        except OSError as exc:
+            raise DcsimError(
+                f"{self.store}: could not keep a finished task ({exc.strerror or exc}); the"
+                f" {len(self._finished)} kept before it are safe: make room, then run the same"
+                " command with --resume."
+            ) from None
 
     @property
     def finished(self) -> int:

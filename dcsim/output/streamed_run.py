@@ -124,7 +124,10 @@ def identity(
     scenario: Scenario, replications: int, fmt: str, background: bool, overrides: list[str]
 ) -> dict[str, Any]:
     """What defines a run's output: a resumed run must have the same."""
-    return {"command": "run", "replications": replications, "format": fmt,
+    from dcsim.output.export import version
+
+    return {"command": "run", "dcsim_version": version(), "replications": replications,
+            "format": fmt,
             "background_events": background, "overrides": overrides,
             "spec": to_document(scenario)}  # fmt: skip
 

@@ -189,12 +189,19 @@ class RegionQueue:
         return self.capacity.line_length
 
     def _background(self) -> Generator[simpy.Event, Any, None]:
-        rng = self.background_rng
-        mean_gap = 1.0 / self.spec.background_rate
+        rng, env, spec, rows = self.background_rng, self.env, self.spec, self._rows
+        mean_gap = 1.0 / spec.background_rate
         while True:
             # Inverse transform: one uniform per gap, as every other draw (CRN).
-            yield self.env.timeout(-mean_gap * math.log1p(-rng.random()))
-            self.submit(self._background_request())
+            yield env.timeout(-mean_gap * math.log1p(-rng.random()))
+            # submit(_background_request()), inlined: the draws in the same order.
+            request = self._background_request()
+            request.submitted = now = env.now
+            request.plan = RequestPlan.draw(spec, rng)
+            row = (now, spec.name, P, Event.REQUEST_SUBMITTED, request.ident, request.mw, "MW",
+                   "", True)  # fmt: skip
+            rows.append(_new_row(EventRow, row))
+            self._enqueue(request)
 
     @property
     def arrivals(self) -> int:

@@ -91,8 +91,10 @@ class SerialQueue(RegionQueue):
         connected now and energized after its energization time, with no process."""
         env, plan, log = self.env, request.plan, self._log
         assert plan is not None
-        log(request, Event.AGREEMENT_SIGNED, env.now - request.submitted, "days",
-            "days since request")  # fmt: skip
+        now = env.now
+        self._rows.append(_new_row(EventRow, (now, request.site, P, Event.AGREEMENT_SIGNED,
+                                              request.ident, now - request.submitted, "days",
+                                              "days since request", True)))  # fmt: skip
         if plan.withdrawal_after_agreement < self.spec.withdrawal_after_agreement:
             request.withdrawn = True
             log(request, Event.REQUEST_WITHDRAWN, detail="after_agreement")

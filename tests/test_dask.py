@@ -109,3 +109,8 @@ def test_a_scheduler_that_is_not_there_is_a_clear_error(tmp_path: Path) -> None:
                       "tcp://127.0.0.1:9", "--out", tmp_path / "kept", "--force", timeout=120)  # fmt: skip
     assert_refused(what_if, "--scheduler tcp://127.0.0.1:9")
     assert (tmp_path / "kept" / "compare.csv").read_text() == "precious\n"
+    # Not an address at all: refused the same way, nothing made.
+    typo = run_cli(*ARGS, "--scheduler", "localhots", "--out", tmp_path / "y", timeout=120)
+    assert_refused(typo, "--scheduler localhots", "not an address")
+    assert not (tmp_path / "y").exists()
+    assert (tmp_path / "kept" / "compare.csv").read_text() == "precious\n"

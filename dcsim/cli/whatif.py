@@ -7,6 +7,7 @@ it runs, and writes its table, a run.json saying how it was made, and charts.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,34 @@ def _engine(scheduler: str | None) -> str | None:
     scheduler = scheduler_from_environment(scheduler)
     check_scheduler(scheduler)
     return scheduler
+
+
+def _run_and_write(
+    out: Path,
+    name: str,
+    context: dict[str, Any],
+    total: int,
+    run: Callable[[Any], Any],
+    table_of: Callable[[Any], Any],
+    *,
+    resume: bool,
+    force: bool,
+    quiet: bool,
+    workers: int | None,
+    scheduler: str | None,
+    report: bool,
+) -> Any:
+    """Run a what-if's ``total`` tasks (``run(plan)``) with a progress bar, keeping each for
+    --resume, and write its table; None if the run in ``out`` had already finished."""
+    scheduler = _engine(scheduler)
+    with checkpointed(out, context["identity"], resume=resume, force=force,
+                      total=total) as checkpoint:  # fmt: skip
+        if _finished(checkpoint, out):
+            return None
+        with Progress(total, quiet) as tick:
+            result = run(_plan(checkpoint, workers, scheduler, tick))
+        _write(out, name, table_of(result), report, context)
+    return result
 
 
 def _finished(checkpoint: Checkpoint, out: Path) -> bool:
@@ -193,17 +222,15 @@ def compare(
         seed,
         variants={name: (str(path) if path else sets) for name, sets, path in parsed},
     )
-    total = reps * (1 + len(variants))
-    scheduler = _engine(scheduler)
-    with checkpointed(out, context["identity"], resume=resume, force=force,
-                      total=total) as checkpoint:  # fmt: skip
-        if _finished(checkpoint, out):
-            return
-        with Progress(total, quiet) as tick:
-            result = run_compare(base, variants, years=years, replications=reps, seed=seed,
-                                 workers=workers,
-                                 plan=_plan(checkpoint, workers, scheduler, tick))  # fmt: skip
-        _write(out, "compare.csv", result.table, report, context)
+    result = _run_and_write(
+        out, "compare.csv", context, reps * (1 + len(variants)),
+        lambda plan: run_compare(base, variants, years=years, replications=reps, seed=seed,
+                                 workers=workers, plan=plan),
+        lambda done: done.table, resume=resume, force=force, quiet=quiet, workers=workers,
+        scheduler=scheduler, report=report,
+    )  # fmt: skip
+    if result is None:
+        return
     click.echo(compare_text(result.table))
     if not quiet:
         click.echo(_wrote(out))
@@ -261,17 +288,15 @@ def sweep(
         "sweep", [spec], reps, years, seed,
         grid={k: [str(v) for v in vs] for k, vs in grid.items()},
     )  # fmt: skip
-    total = reps * math.prod(len(values) for values in grid.values())
-    scheduler = _engine(scheduler)
-    with checkpointed(out, context["identity"], resume=resume, force=force,
-                      total=total) as checkpoint:  # fmt: skip
-        if _finished(checkpoint, out):
-            return
-        with Progress(total, quiet) as tick:
-            table = run_sweep(spec, grid, years=years, replications=reps, seed=seed,
-                              workers=workers,
-                              plan=_plan(checkpoint, workers, scheduler, tick))  # fmt: skip
-        _write(out, "sweep.csv", table, report, context)
+    table = _run_and_write(
+        out, "sweep.csv", context, reps * math.prod(len(values) for values in grid.values()),
+        lambda plan: run_sweep(spec, grid, years=years, replications=reps, seed=seed,
+                               workers=workers, plan=plan),
+        lambda done: done, resume=resume, force=force, quiet=quiet, workers=workers,
+        scheduler=scheduler, report=report,
+    )  # fmt: skip
+    if table is None:
+        return
     click.echo(sweep_text(table, list(grid)))
     if not quiet:
         click.echo(_wrote(out))

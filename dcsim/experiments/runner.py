@@ -14,7 +14,14 @@ from typing import Any
 import pandas as pd
 
 from dcsim.errors import DcsimError
-from dcsim.experiments.results import PackedReplication, RunResult, collect, pack, summary_frame
+from dcsim.experiments.results import (
+    PackedReplication,
+    RunResult,
+    collect,
+    concat,
+    pack,
+    summary_frame,
+)
 from dcsim.experiments.tasks import default_workers, execute
 from dcsim.input.overrides import with_run_settings
 from dcsim.input.spec import Scenario
@@ -86,8 +93,7 @@ def summaries(
     frames = run_plan(_summary, tasks, plan)
     out = {}
     for index, name in enumerate(runs):
-        part = frames[index * replications : (index + 1) * replications]
-        out[name] = pd.concat(part, ignore_index=True) if len(part) > 1 else part[0]
+        out[name] = concat(frames[index * replications : (index + 1) * replications])
     return out
 
 

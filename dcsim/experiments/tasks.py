@@ -176,12 +176,22 @@ def _next(done: queue.SimpleQueue[Any]) -> Any:
 
 
 def _reachable(scheduler: str) -> None:
-    """Fail at once, not after Dask's connect timeout, when nothing listens at a TCP address."""
-    host, _, port = scheduler.removeprefix("tcp://").rpartition(":")
-    if not scheduler.startswith("tcp://") or not port.isdigit():
-        return  # another protocol (tls://, inproc://...): let Dask judge it
+    """Fail at once, not after Dask's connect timeout, on an address that is not one or
+    where nothing listens (TCP; another protocol is left for Dask to judge)."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
     try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
+        protocol, location = parse_address(scheduler)
+        host, port = parse_host_port(location)
+    except ValueError as exc:
+        raise DcsimError(
+            f"--scheduler {scheduler}: not an address ({exc}); give the one `dask scheduler`"
+            " prints, such as tcp://10.0.0.5:8786, or 'local'."
+        ) from None
+    if protocol != "tcp":
+        return
+    try:
+        socket.create_connection((host, port), timeout=10).close()
     except OSError as exc:
         raise DcsimError(
             f"--scheduler {scheduler}: nothing answers there ({exc.strerror or exc}). Start a"

@@ -127,8 +127,7 @@ def identity(
     from dcsim.output.export import version
 
     return {"command": "run", "dcsim_version": version(), "replications": replications,
-            "format": fmt,
-            "background_events": background, "overrides": overrides,
+            "format": fmt, "background_events": background, "overrides": overrides,
             "spec": to_document(scenario)}  # fmt: skip
 
 
@@ -193,8 +192,10 @@ def run_into(
                 smalls.append(keep(key, each))
             del each
     finally:
-        for each in streams.values():
-            each.close()
+        for open_stream in streams.values():
+            open_stream.close()
+    # Taken now, so that run.json's simulation time leaves out the finishing below.
+    info = {**run_info(), "command_line": sys.argv}
     written = {name: s.finish() for name, s in streams.items()}
     tables = derive(scenario, smalls)
     result = RunResult(
@@ -202,6 +203,5 @@ def run_into(
         tables.stats, frozenset(), tables.scurves, tables.migration, tables.funnel,
     )  # fmt: skip
     frames = {field.name: getattr(tables, field.name) for field in dataclasses.fields(tables)}
-    info = {**run_info(), "command_line": sys.argv}
     paths = place_tables(result, folder, fmt, frames, written, info)
     return result, paths

@@ -9,6 +9,7 @@ the ones the Python API writes from the same run held in memory.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dcsim
+from dcsim.errors import DcsimError
 from dcsim.experiments.tasks import execute
 from tests.support import ASHBURN, REPO, assert_refused, run_cli
 
@@ -190,3 +192,30 @@ def test_the_task_runner_hands_back_every_result_in_task_order(
         -i if f"t{i}" in already else i * i for i in range(count)
     ]
     assert seen == sorted(seen) and (not tasks or seen[-1] == count)
+
+
+def _die_on_three(value: int) -> int:
+    if value == 3:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+    time.sleep(0.05)
+    return value
+
+
+def test_a_worker_killed_from_outside_ends_the_run_with_a_message_not_a_hang() -> None:
+    tasks = [(f"t{i}", i) for i in range(8)]
+    handed: list[int] = []
+    started = time.monotonic()
+    with pytest.raises(DcsimError, match="worker process died"):
+        for _, value in execute(_die_on_three, tasks, workers=2):
+            handed.append(value)
+    assert time.monotonic() - started < 30
+    assert handed == list(range(len(handed))) and len(handed) <= 3  # only what finished, in order
+
+
+def test_an_error_in_a_task_reaches_the_caller_as_itself() -> None:
+    with pytest.raises(ZeroDivisionError):
+        list(execute(_reciprocal, [(f"t{i}", i) for i in (3, 2, 0, 1)], workers=2))
+
+
+def _reciprocal(value: int) -> float:
+    return 1 / value

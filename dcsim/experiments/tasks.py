@@ -24,6 +24,8 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from dcsim.errors import DcsimError
@@ -133,11 +135,18 @@ def _on_pool(
     workers: int,
     handed: list[int],
 ) -> Iterator[tuple[int, _R]]:
-    """Results as they finish, with at most IN_FLIGHT_PER_WORKER tasks a worker ahead."""
-    done: queue.SimpleQueue[tuple[tuple[int, _R] | None, BaseException | None]]
-    done = queue.SimpleQueue()
-    pool = multiprocessing.get_context("fork").Pool(
-        min(workers, len(todo)), initializer=_worker_started
+    """Results as they finish, with at most IN_FLIGHT_PER_WORKER tasks a worker ahead.
+
+    A process pool from concurrent.futures, not multiprocessing.Pool: when a worker is
+    killed (the kernel's out-of-memory killer, a stray ``kill -9``) the latter silently
+    starts another and waits for the lost task forever; this one fails every task in
+    flight, which ends the run with a message instead.
+    """
+    done: queue.SimpleQueue[Future[tuple[int, _R]]] = queue.SimpleQueue()
+    pool = ProcessPoolExecutor(
+        min(workers, len(todo)),
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_worker_started,
     )
     ahead = IN_FLIGHT_PER_WORKER * workers
     sent = received = 0
@@ -146,25 +155,40 @@ def _on_pool(
             while (sent < len(todo) and sent - received < ahead
                    and todo[sent][0] < handed[0] + ahead):  # fmt: skip
                 position, (_, argument) = todo[sent]
-                pool.apply_async(
-                    _call,
-                    (func, position, argument),
-                    callback=lambda r: done.put((r, None)),
-                    error_callback=lambda e: done.put((None, e)),
-                )
+                pool.submit(_call, func, position, argument).add_done_callback(done.put)
                 sent += 1
-            result, error = _next(done)
-            if error is not None:
-                raise error
-            assert result is not None
+            future = _next(done)
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                raise DcsimError(_WORKER_DIED) from None
             received += 1
             yield result
-        pool.close()
     except BaseException:
-        pool.terminate()
+        _stop(pool)
         raise
     finally:
-        pool.join()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+_WORKER_DIED = (
+    "a worker process died before its replication finished (killed from outside, most often "
+    "by the system when memory runs out). The replications already finished are kept where "
+    "the command keeps them (a run folder continues with --resume); to use less memory, "
+    "lower --workers or the number of replications in flight."
+)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """End the pool's workers now, not when their tasks finish (Ctrl-C, an error).
+
+    ``shutdown(cancel_futures=True)`` drops the tasks waiting but lets running ones run to
+    the end; the executor offers no terminate, so its processes are signalled directly.
+    """
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        with contextlib.suppress(Exception):
+            process.terminate()
 
 
 def _next(done: queue.SimpleQueue[Any]) -> Any:

@@ -114,3 +114,20 @@ def test_a_scheduler_that_is_not_there_is_a_clear_error(tmp_path: Path) -> None:
     assert_refused(typo, "--scheduler localhots", "not an address")
     assert not (tmp_path / "y").exists()
     assert (tmp_path / "kept" / "compare.csv").read_text() == "precious\n"
+
+
+def test_the_python_what_ifs_run_on_a_cluster_and_match_the_pool(cluster: Any) -> None:
+    import dcsim
+
+    base = dcsim.load(ASHBURN)
+    variants = {"crews": {"regions.dominion.upgrade_crews": 4}}
+    kwargs: dict[str, Any] = {"years": 4, "replications": 4}
+    on_pool = dcsim.compare(base, variants, workers=2, **kwargs)
+    on_dask = dcsim.compare(base, variants, scheduler=cluster.scheduler_address, **kwargs)
+    assert on_dask.equals(on_pool)
+    grid = {"regions.dominion.upgrade_crews": [2, 4]}
+    assert dcsim.sweep(base, grid, scheduler=cluster.scheduler_address, **kwargs).equals(
+        dcsim.sweep(base, grid, workers=1, **kwargs)
+    )
+    with pytest.raises(dcsim.DcsimError, match="tcp://127.0.0.1:9"):
+        dcsim.cascade(base, scheduler="tcp://127.0.0.1:9", **kwargs)

@@ -129,5 +129,5 @@ def test_the_python_what_ifs_run_on_a_cluster_and_match_the_pool(cluster: Any) -
     assert dcsim.sweep(base, grid, scheduler=cluster.scheduler_address, **kwargs).equals(
         dcsim.sweep(base, grid, workers=1, **kwargs)
     )
-    with pytest.raises(dcsim.DcsimError, match="tcp://127.0.0.1:9"):
+    with pytest.raises(dcsim.DcsimError, match=r"tcp://127\.0\.0\.1:9"):
         dcsim.cascade(base, scheduler="tcp://127.0.0.1:9", **kwargs)

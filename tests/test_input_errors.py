@@ -234,7 +234,8 @@ def test_unknown_key_suggests_nearest(
         ("halls[1].construction_time", "constrution_time"),
         ("interconnection.region", "regoin"),
         ("economics.depreciation_life", "depreciation_lifetime"),
-        ids=["hall", "interconnection", "economics"],
+        ("name", "nmae"),  # the site's own name, read before its table is
+        ids=["hall", "interconnection", "economics", "site-name"],
         cli=(),
     ),
 )

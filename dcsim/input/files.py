@@ -12,6 +12,7 @@ error found later still names the file the user has to open.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import stat
@@ -313,6 +314,12 @@ def _named(value: object, source: str, key: str) -> dict[str, Any]:
     return value
 
 
+def _misspelt_name(data: dict[str, Any]) -> str:
+    """A hint when a site's ``name`` is missing because it was misspelt (``nmae = ...``)."""
+    close = difflib.get_close_matches("name", [str(key) for key in data], n=1, cutoff=0.6)
+    return f"Is '{close[0]}' a misspelling of it?" if close else ""
+
+
 def _add_site(
     doc: dict[str, Any], data: dict[str, Any], source: str, origins: Origins, key_hint: str
 ) -> None:
@@ -325,6 +332,7 @@ def _add_site(
             f"sites.{key_hint}.name" if name is None else "name",
             "<nothing: the key is missing>" if name is None else name,
             "a site name of letters, digits, '-' and '_' (it becomes a key)",
+            _misspelt_name(data) if name is None else "",
         )
     if name in doc["sites"]:
         raise SpecError.at(

@@ -22,7 +22,16 @@ import pytest
 from tests.support import ASHBURN, REPO, assert_refused, run_cli
 
 distributed = pytest.importorskip("distributed")
-TABLES = ("events", "timeseries", "summary", "stats", "scurves", "migration", "funnel")
+TABLES = (
+    "events",
+    "events_background",
+    "timeseries",
+    "summary",
+    "stats",
+    "scurves",
+    "migration",
+    "funnel",
+)
 ARGS = ["run", str(ASHBURN), "--years", "4", "--reps", "8"]
 
 

@@ -80,10 +80,11 @@ def test_a_full_disk_is_a_clear_error_and_leaves_no_partial_file(
     monkeypatch.setattr(export, "_write_frame", failing)
     out = tmp_path / "out"
     result = run_in_process("run", ASHBURN, "--reps", "1", "--workers", "1", "--out", out)
-    whole = "kept whole: events.csv, timeseries.csv, summary.csv"
+    whole = "kept whole: events.csv, events_background.csv, timeseries.csv, summary.csv"
     assert_refused(result, "stats.csv", "No space left on device", whole)
     tables = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
-    assert tables == ["events.csv", "run.json", "summary.csv", "timeseries.csv"]
+    assert tables == ["events.csv", "events_background.csv", "run.json", "summary.csv",
+                      "timeseries.csv"]  # fmt: skip
     assert not list(out.glob(".*.partial"))
     # run.json still says "running": --resume finishes the run once there is room.
     monkeypatch.setattr(export, "_write_frame", real)

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ASHBURN = ROOT / "sites" / "ashburn.toml"
 TABLES = (
     "events.csv",
+    "events_background.csv",
     "timeseries.csv",
     "summary.csv",
     "stats.csv",
@@ -156,9 +157,10 @@ def test_interrupted_export_keeps_only_whole_files(
     monkeypatch.setattr(export, "_write_frame", interrupt_on_third)
     with pytest.raises(export.ExportInterrupted) as caught:
         result.to_csv(tmp_path / "out")
-    assert [p.name for p in caught.value.kept] == ["events.csv", "timeseries.csv"]
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["events.csv", "timeseries.csv"]
-    for name in ("events.csv", "timeseries.csv"):
+    whole = ["events.csv", "events_background.csv"]
+    assert [p.name for p in caught.value.kept] == whole
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == whole
+    for name in whole:
         pd.read_csv(tmp_path / "out" / name)  # whole and readable
 
 
@@ -203,9 +205,15 @@ def test_ctrl_c_during_the_run_leaves_no_table_and_says_how_to_resume(tmp_path: 
 def test_parquet_output_has_the_same_tables(tmp_path: Path) -> None:
     result = dcsim.run(dcsim.load(ASHBURN), replications=2, workers=1)
     result.to_parquet(tmp_path / "pq")
-    for name in ("events", "timeseries", "summary", "stats"):
+    background = result.events["background"]
+    expected = {
+        "events": result.events[~background].reset_index(drop=True),
+        "events_background": result.events[background].reset_index(drop=True),
+        **{name: getattr(result, name) for name in ("timeseries", "summary", "stats")},
+    }
+    for name, table in expected.items():
         back = pd.read_parquet(tmp_path / "pq" / f"{name}.parquet")
-        pd.testing.assert_frame_equal(back, getattr(result, name), check_categorical=False)
+        pd.testing.assert_frame_equal(back, table, check_categorical=False)
     events = pd.read_parquet(tmp_path / "pq" / "events.parquet")
     assert pd.api.types.is_datetime64_any_dtype(events["timestamp"])
 

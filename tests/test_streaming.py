@@ -26,7 +26,16 @@ from dcsim.errors import DcsimError
 from dcsim.experiments.tasks import execute
 from tests.support import ASHBURN, REPO, assert_refused, run_cli
 
-TABLES = ("events", "timeseries", "summary", "stats", "scurves", "migration", "funnel")
+TABLES = (
+    "events",
+    "events_background",
+    "timeseries",
+    "summary",
+    "stats",
+    "scurves",
+    "migration",
+    "funnel",
+)
 YEARS = "4"
 
 
@@ -38,7 +47,10 @@ def _run(out: Path, *args: str | Path, reps: int = 4) -> subprocess.CompletedPro
 
 
 def _bytes(out: Path, fmt: str = "csv") -> dict[str, bytes]:
-    return {name: (out / f"{name}.{fmt}").read_bytes() for name in TABLES}
+    tables = {name: (out / f"{name}.{fmt}").read_bytes() for name in TABLES}
+    if (out / "ocel.json").exists():
+        tables["ocel"] = (out / "ocel.json").read_bytes()
+    return tables
 
 
 def test_every_table_is_the_same_bytes_on_one_two_or_three_workers(tmp_path: Path) -> None:
@@ -57,6 +69,10 @@ def test_the_streamed_files_are_what_the_python_api_writes(tmp_path: Path) -> No
     result = dcsim.run(dcsim.load(ASHBURN), years=float(YEARS), replications=3, workers=1)
     result.to_csv(tmp_path / "api")
     assert _bytes(tmp_path / "cli") == _bytes(tmp_path / "api")
+    _run(tmp_path / "cli-pm", "--workers", "2", "--ocel", "--events-format", "pm4py", reps=3)
+    result.to_csv(tmp_path / "api-pm", ocel=True, events_format="pm4py")
+    assert _bytes(tmp_path / "cli-pm") == _bytes(tmp_path / "api-pm")
+    assert not (tmp_path / "api-pm" / ".dcsim-ocel").exists()
 
 
 def test_four_replications_are_the_first_four_of_eight(tmp_path: Path) -> None:
@@ -98,6 +114,8 @@ def _killed_midway(out: Path, args: list[str], finished: int) -> None:
 def test_a_run_killed_midway_and_resumed_writes_the_same_bytes(tmp_path: Path, fmt: str) -> None:
     args = ["run", str(ASHBURN), "--years", YEARS, "--reps", "10", "--workers", "2",
             "--format", fmt]  # fmt: skip
+    if fmt == "csv":  # the process-mining logs stream, and resume, as the tables do
+        args += ["--ocel", "--events-format", "pm4py"]
     whole, resumed = tmp_path / "whole", tmp_path / "resumed"
     done = run_cli(*args, "--out", whole, "--quiet", timeout=300)
     assert done.returncode == 0, done.stderr
@@ -137,10 +155,16 @@ def test_resume_with_nothing_to_resume_just_runs(tmp_path: Path) -> None:
 def test_no_background_leaves_only_background_rows_out(tmp_path: Path) -> None:
     _run(tmp_path / "all", "--workers", "2", reps=2)
     _run(tmp_path / "own", "--workers", "2", "--no-background", reps=2)
-    every = pd.read_csv(tmp_path / "all" / "events.csv", keep_default_na=False)
-    own = pd.read_csv(tmp_path / "own" / "events.csv", keep_default_na=False)
-    assert every["background"].any() and not own["background"].any()
-    pd.testing.assert_frame_equal(own, every[~every["background"]].reset_index(drop=True))
+    read = {(run, log): pd.read_csv(tmp_path / run / f"{log}.csv", keep_default_na=False)
+            for run in ("all", "own") for log in ("events", "events_background")}  # fmt: skip
+    # The sites' rows are in events.csv, the queue traffic in events_background.csv.
+    assert not read["all", "events"]["background"].any()
+    assert read["all", "events_background"]["background"].all()
+    assert len(read["all", "events_background"]) > 0 and len(read["own", "events_background"]) == 0
+    assert list(read["own", "events_background"]) == list(read["all", "events"])
+    assert (tmp_path / "all" / "events.csv").read_bytes() == (
+        tmp_path / "own" / "events.csv"
+    ).read_bytes()
     # The funnel counts background requests all the same.
     for name in ("funnel", "summary", "stats", "timeseries"):
         assert (tmp_path / "all" / f"{name}.csv").read_bytes() == (

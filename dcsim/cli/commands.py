@@ -146,7 +146,22 @@ def check(
     "--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True
 )
 @click.option(
-    "--no-background", is_flag=True, help="Leave background queue traffic out of the event export."
+    "--no-background",
+    is_flag=True,
+    help="Leave background queue traffic out (events_background.csv keeps only its header).",
+)
+@click.option(
+    "--events-format",
+    type=click.Choice(["dcsim", "pm4py"]),
+    default="dcsim",
+    show_default=True,
+    help="pm4py: the event logs start with case:concept:name, concept:name, time:timestamp"
+    " (with its time zone) and org:resource, as process-mining tools read them.",
+)
+@click.option(
+    "--ocel",
+    is_flag=True,
+    help="Also write ocel.json, an object-centric event log (OCEL 2.0 JSON).",
 )
 @click.option(
     "--set",
@@ -170,6 +185,8 @@ def run_command(
     out: Path,
     fmt: str,
     no_background: bool,
+    events_format: str,
+    ocel: bool,
     sets: tuple[str, ...],
     quiet: bool,
     force: bool,
@@ -191,6 +208,7 @@ def run_command(
         scheduler_from_environment,
     )
     from dcsim.output.checkpoint import resume_record
+    from dcsim.output.export import Layout
     from dcsim.output.streamed_run import identity, run_into
     from dcsim.output.tables import site_table
 
@@ -205,7 +223,8 @@ def run_command(
         require_parquet()
     scheduler = scheduler_from_environment(scheduler)
     check_scheduler(scheduler)  # before the folder is touched
-    defined = identity(scenario, reps, fmt, not no_background, list(sets))
+    layout = Layout(fmt, not no_background, events_format, ocel)
+    defined = identity(scenario, reps, layout, list(sets))
 
     def run_info() -> dict[str, Any]:
         return {
@@ -221,9 +240,8 @@ def run_command(
             return
         with Progress(reps, quiet) as tick:
             result, written = run_into(
-                scenario, out, replications=reps, fmt=fmt, include_background=not no_background,
-                checkpoint=checkpoint, workers=workers, scheduler=scheduler, progress=tick,
-                run_info=run_info,
+                scenario, out, replications=reps, layout=layout, checkpoint=checkpoint,
+                workers=workers, scheduler=scheduler, progress=tick, run_info=run_info,
             )  # fmt: skip
         if report:
             from dcsim.output.report import build_report

@@ -44,22 +44,38 @@ class RunResult:
     funnel: pd.DataFrame = field(default_factory=pd.DataFrame)  # see experiments.funnel
 
     def to_csv(
-        self, folder: str | Path, *, force: bool = False, include_background: bool = True
+        self,
+        folder: str | Path,
+        *,
+        force: bool = False,
+        include_background: bool = True,
+        events_format: str = "dcsim",
+        ocel: bool = False,
     ) -> list[Path]:
+        """The tables as ``dcsim run --format csv`` writes them (``events_format="pm4py"``
+        and ``ocel=True`` as ``--events-format pm4py`` and ``--ocel``)."""
         from dcsim.output.export import write_tables
 
-        return write_tables(
-            self, Path(folder), "csv", force=force, include_background=include_background
-        )
+        return write_tables(self, Path(folder), "csv", force=force,
+                            include_background=include_background,
+                            events_format=events_format, ocel=ocel)  # fmt: skip
 
     def to_parquet(
-        self, folder: str | Path, *, force: bool = False, include_background: bool = True
+        self,
+        folder: str | Path,
+        *,
+        force: bool = False,
+        include_background: bool = True,
+        events_format: str = "dcsim",
+        ocel: bool = False,
     ) -> list[Path]:
+        """The tables as ``dcsim run --format parquet`` writes them (``events_format="pm4py"``
+        and ``ocel=True`` as ``--events-format pm4py`` and ``--ocel``)."""
         from dcsim.output.export import write_tables
 
-        return write_tables(
-            self, Path(folder), "parquet", force=force, include_background=include_background
-        )
+        return write_tables(self, Path(folder), "parquet", force=force,
+                            include_background=include_background,
+                            events_format=events_format, ocel=ocel)  # fmt: skip
 
 
 @dataclass

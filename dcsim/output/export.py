@@ -11,7 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -20,7 +23,7 @@ from dcsim.errors import DcsimError
 from dcsim.input.dump import to_document
 from dcsim.input.spec import Scenario
 from dcsim.output.atomic import atomic_write
-from dcsim.output.folders import prepare_folder
+from dcsim.output.folders import OCEL_WORK_FOLDER, prepare_folder
 from dcsim.output.run_folder import file_record
 
 if TYPE_CHECKING:
@@ -41,8 +44,40 @@ class RunTables(Protocol):
     funnel: pd.DataFrame
 
 
-TABLES = ("events", "timeseries", "summary", "stats", "scurves", "migration", "funnel")
+TABLES = ("events", "events_background", "timeseries", "summary", "stats", "scurves",
+          "migration", "funnel")  # fmt: skip
 FORMATS = ("csv", "parquet")
+OCEL_FILE = "ocel.json"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a run writes besides its tables' rows: the format, whether the background
+    queue traffic is kept, the event logs' column names, and whether an OCEL 2.0 log is
+    written (see :mod:`dcsim.output.process_mining`)."""
+
+    fmt: str = "csv"
+    background: bool = True
+    events_format: str = "dcsim"  # or "pm4py": pm4py's four columns first
+    ocel: bool = False
+
+
+def event_logs(events: pd.DataFrame, layout: Layout) -> dict[str, pd.DataFrame]:
+    """The two event logs of ``events``: the sites' own rows (events) and the background
+    queue traffic (events_background, without rows when ``layout`` leaves it out)."""
+    import numpy as np
+
+    from dcsim.output.process_mining import with_pm4py_names
+
+    background = events["background"].to_numpy()
+    logs = {
+        "events": events[~background].reset_index(drop=True),
+        "events_background": events[background if layout.background else np.zeros_like(
+            background)].reset_index(drop=True),
+    }  # fmt: skip
+    if layout.events_format == "pm4py":
+        logs = {name: with_pm4py_names(log) for name, log in logs.items()}
+    return logs
 
 
 class ExportInterrupted(KeyboardInterrupt):
@@ -76,19 +111,25 @@ def write_tables(
     *,
     force: bool = False,
     include_background: bool = True,
+    events_format: str = "dcsim",
+    ocel: bool = False,
     run_info: dict[str, Any] | None = None,
 ) -> list[Path]:
-    """Write events, timeseries, summary, stats and run.json; return the paths written."""
+    """Write every table of TABLES and run.json (and ocel.json if asked); return the paths
+    written."""
     if fmt not in FORMATS:
         raise DcsimError(f"format {fmt!r} is not known; expected one of {', '.join(FORMATS)}.")
     if fmt == "parquet":
         require_parquet()
+    if events_format not in ("dcsim", "pm4py"):
+        raise DcsimError(
+            f"events format {events_format!r} is not known; expected dcsim or pm4py."
+        )
+    layout = Layout(fmt, include_background, events_format, ocel)
     prepare_folder(folder, force)
-    events = result.events
-    if not include_background:
-        events = events[~events["background"]].reset_index(drop=True)
+    extras = [_ocel_file(result, folder, layout)] if ocel else []
     frames = {
-        "events": events,
+        **event_logs(result.events, layout),
         "timeseries": result.timeseries,
         "summary": result.summary,
         "stats": result.stats,
@@ -96,7 +137,32 @@ def write_tables(
         "migration": result.migration,
         "funnel": result.funnel,
     }
-    return place_tables(result, folder, fmt, frames, {}, run_info or {})
+    try:
+        return place_tables(result, folder, fmt, frames, {}, run_info or {}, extras)
+    finally:
+        if extras:
+            shutil.rmtree(extras[0].parent, ignore_errors=True)  # the OCEL's working folder
+
+
+def _ocel_file(result: RunTables, folder: Path, layout: Layout) -> Path:
+    """ocel.json of ``result``, written whole beside the folder's tables (a hidden name
+    until :func:`place_tables` moves it in with them)."""
+    from dcsim.output.process_mining import ocel_parts, write_ocel
+
+    events = result.events
+    if not layout.background:
+        events = events[~events["background"].to_numpy()]
+    parts = folder / OCEL_WORK_FOLDER
+    parts.mkdir(exist_ok=True)
+    with (parts / "events").open("wb") as ocel_events, (parts / "objects").open("wb") as objs:
+        for _, rows in events.groupby("replication", sort=True):
+            event_text, object_text = ocel_parts(rows, result.scenario)
+            ocel_events.write(event_text)
+            objs.write(object_text)
+    path = parts / OCEL_FILE
+    with path.open("wb") as handle:
+        write_ocel(handle, parts / "events", parts / "objects")
+    return path
 
 
 def place_tables(
@@ -106,9 +172,11 @@ def place_tables(
     frames: dict[str, pd.DataFrame],
     written: dict[str, Path],
     run_info: dict[str, Any],
+    extras: Sequence[Path] = (),
 ) -> list[Path]:
-    """Each table of TABLES into ``folder``, then run.json: from ``frames``, or, for a
-    table already written whole elsewhere (``written``, a streamed run), moved in."""
+    """Each table of TABLES into ``folder``, then the ``extras`` (files written whole
+    elsewhere, moved in under their own names), then run.json: a table from ``frames``,
+    or, if already written whole elsewhere (``written``, a streamed run), moved in."""
     kept: list[Path] = []
     try:
         files: dict[str, object] = {}
@@ -118,6 +186,11 @@ def place_tables(
                 os.replace(written[name], path)
             else:
                 _write_frame(frames[name], path, fmt)
+            kept.append(path)
+            files[path.name] = file_record(path)
+        for extra in extras:
+            path = folder / extra.name
+            os.replace(extra, path)
             kept.append(path)
             files[path.name] = file_record(path)
         path = folder / "run.json"
@@ -147,20 +220,28 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _iso_dates(frame: pd.DataFrame) -> pd.DataFrame:
-    """Datetime columns as YYYY-MM-DDTHH:MM:SS text, empty where missing.
+    """Datetime columns as YYYY-MM-DDTHH:MM:SS text (+00:00 after it if timezone-aware),
+    empty where missing.
 
     The same text as ``to_csv(date_format=...)``, which formats one value at a time
     (a quarter of the time of writing an event log); NumPy formats the whole column.
     """
     import numpy as np
+    import pandas as pd
 
     dates = [name for name, dtype in frame.dtypes.items() if dtype.kind == "M"]
     if not dates:
         return frame
     out = frame.copy(deep=False)
     for name in dates:
-        values = frame[name].to_numpy(dtype="datetime64[ns]")
+        column = frame[name]
+        aware = isinstance(column.dtype, pd.DatetimeTZDtype)
+        if aware:  # written as UTC with its offset (pm4py's time:timestamp)
+            column = column.dt.tz_convert("UTC").dt.tz_localize(None)
+        values = column.to_numpy(dtype="datetime64[ns]")
         text = np.datetime_as_string(values, unit="s").astype(object)
+        if aware:
+            text = text + "+00:00"
         text[np.isnat(values)] = ""
         out[name] = text
     return out

@@ -25,9 +25,13 @@ LOCK_NAME = ".dcsim.lock"
 PARTIAL_FOLDER = ".dcsim-partial"  # an unfinished run's tasks and tables (output.checkpoint)
 # What dcsim writes into a folder: a --force run removes the last run's copies first, so
 # that no stale chart, report or table (a CSV beside a new Parquet run, say) is left.
-OUTPUTS = ("events.*", "timeseries.*", "summary.*", "stats.*", "scurves.*", "migration.*",
-           "funnel.*", "run.json", "report.html", "*.png", "compare.csv", "sweep.csv",
-           "cascade.csv", "attribution.csv", "interactions.csv")  # fmt: skip
+OUTPUTS = ("events.*", "events_background.*", "ocel.json", "timeseries.*", "summary.*",
+           "stats.*", "scurves.*", "migration.*", "funnel.*", "run.json", "report.html",
+           "*.png", "compare.csv", "sweep.csv", "cascade.csv", "attribution.csv",
+           "interactions.csv")  # fmt: skip
+
+OCEL_WORK_FOLDER = ".dcsim-ocel"  # where the Python API assembles ocel.json
+WORK_FOLDERS = (PARTIAL_FOLDER, OCEL_WORK_FOLDER)  # a run's work in progress, never a result
 
 
 def is_replaceable(path: Path) -> bool:
@@ -63,7 +67,7 @@ def prepare_folder(folder: Path, force: bool) -> None:
                 " files. Move it away or choose another --out."
             )
     for entry in entries:
-        if entry.name == PARTIAL_FOLDER and entry.is_dir() and not entry.is_symlink():
+        if entry.name in WORK_FOLDERS and entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry)  # what an unfinished run had done: started again
             continue
         stale = any(entry.match(pattern) for pattern in OUTPUTS) and entry.is_file()

@@ -27,11 +27,12 @@ from dcsim.experiments.runner import replicate
 from dcsim.experiments.tasks import execute
 from dcsim.input.dump import to_document
 from dcsim.input.spec import Scenario
-from dcsim.model.layers import Layer
 from dcsim.output.checkpoint import Checkpoint
-from dcsim.output.export import csv_text, place_tables
+from dcsim.output.export import OCEL_FILE, Layout, csv_text, event_logs, place_tables
+from dcsim.output.process_mining import ocel_parts, write_ocel
 
-STREAMED = ("events", "timeseries")  # the tables written a replication at a time
+STREAMED = ("events", "events_background", "timeseries")  # written a replication at a time
+OCEL_PARTS = ("ocel_events", "ocel_objects")  # ocel.json's two lists, streamed the same way
 
 
 @dataclasses.dataclass
@@ -43,14 +44,21 @@ class _Done:
 
 
 def _task(
-    task: tuple[Scenario, int, frozenset[Layer], bool, str],
+    task: tuple[Scenario, int, Layout],
 ) -> tuple[PackedReplication, dict[str, Any]]:
-    """In the worker: the replication's summary parts, and its rows ready to append."""
-    scenario, replication, relaxed, background, fmt = task
-    packed = replicate((scenario, replication, relaxed, background))
-    rows: dict[str, Any] = {"events": packed.events, "timeseries": packed.timeseries}
-    if fmt == "csv":
-        rows = {name: csv_text(frame, header=False).encode() for name, frame in rows.items()}
+    """In the worker: the replication's summary parts, and its rows ready to append (with,
+    for CSV, each table's header line)."""
+    scenario, replication, layout = task
+    packed = replicate((scenario, replication, frozenset(), layout.background))
+    logs = event_logs(packed.events, layout)
+    tables = {**logs, "timeseries": packed.timeseries}
+    rows: dict[str, Any] = dict(tables)
+    if layout.fmt == "csv":
+        rows = {name: csv_text(frame, header=False).encode() for name, frame in tables.items()}
+        rows["headers"] = {name: csv_text(frame.iloc[0:0]).encode()
+                           for name, frame in tables.items()}  # fmt: skip
+    if layout.ocel:
+        rows["ocel_events"], rows["ocel_objects"] = ocel_parts(packed.events, scenario)
     small = dataclasses.replace(
         packed, events=_empty_like(packed.events), timeseries=_empty_like(packed.timeseries)
     )
@@ -64,7 +72,8 @@ def _empty_like(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 class _CsvStream:
-    """One CSV, a header and then each replication's rows, appended in order."""
+    """One CSV, a header and then each replication's rows, appended in order (or one of
+    ocel.json's lists, its items appended in order, with no header)."""
 
     def __init__(self, path: Path, offset: int | None) -> None:
         self.path = path
@@ -76,9 +85,9 @@ class _CsvStream:
             self.handle.truncate(offset)  # rows of a replication the checkpoint never kept
             self.handle.seek(offset)
 
-    def append(self, replication: int, header: pd.DataFrame, rows: bytes) -> int:
+    def append(self, replication: int, header: bytes, rows: bytes) -> int:
         if self.handle.tell() == 0:
-            self.handle.write(csv_text(header).encode())
+            self.handle.write(header)
         self.handle.write(rows)
         self.handle.flush()  # before the checkpoint records it: a SIGKILL loses no row
         return self.handle.tell()
@@ -97,7 +106,7 @@ class _ParquetStream:
         self.path = path
         self.pieces = path.parent / path.stem
 
-    def append(self, replication: int, header: pd.DataFrame, rows: pd.DataFrame) -> int:
+    def append(self, replication: int, header: bytes, rows: pd.DataFrame) -> int:
         self.pieces.mkdir(exist_ok=True)
         rows.to_parquet(self.pieces / f"{replication:07d}.parquet", index=False)
         return 0
@@ -121,14 +130,15 @@ class _ParquetStream:
 
 
 def identity(
-    scenario: Scenario, replications: int, fmt: str, background: bool, overrides: list[str]
+    scenario: Scenario, replications: int, layout: Layout, overrides: list[str]
 ) -> dict[str, Any]:
     """What defines a run's output: a resumed run must have the same."""
     from dcsim.output.export import version
 
     return {"command": "run", "dcsim_version": version(), "replications": replications,
-            "format": fmt, "background_events": background, "overrides": overrides,
-            "spec": to_document(scenario)}  # fmt: skip
+            "format": layout.fmt, "background_events": layout.background,
+            "events_format": layout.events_format, "ocel": layout.ocel,
+            "overrides": overrides, "spec": to_document(scenario)}  # fmt: skip
 
 
 def run_into(
@@ -136,8 +146,7 @@ def run_into(
     folder: Path,
     *,
     replications: int,
-    fmt: str,
-    include_background: bool,
+    layout: Layout,
     checkpoint: Checkpoint,
     workers: int | None,
     scheduler: str | None,
@@ -146,7 +155,8 @@ def run_into(
 ) -> tuple[RunResult, list[Path]]:
     """Run ``scenario`` (horizon and seed settled) into ``folder``; the run's small tables
     (its events and timeseries empty: they are on disk) and the paths written."""
-    stream = _CsvStream if fmt == "csv" else _ParquetStream
+    fmt = layout.fmt
+    table_stream = _CsvStream if fmt == "csv" else _ParquetStream
     done: dict[int, _Done] = {}
     for value in checkpoint.known.values():
         done[value.small.replication] = value
@@ -154,8 +164,14 @@ def run_into(
     while finished in done:
         finished += 1
     last = done.get(finished - 1)
-    streams = {name: stream(checkpoint.store / f"{name}.{fmt}",
-                            last.offsets[name] if last else None) for name in STREAMED}  # fmt: skip
+    names = STREAMED + (OCEL_PARTS if layout.ocel else ())
+    streams: dict[str, _CsvStream | _ParquetStream] = {}
+    for name in names:
+        offset = last.offsets[name] if last else None
+        if name in OCEL_PARTS:
+            streams[name] = _CsvStream(checkpoint.store / f"{name}.part", offset)
+        else:
+            streams[name] = table_stream(checkpoint.store / f"{name}.{fmt}", offset)
     known: dict[str, Any] = {f"r{index}": None for index in range(finished)}
     smalls = [done[index].small for index in range(finished)]
 
@@ -163,9 +179,10 @@ def run_into(
         """Append the rows to disk; the replication's summary parts, what stays in memory."""
         small, rows = result
         offsets = {}
-        for name in STREAMED:
+        headers = rows.get("headers", {})
+        for name in names:
             try:
-                offsets[name] = streams[name].append(small.replication, getattr(small, name),
+                offsets[name] = streams[name].append(small.replication, headers.get(name, b""),
                                                      rows[name])  # fmt: skip
             except OSError as exc:
                 raise DcsimError(
@@ -181,8 +198,7 @@ def run_into(
         return small
 
     tasks: list[tuple[str, Any]] = [
-        (f"r{index}", (scenario, index, frozenset(), include_background, fmt))
-        for index in range(replications)
+        (f"r{index}", (scenario, index, layout)) for index in range(replications)
     ]
     try:
         # Each result is appended to disk and dropped: only its summary parts stay.
@@ -196,12 +212,21 @@ def run_into(
             open_stream.close()
     # Taken now, so that run.json's simulation time leaves out the finishing below.
     info = {**run_info(), "command_line": sys.argv}
-    written = {name: s.finish() for name, s in streams.items()}
+    written = {name: streams[name].finish() for name in STREAMED}
+    extras = [_finish_ocel(checkpoint.store)] if layout.ocel else []
     tables = derive(scenario, smalls)
     result = RunResult(
         scenario, replications, smalls[0].events, smalls[0].timeseries, tables.summary,
         tables.stats, frozenset(), tables.scurves, tables.migration, tables.funnel,
     )  # fmt: skip
     frames = {field.name: getattr(tables, field.name) for field in dataclasses.fields(tables)}
-    paths = place_tables(result, folder, fmt, frames, written, info)
+    paths = place_tables(result, folder, fmt, frames, written, info, extras)
     return result, paths
+
+
+def _finish_ocel(store: Path) -> Path:
+    """ocel.json from its streamed parts, in the working folder (moved in with the tables)."""
+    path = store / OCEL_FILE
+    with path.open("wb") as handle:
+        write_ocel(handle, store / "ocel_events.part", store / "ocel_objects.part")
+    return path

@@ -207,8 +207,10 @@ def run_command(
         default_workers,
         scheduler_from_environment,
     )
+    from dcsim.input.dump import to_document
     from dcsim.output.checkpoint import resume_record
     from dcsim.output.export import Layout
+    from dcsim.output.next_step import next_step_text
     from dcsim.output.streamed_run import identity, run_into
     from dcsim.output.tables import site_table
 
@@ -249,6 +251,10 @@ def run_command(
             written.append(build_report(out, force=True))
     wall = time.perf_counter() - started
     click.echo(site_table(result))
+    steps = next_step_text(to_document(result.scenario), result.stats, str(file), years,
+                           overridden=bool(sets))  # fmt: skip
+    if steps:
+        click.echo(steps)
     if not quiet:
         click.echo(
             f"wrote {', '.join(p.name for p in written)} to {out}/ in {wall:.1f} s"

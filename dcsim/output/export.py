@@ -122,9 +122,7 @@ def write_tables(
     if fmt == "parquet":
         require_parquet()
     if events_format not in ("dcsim", "pm4py"):
-        raise DcsimError(
-            f"events format {events_format!r} is not known; expected dcsim or pm4py."
-        )
+        raise DcsimError(f"events format {events_format!r} is not known; expected dcsim or pm4py.")
     layout = Layout(fmt, include_background, events_format, ocel)
     prepare_folder(folder, force)
     extras = [_ocel_file(result, folder, layout)] if ocel else []

@@ -23,11 +23,10 @@ from matplotlib.figure import Figure
 
 from dcsim.errors import DcsimError
 from dcsim.experiments.compare import ranking
-from dcsim.experiments.statistics import why
 from dcsim.model.layers import LAYERS, Kind
 from dcsim.output.atomic import atomic_write
+from dcsim.output.first_screen import headline, next_step_box
 from dcsim.output.run_folder import read_run_info, read_table
-from dcsim.output.tables import p_date
 
 COLORS = {layer.name: layer.color for layer in LAYERS}
 MILESTONES = {
@@ -239,40 +238,6 @@ def sweep_charts(table: pd.DataFrame, keys: list[str]) -> list[tuple[str, bytes]
     return charts
 
 
-def headline(stats: pd.DataFrame, order: list[str], start: pd.Timestamp) -> pd.DataFrame:
-    """One row per site: the numbers a planner reads first, dates as dates."""
-    by_key: dict[tuple[str, str], pd.Series] = {
-        (str(row["site"]), str(row["metric"])): row for _, row in stats.iterrows()
-    }
-    mean: dict[tuple[str, str], float] = {
-        (str(s), str(m)): float(v)
-        for s, m, v in zip(stats["site"], stats["metric"], stats["mean"], strict=True)
-    }
-    high: dict[tuple[str, str], float] = {
-        (str(s), str(m)): float(v)
-        for s, m, v in zip(stats["site"], stats["metric"], stats["ci95_high"], strict=True)
-    }
-
-    day0 = start.date()
-    rows = []
-    for site in order:
-        idle = mean[site, "idle_gpu_hours"]
-        half = high[site, "idle_gpu_hours"] - idle
-        rows.append(
-            {
-                "site": site,
-                "GPUs delivered": f"{mean[site, 'gpus_delivered']:,.0f}",
-                "first power P50 [P10, P90]": p_date(by_key[site, "first_power_days"], day0),
-                "all running P50 [P10, P90]": p_date(by_key[site, "all_running_days"], day0),
-                "idle GPU-hours": f"{idle / 1e6:,.1f} M"
-                + ("" if half != half else f" ± {half / 1e6:,.1f} M"),
-                "idle cost": f"${mean[site, 'idle_cost_usd'] / 1e6:,.0f} M",
-                "why (binding layers)": why(stats, site),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
 def build_report(folder: Path, force: bool = False, page: bool = True) -> Path:
     """Write the PNGs and (unless ``page`` is False) report.html into ``folder``.
 
@@ -324,6 +289,7 @@ def build_report(folder: Path, force: bool = False, page: bool = True) -> Path:
         summary_table = (
             "<h2>Sites, most idle GPU-hours first (means across replications)</h2>"
             + headline(stats, order, start).to_html(index=False)
+            + next_step_box(run_info, stats)
             + summary_table
         )
         migration = read_table(folder, "migration.csv", required=False)
@@ -351,7 +317,9 @@ def build_report(folder: Path, force: bool = False, page: bool = True) -> Path:
         f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>",
         "<style>body{font-family:sans-serif;margin:2em;max-width:1300px}"
         "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;"
-        "padding:3px 8px;text-align:right}img{max-width:100%}</style></head><body>",
+        "padding:3px 8px;text-align:right}img{max-width:100%}"
+        ".next{border:2px solid #2b6cb0;background:#f0f6ff;padding:0 1em;margin:1em 0}"
+        ".next pre{white-space:pre-wrap;font-size:13px}</style></head><body>",
         f"<h1>{title}</h1>",
         f"<p>{html.escape(str(run_info.get('replications', '?')))} replication(s),"
         f" seed {html.escape(str(run_info.get('seed', '?')))},"

@@ -265,11 +265,21 @@ def run_command(
 @main.command()
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Replace an existing report.html.")
-def report(folder: Path, force: bool) -> None:
+@click.option(
+    "--screenshot",
+    is_flag=True,
+    help="Also keep report.png, the page's first screen as headless Chromium shows it.",
+)
+def report(folder: Path, force: bool, screenshot: bool) -> None:
     """Write report.html and PNG charts for the results in FOLDER."""
     from dcsim.output.report import build_report
 
-    click.echo(f"wrote {build_report(folder, force=force)}")
+    page = build_report(folder, force=force)
+    click.echo(f"wrote {page}")
+    if screenshot:
+        from dcsim.output.browser import screenshot as take
+
+        click.echo(f"wrote {take(page, folder / 'report.png')}")
 
 
 # The what-if commands live in their own module; registered here, under the one group.

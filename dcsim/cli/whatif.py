@@ -321,6 +321,9 @@ def cascade(
 @click.option(
     "--out", type=click.Path(path_type=Path), default=Path("dcsim-attribute"), show_default=True
 )
+@click.option(
+    "--report", is_flag=True, help="Also write report.html (the chart is always written)."
+)
 def attribute(
     file: Path,
     sites: tuple[str, ...],
@@ -333,10 +336,12 @@ def attribute(
     resume: bool,
     scheduler: str | None,
     out: Path,
+    report: bool,
 ) -> None:
     """Which layer holds the GPUs: binding share, saving alone, Shapley value, criticality."""
     from dcsim.experiments.attribute import attribute as run_attribute
     from dcsim.output.export import write_run_json
+    from dcsim.output.report import build_report
     from dcsim.output.tables import attribution_text
 
     spec = load(file)
@@ -361,6 +366,7 @@ def attribute(
         record = {k: v for k, v in context.items() if k != "identity"}
         write_run_json(out, {**record, "site_results_computed": result.runs,
                              **resume_record(context["identity"])})  # fmt: skip
+        build_report(out, force=True, page=report)
     click.echo(attribution_text(result.table))
     if not quiet:
-        click.echo(f"wrote attribution.csv, interactions.csv and run.json to {out}/")
+        click.echo(_wrote(out))

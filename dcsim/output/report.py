@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from dcsim.errors import DcsimError
 from dcsim.experiments.compare import ranking
@@ -27,6 +28,13 @@ from dcsim.model.layers import LAYERS, Kind
 from dcsim.output.atomic import atomic_write
 from dcsim.output.first_screen import headline, next_step_box
 from dcsim.output.run_folder import read_run_info, read_table
+from dcsim.output.whatif_page import (
+    attribution_table,
+    cascade_table,
+    compare_table,
+    context_html,
+    table_html,
+)
 
 COLORS = {layer.name: layer.color for layer in LAYERS}
 MILESTONES = {
@@ -177,6 +185,42 @@ def migration_chart(migration: pd.DataFrame, site: str) -> bytes:
     return _png(fig)
 
 
+def attribution_chart(table: pd.DataFrame) -> bytes:
+    """Per site, each layer's Shapley share of the idle GPU-hours with its 95% interval,
+    beside its binding share (what the run's table shows)."""
+    sites = list(dict.fromkeys(table["site"]))
+    fig, axes = plt.subplots(1, len(sites), figsize=(5.5 * len(sites), 3.8), squeeze=False)
+    for ax, site in zip(axes[0], sites, strict=True):
+        rows = table[table["site"] == site].sort_values("shapley_share").reset_index(drop=True)
+        rows = rows[(rows["shapley_share"].abs() > 0.005) | (rows["binding_share"] > 0.005)]
+        total = rows["base_idle_gpu_hours"].iloc[0] if len(rows) else 0.0
+        share = rows["shapley_share"] * 100
+        err = [
+            (rows["shapley"] - rows["shapley_ci95_low"]).clip(lower=0) / total * 100,
+            (rows["shapley_ci95_high"] - rows["shapley"]).clip(lower=0) / total * 100,
+        ]
+        where = range(len(rows))
+        ax.barh(
+            where,
+            share,
+            xerr=err if total else None,
+            capsize=3,
+            label="Shapley share",
+            color=[COLORS.get(str(layer), "grey") for layer in rows["layer"]],
+        )
+        ax.scatter(rows["binding_share"] * 100, where, marker="|", s=300, color="black",
+                   label="binding share", zorder=3)  # fmt: skip
+        ax.set_yticks(list(where), list(rows["layer"]), fontsize=8)
+        ax.set_xlabel("share of idle GPU-hours (%)")
+        ax.set_title(f"{site}: what fixing each layer is worth", fontsize=10)
+        swatch = Patch(color="grey", label="Shapley share (95% CI)")
+        handles = [swatch, *ax.get_legend_handles_labels()[0][1:]]  # the bars' colour is a layer's
+        ax.legend(handles=handles, fontsize=7, loc="lower right")
+    fig.suptitle("Which layer holds the GPUs (Shapley share, 95% CI; | binding share)",
+                 fontsize=10)  # fmt: skip
+    return _png(fig)
+
+
 def compare_chart(table: pd.DataFrame) -> bytes:
     """A tornado of the levers: saving against the base, most first, with paired 95% CIs."""
     ranked = ranking(table).iloc[::-1]  # barh draws bottom-up: the best lever on top
@@ -250,15 +294,28 @@ def build_report(folder: Path, force: bool = False, page: bool = True) -> Path:
         raise DcsimError(f"{target}: already exists; pass --force to replace it.")
     images: list[tuple[str, str, bytes]] = []  # (section, file name, png)
     summary_table = ""
+    tables_after = ""  # what-if tables: below their charts
     run_info = read_run_info(folder)
-    for name, heading in (("compare.csv", "Variants"), ("cascade.csv", "Cascade")):
+    pages = {"compare.csv": ("Variants", compare_chart, compare_table),
+             "cascade.csv": ("Cascade", cascade_chart, cascade_table),
+             "attribution.csv": ("Attribution", attribution_chart, attribution_table)}  # fmt: skip
+    for name, (heading, chart_of, words_of) in pages.items():
         table = read_table(folder, name, required=False)
         if table is not None:
-            chart = compare_chart(table) if name == "compare.csv" else cascade_chart(table)
-            images.append((heading, name.replace(".csv", ".png"), chart))
-            summary_table += f"<h2>{heading}</h2>" + table.to_html(
-                index=False, float_format="{:.4g}".format
-            )
+            images.append((heading, name.replace(".csv", ".png"), chart_of(table)))
+            words = words_of(table)
+            note = (" <code>*</code>: the 95% interval of the paired difference excludes"
+                    " zero; pairs: replications where both runs reached the value.")  # fmt: skip
+            if name == "compare.csv":
+                note = (f"Metrics that are zero in every row are left out (all of them are in"
+                        f" {name}).{note}")  # fmt: skip
+            elif name == "cascade.csv":
+                note = f"One row per step (the columns of every metric are in {name})."
+            else:
+                note = ("Layers worth less than half a percent are left out. The Shapley share"
+                        " is what fixing the layer saves, averaged over every order of fixing"
+                        " them; the binding share is what the run's table shows.")  # fmt: skip
+            tables_after += f"<h2>{heading}: the table</h2><p>{note}</p>" + table_html(words)
     sweep = read_table(folder, "sweep.csv", required=False)
     if sweep is not None:
         keys = [c for c in sweep.columns if "." in c]  # swept keys are dotted paths
@@ -319,11 +376,11 @@ def build_report(folder: Path, force: bool = False, page: bool = True) -> Path:
         "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;"
         "padding:3px 8px;text-align:right}img{max-width:100%}"
         ".next{border:2px solid #2b6cb0;background:#f0f6ff;padding:0 1em;margin:1em 0}"
-        ".next pre{white-space:pre-wrap;font-size:13px}</style></head><body>",
+        ".next pre{white-space:pre-wrap;font-size:13px}"
+        ".context{margin-bottom:1em}.context th{text-align:left;background:#f4f4f4}"
+        ".context td{text-align:left}</style></head><body>",
         f"<h1>{title}</h1>",
-        f"<p>{html.escape(str(run_info.get('replications', '?')))} replication(s),"
-        f" seed {html.escape(str(run_info.get('seed', '?')))},"
-        f" dcsim {html.escape(str(run_info.get('dcsim_version', '?')))}.</p>",
+        context_html(run_info),
         summary_table,
     ]
     section: str | None = None
@@ -336,6 +393,7 @@ def build_report(folder: Path, force: bool = False, page: bool = True) -> Path:
             f"<p><img alt='{html.escape(file)}' title='{html.escape(file)}'"
             f" src='data:image/png;base64,{data}'></p>"
         )
+    parts.append(tables_after)
     parts.append("</body></html>\n")
     with atomic_write(target, force=True) as handle:
         handle.write("\n".join(parts))

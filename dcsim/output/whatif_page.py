@@ -1,0 +1,158 @@
+"""The what-if reports' words and tables: their context, and numbers as the terminal shows them.
+
+A what-if report says what it compares before it shows a number: the scenario,
+replications, seed, horizon, dcsim version, the variants (or grid) with their
+``--set`` lines, and the command that reruns it. Its tables use the terminal's
+formats (k/M/B, $, years, percentages), headers in words, and leave out the
+metrics that are zero (or unreached) in every row.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import shlex
+from typing import Any
+
+import pandas as pd
+
+from dcsim.output.tables import big
+
+DAYS_PER_YEAR = 365.25
+# Words for the metrics a planner looks at first; the rest read as their column name.
+METRIC_WORDS = {
+    "idle_gpu_hours": "idle GPU-hours",
+    "waiting_gpu_hours": "GPU-hours idle or in transit",
+    "idle_cost_usd": "idle cost",
+    "lost_value_usd": "value lost",
+    "first_power_days": "first power (years from start)",
+    "all_running_days": "all running (years from start)",
+    "gpu_hours_running": "GPU-hours running",
+    "stranded_power_mwh": "stranded power (MWh)",
+}
+
+
+def metric_words(metric: str) -> str:
+    if metric in METRIC_WORDS:
+        return METRIC_WORDS[metric]
+    if metric.startswith("idle_gpu_hours_"):
+        return f"idle GPU-hours held by {metric.removeprefix('idle_gpu_hours_')}"
+    if metric.endswith("_days"):  # shown in years (see number)
+        return metric.removesuffix("_days").replace("_", " ") + " (years)"
+    return metric.replace("_", " ")
+
+
+def number(value: float, metric: str) -> str:
+    """``value`` of ``metric`` as the terminal shows it: $ for money, years for days."""
+    if value != value:
+        return "-"
+    if metric.endswith("_days"):
+        return f"{value / DAYS_PER_YEAR:.2f} yr"
+    if metric.endswith("_usd"):
+        return ("-$" if value < 0 else "$") + big(abs(value))
+    return big(value)
+
+
+def context_html(run_info: dict[str, Any]) -> str:
+    """What the report is of and how to make it again, before any number."""
+    rows = [
+        ("scenario", run_info.get("scenario", "?")),
+        ("file", run_info.get("source_file", "?")),
+        ("replications", run_info.get("replications", "?")),
+        ("seed", run_info.get("seed", "?")),
+    ]
+    horizon = run_info.get("horizon_days")
+    if isinstance(horizon, (int, float)):
+        rows.append(("horizon", f"{horizon / DAYS_PER_YEAR:.1f} years"))
+    rows.append(("dcsim version", run_info.get("dcsim_version", "?")))
+    for name, sets in (run_info.get("variants") or {}).items():
+        rows.append((f"variant {name}", " ".join(f"--set {shlex.quote(s)}" for s in sets)
+                     or "(another file)"))  # fmt: skip
+    for key, values in (run_info.get("grid") or {}).items():
+        rows.append((f"grid {key}", ", ".join(str(v) for v in values)))
+    line = [str(part) for part in run_info.get("command_line", [])]
+    if line:
+        rows.append(("rerun with", shlex.join(["dcsim", *line[1:]])))
+    body = "".join(
+        f"<tr><th>{html.escape(str(key))}</th><td><code>{html.escape(str(value))}</code></td></tr>"
+        for key, value in rows
+    )
+    return f"<table class='context'>{body}</table>"
+
+
+def compare_table(table: pd.DataFrame) -> pd.DataFrame:
+    """compare.csv for the page: words, formatted numbers, no metric that is zero throughout."""
+    values = table[["base_mean", "variant_mean", "diff_mean"]].fillna(0)
+    shown = table[(values != 0).any(axis=1)]
+    shown = shown[~shown["metric"].isin(_all_zero(table, "metric"))]
+    rows = []
+    for _, row in shown.iterrows():
+        metric = str(row["metric"])
+        mark = " *" if row["distinguishable"] else ""
+        rows.append({
+            "variant": row["variant"],
+            "site": row["site"],
+            "metric": metric_words(metric),
+            "pairs": int(row["n"]),
+            "base": number(row["base_mean"], metric),
+            "with the variant": number(row["variant_mean"], metric),
+            "difference (95% CI)": f"{number(row['diff_mean'], metric)}"
+            f" [{number(row['diff_ci95_low'], metric)}, {number(row['diff_ci95_high'], metric)}]"
+            f"{mark}",
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _all_zero(table: pd.DataFrame, by: str) -> set[str]:
+    """The ``by`` values whose base and variant are zero or missing in every row."""
+    values = table[["base_mean", "variant_mean"]].fillna(0).abs().sum(axis=1)
+    totals = values.groupby(table[by]).sum()
+    return set(totals[totals == 0].index.astype(str))
+
+
+def cascade_table(table: pd.DataFrame) -> pd.DataFrame:
+    """cascade.csv for the page: each step, what it removed, what is left and what binds."""
+    rows = []
+    for _, row in table.iterrows():
+        low = max(0.0, float(row["idle_gpu_hours_ci95_low"]))  # idle time is never negative
+        high = float(row["idle_gpu_hours_ci95_high"])
+        interval = "" if math.isnan(high) else f" [{big(low)}, {big(high)}]"
+        binds = str(row["binds_next"])
+        rows.append({
+            "step": int(row["step"]),
+            "layer removed": "(base)" if row["layer_removed"] == "-" else row["layer_removed"],
+            "removed so far": "-" if row["removed_so_far"] == "-" else str(
+                row["removed_so_far"]).replace("+", " + "),
+            "idle GPU-hours (95% CI)": f"{big(float(row['idle_gpu_hours_mean']))}{interval}",
+            "idle cost": number(float(row["idle_cost_usd_mean"]), "idle_cost_usd"),
+            "binds next (share)": "nothing left idle" if binds == "-"
+            else f"{binds} ({float(row['binds_next_share']):.0%})",
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def attribution_table(table: pd.DataFrame) -> pd.DataFrame:
+    """attribution.csv for the page: per site, layers by Shapley share (those with none left
+    out), beside what the binding rule and relaxing each alone say."""
+    rows = []
+    for _, row in table.sort_values(["site", "shapley_share"], ascending=[True, False],
+                                    kind="stable").iterrows():  # fmt: skip
+        if max(abs(float(row["shapley_share"])), float(row["binding_share"])) < 0.005:
+            continue
+        total = float(row["base_idle_gpu_hours"]) or math.nan
+        low, high = float(row["shapley_ci95_low"]) / total, float(row["shapley_ci95_high"]) / total
+        interval = "" if math.isnan(high) else f" [{low:.0%}, {high:.0%}]"
+        rows.append({
+            "site": row["site"],
+            "layer": row["layer"],
+            "Shapley share (95% CI)": f"{float(row['shapley_share']):.0%}{interval}",
+            "GPU-hours it is worth": big(float(row["shapley"])),
+            "saved fixing it alone": f"{float(row['alone_share']):.0%}",
+            "binding share": f"{float(row['binding_share']):.0%}",
+            "holds the most in": f"{float(row['criticality']):.0%} of replications",
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def table_html(frame: pd.DataFrame) -> str:
+    return str(frame.to_html(index=False, escape=True, border=0, classes="numbers"))

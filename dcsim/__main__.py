@@ -1,6 +1,6 @@
 """``python -m dcsim``: the same as the ``dcsim`` command."""
 
-from dcsim.cli import main
+from dcsim.cli import program
 
 if __name__ == "__main__":
-    main(prog_name="dcsim")
+    program()

@@ -154,7 +154,11 @@ def test_what_if_outputs_say_how_they_were_made(tmp_path: Path) -> None:
     assert (info["replications"], info["seed"], info["scenario"]) == (2, 11, "ashburn")
     assert info["variants"] == {"more": ["regions.dominion.headroom=3000 MW"]}
     page = (out / "report.html").read_text()
-    assert "2 replication(s), seed 11, dcsim" in page and "?" not in page.split("<p>")[1][:40]
+    context = page.split("<table class='context'>")[1].split("</table>")[0]
+    for key, value in (("replications", "2"), ("seed", "11"), ("scenario", "ashburn")):
+        assert f"<th>{key}</th><td><code>{value}</code></td>" in context
+    assert "dcsim version" in context and "<code>?</code>" not in context
+    assert "regions.dominion.headroom=" in context  # the variant's --set, to make it again
 
 
 def test_force_removes_the_last_runs_outputs_and_keeps_the_users(tmp_path: Path) -> None:

@@ -10,16 +10,22 @@ import pandas as pd
 import pytest
 
 import dcsim
-from dcsim.output.report import timeline_figure
+from dcsim.model.layers import LAYERS
+from dcsim.output.charting import day_zero
+from dcsim.output.s_curve_chart import CURVES, s_curve_figure
+from dcsim.output.timeline_chart import timeline_figure
 from tests.support import HOURS, SITE_A, SITES, assert_refused, run_cli, scenario_file
 
 ASHBURN = SITES / "ashburn.toml"
 
 
-def _shaded_area(figure: object) -> float:
-    """Area of every filled polygon of the timeline (MW x years), by the shoelace formula."""
+def _shaded_area(figure: object, layer: str | None = None) -> float:
+    """Area of the filled polygons of the timeline (MW x days), by the shoelace formula:
+    all of them, or those of the idle time one ``layer`` holds."""
     area = 0.0
     for collection in figure.axes[0].collections:  # type: ignore[attr-defined]
+        if layer is not None and collection.get_label() != f"idle: {layer} binds":
+            continue
         for path in collection.get_paths():
             x, y = path.vertices[:, 0], path.vertices[:, 1]
             area += 0.5 * abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
@@ -32,9 +38,12 @@ def test_shaded_idle_area_is_the_idle_gpu_hours(tmp_path: Path) -> None:
     result = dcsim.run(dcsim.load(scenario_file(tmp_path, SITE_A)), replications=1, workers=1)
     figure = timeline_figure(result.timeseries, result.events, "a",
                              pd.Timestamp("2025-01-01"), result.scenario.horizon_days)  # fmt: skip
-    gpu_hours = _shaded_area(figure) * 1000 * 365.25 * HOURS
+    gpu_hours = _shaded_area(figure) * 1000 * HOURS
     assert gpu_hours == pytest.approx(70 * 20000 * HOURS, rel=1e-9)
     assert gpu_hours == pytest.approx(result.summary["idle_gpu_hours"].iloc[0], rel=1e-9)
+    for layer in LAYERS:  # and each layer's shade is the idle time the summary gives it
+        held = result.summary[layer.idle_column].iloc[0]
+        assert _shaded_area(figure, layer.name) * 1000 * HOURS == pytest.approx(held, rel=1e-6)
 
 
 def test_shaded_area_on_a_bundled_site_matches_the_timeseries(tmp_path: Path) -> None:
@@ -46,8 +55,47 @@ def test_shaded_area_on_a_bundled_site_matches_the_timeseries(tmp_path: Path) ->
     idle_mw_days = sum((on - run) * (end - t) for on, run, t, end in
                        zip(ts["on_site_it_mw"], ts["running_it_mw"], ts["time_days"], ends,
                            strict=True))  # fmt: skip
-    assert _shaded_area(figure) == pytest.approx(idle_mw_days / 365.25, rel=1e-9)
+    assert _shaded_area(figure) == pytest.approx(idle_mw_days, rel=1e-9)
     assert idle_mw_days > 0
+    binding = ts["binding_layer"].fillna("")
+    for layer in LAYERS:
+        held = sum((on - run) * (end - t) for on, run, t, end, b in
+                   zip(ts["on_site_it_mw"], ts["running_it_mw"], ts["time_days"], ends, binding,
+                       strict=True) if b == layer.name)  # fmt: skip
+        assert _shaded_area(figure, layer.name) == pytest.approx(held, rel=1e-9, abs=1e-9)
+
+
+def test_each_s_curve_marks_the_percentiles_of_stats_csv() -> None:
+    result = dcsim.run(dcsim.load(ASHBURN), replications=7, workers=1)
+    start = pd.Timestamp(result.scenario.start_date)
+    figure = s_curve_figure(result.scurves, result.stats, "ashburn", start)
+    origin = day_zero(start)
+    marked = 0
+    for ax, (_, metric, _) in zip(figure.axes, CURVES, strict=True):
+        curve = [
+            line for line in ax.get_lines() if line.get_gid() is None and len(line.get_xdata())
+        ]
+        assert len(curve) == 1
+        x, share = (np.asarray(v, dtype=float) for v in curve[0].get_data())
+        stat = result.stats[
+            (result.stats["site"] == "ashburn") & (result.stats["metric"] == metric)
+        ]
+        n = len(result.summary)
+        for q in (50, 80, 90):
+            lines = [line for line in ax.get_lines() if line.get_gid() == f"P{q}"]
+            value = float(stat[f"p{q}"].iloc[0])
+            if np.isnan(value):  # not reached in enough replications: not drawn
+                assert lines == []
+                continue
+            marked += 1
+            (line,) = lines
+            assert line.get_xdata()[0] - origin == pytest.approx(value, rel=1e-9)
+            # The curve crosses q there, within one replication (numpy interpolates).
+            below = share[np.searchsorted(x, line.get_xdata()[0], side="left") - 1]
+            at = share[np.searchsorted(x, line.get_xdata()[0], side="right") - 1]
+            assert below <= q / 100 + 1 / n and at >= q / 100 - 1 / n
+        assert x[-1] - origin == pytest.approx(result.summary[metric].max(), rel=1e-9)
+    assert marked >= 3, "the check looked at drawn percentiles"
 
 
 @pytest.fixture(scope="module")

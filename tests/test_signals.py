@@ -3,6 +3,7 @@ written, and the next --force run leaves no trace of the interrupted one."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -65,6 +66,17 @@ def _files_whole(out: Path) -> None:
 def _interrupt(tmp_path: Path, how: str, at: float) -> None:
     out = tmp_path / "out"
     proc = _start(out, tmp_path)
+    try:
+        _signal_and_check(proc, out, tmp_path, how, at)
+    finally:  # a failed check must not leave the run (or its workers) behind
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _signal_and_check(
+    proc: subprocess.Popen[bytes], out: Path, tmp_path: Path, how: str, at: float
+) -> None:
     # Count from the moment the workers exist: the run is simulating (a signal while
     # Python is still importing is outside what dcsim can handle).
     deadline = time.monotonic() + 60

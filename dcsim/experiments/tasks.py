@@ -23,6 +23,7 @@ import queue
 import signal
 import socket
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -166,9 +167,11 @@ def _on_pool(
             yield result
     except BaseException:
         _stop(pool)
+        # Not wait=True: with its workers gone, the executor's manager thread can be left
+        # waiting on a queue no one reads, and the run would hang instead of ending.
+        pool.shutdown(wait=False, cancel_futures=True)
         raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    pool.shutdown(wait=True)
 
 
 _WORKER_DIED = (
@@ -185,10 +188,19 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     ``shutdown(cancel_futures=True)`` drops the tasks waiting but lets running ones run to
     the end; the executor offers no terminate, so its processes are signalled directly.
     """
-    processes = getattr(pool, "_processes", None) or {}
-    for process in list(processes.values()):
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
         with contextlib.suppress(Exception):
             process.terminate()
+    # A worker that does not end within a few seconds is killed: an interrupted run
+    # must end promptly, whatever state the worker was in.
+    deadline = time.monotonic() + 3.0
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join(1.0)
 
 
 def _next(done: queue.SimpleQueue[Any]) -> Any:

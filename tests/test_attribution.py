@@ -187,7 +187,9 @@ def test_attribute_command_end_to_end(tmp_path: Path) -> None:
     table = pd.read_csv(out / "attribution.csv")
     assert {"binding_share", "alone_saving", "shapley", "shapley_ci95_low",
             "shapley_ci95_high", "criticality"} <= set(table.columns)  # fmt: skip
-    first = done.stdout.splitlines()[2].split()
+    lines = done.stdout.splitlines()
+    rule = next(i for i, line in enumerate(lines) if line.startswith("─"))  # under the header
+    first = lines[rule + 1].split()
     assert first[0] == "grid", done.stdout  # ranked: the layer with the largest share first
     assert (out / "interactions.csv").exists() and (out / "run.json").exists()
 

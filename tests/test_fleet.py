@@ -289,7 +289,7 @@ def test_compare_prices_routing_against_fixed_from_the_cli(tmp_path: Path) -> No
     done = run_cli("compare", path, "--reps", "2", "--workers", "1", "--out", out, "--quiet",
                    "--variant", "pooled", "--set", "scenario.routing=first_ready")  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "gpu_hours_in_transit" in done.stdout and "gpu_hours_running" in done.stdout
+    assert "GPU-hours in transit" in done.stdout and "GPU-hours running" in done.stdout
     bad = run_cli("run", path, "--reps", "1", "--set", "scenario.routing=nearest")
     assert_refused(bad, "scenario.routing", "first_ready")
 

@@ -303,8 +303,8 @@ def cascade(
             plan=_plan(checkpoint, workers, scheduler, None),
             on_step=None
             if quiet
-            else lambda step, relaxed: click.echo(
-                f"step {step}: removed {', '.join(sorted(map(str, relaxed))) or 'nothing'} ...",
+            else lambda step, removed: click.echo(
+                f"step {step}: removed {' → '.join(removed) or 'nothing'} ...",
                 err=True,
             ),
         )

@@ -56,10 +56,14 @@ def cascade(
     seed: int | None = None,
     workers: int | None = None,
     near_zero: float = 0.01,
-    on_step: Callable[[int, frozenset[Layer]], None] | None = None,
+    on_step: Callable[[int, list[str]], None] | None = None,
     plan: Plan | None = None,
 ) -> Cascade:
-    """Run the cascade; ``near_zero`` is the share of the base idle GPU-hours to stop at."""
+    """Run the cascade; ``near_zero`` is the share of the base idle GPU-hours to stop at.
+
+    ``on_step(step, removed)`` is called before each step's run with the layers removed
+    so far, in the order they were removed.
+    """
     names = [s.name for s in scenario.sites]
     chosen = sites or names
     unknown = [s for s in chosen if s not in names]
@@ -75,7 +79,7 @@ def cascade(
     order: list[str] = []  # layers removed so far, in the order they were removed
     for step in range(len(LAYERS) + 1):
         if on_step is not None:
-            on_step(step, relaxed)
+            on_step(step, list(order))
         name = "+".join(sorted(layer.name for layer in relaxed)) or "none"
         result = summaries({f"relaxed {name}": (settled, relaxed)}, replications, plan)
         summary = next(iter(result.values()))

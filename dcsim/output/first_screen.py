@@ -14,7 +14,8 @@ import pandas as pd
 
 from dcsim.experiments.statistics import why
 from dcsim.output.next_step import next_steps
-from dcsim.output.tables import big, p_date
+from dcsim.output.numbers import big
+from dcsim.output.tables import p_date
 
 
 def headline(stats: pd.DataFrame, order: list[str], start: pd.Timestamp) -> pd.DataFrame:

@@ -1,15 +1,19 @@
-"""The compact per-site table printed after a run."""
+"""The tables dcsim prints: after a run, and after each what-if (laid out by rich,
+see terminal.py; numbers formatted as on the report pages, see numbers.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import cast
 
 import pandas as pd
 
 from dcsim.experiments.compare import ranking
 from dcsim.experiments.results import RunResult
 from dcsim.experiments.statistics import why
+from dcsim.output.numbers import big, metric_words, number, percent
+from dcsim.output.terminal import paragraph, table
 
 
 def _stat(stats: pd.DataFrame, site: str, metric: str) -> pd.Series:
@@ -21,17 +25,6 @@ def _date(result: RunResult, days: float) -> str:
     if math.isnan(days):
         return "-"
     return result.scenario.date_of(days).date().isoformat()
-
-
-def big(value: float) -> str:
-    if value != value:
-        return "-"
-    if value == 0:
-        return "0"  # not "-0"
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):  # billion, million, thousand
-        if abs(value) >= limit:
-            return f"{value / limit:.2f}{suffix}"
-    return f"{value:.0f}"
 
 
 def p_date(stat: pd.Series, start: dt.date) -> str:
@@ -55,25 +48,25 @@ def site_table(result: RunResult) -> str:
     stats, reps = result.stats, result.replications
     sites = [s.name for s in result.scenario.sites]
     sites.sort(key=lambda s: -float(_stat(stats, s, "idle_gpu_hours")["mean"]))
-    header = (
-        f"{'site':14s} {'GPUs on site':>12s} {'first power P50 [P10, P90]':>30s}"
-        f" {'all running P50 [P10, P90]':>30s}"
-        f" {'idle GPU-hours (95% CI)':>24s} {'idle cost':>10s}  binding layers"
-    )
-    lines = [header, "-" * len(header)]
+    start = result.scenario.start_date
+    rows = []
     for site in sites:
         idle = _stat(stats, site, "idle_gpu_hours")
-        start = result.scenario.start_date
-        first_text = p_date(_stat(stats, site, "first_power_days"), start)
-        running_text = p_date(_stat(stats, site, "all_running_days"), start)
         half = (idle["ci95_high"] - idle["mean"]) if not math.isnan(idle["ci95_high"]) else 0
-        idle_text = f"{big(idle['mean'])} ± {big(half)}" if reps > 1 else big(idle["mean"])
-        lines.append(
-            f"{site:14s} {big(_stat(stats, site, 'gpus_delivered')['mean']):>12s}"
-            f" {first_text:>30s}"
-            f" {running_text:>30s} {idle_text:>24s}"
-            f" {'$' + big(_stat(stats, site, 'idle_cost_usd')['mean']):>10s}  {why(stats, site)}"
-        )
+        rows.append((
+            site,
+            big(_stat(stats, site, "gpus_delivered")["mean"]),
+            p_date(_stat(stats, site, "first_power_days"), start),
+            p_date(_stat(stats, site, "all_running_days"), start),
+            f"{big(idle['mean'])} ± {big(half)}" if reps > 1 else big(idle["mean"]),
+            "$" + big(_stat(stats, site, "idle_cost_usd")["mean"]),
+            why(stats, site),
+        ))  # fmt: skip
+    columns = ("site", "GPUs on site", "first power P50 [P10, P90]",
+               "all running P50 [P10, P90]",
+               "idle GPU-hours (± 95% CI)" if reps > 1 else "idle GPU-hours",
+               "idle cost (USD)", "binding layers (share of idle)")  # fmt: skip
+    lines = [table(columns, rows, numeric=(1, 4, 5))]
     horizon_end = _date(result, result.scenario.horizon_days)
     for site in sites:
         if float(_stat(stats, site, "gpus_delivered")["max"]) == 0:
@@ -86,126 +79,137 @@ def site_table(result: RunResult) -> str:
             else:
                 how = f"the first lot is {how}"
             lines.append(
-                f"{site}: no GPUs stood on the site within the horizon (it ends {horizon_end};"
-                f" {how} {_date(result, first.delivery)}): nothing to run yet."
+                paragraph(
+                    f"{site}: no GPUs stood on the site within the horizon (it ends {horizon_end};"
+                    f" {how} {_date(result, first.delivery)}): nothing to run yet."
+                )
             )
     lines.append(
-        f"({reps} replication(s); dates: the median replication's, with the 10th and 90th"
-        " percentiles' months; 'later' = not reached within the horizon in that share of"
-        " replications; k = thousand, M = million, B = billion)"
+        paragraph(
+            f"({reps} replication(s); dates: the median replication's, with the 10th and 90th"
+            " percentiles' months; 'later' = not reached within the horizon in that share of"
+            " replications; k = thousand, M = million, B = billion)"
+        )
     )
     return "\n".join(lines)
 
 
-def compare_text(table: pd.DataFrame) -> str:
+def compare_text(table_: pd.DataFrame) -> str:
     """The compare table as printed: the headline metrics, paired intervals."""
-    wide = max(12, *(len(str(v)) for v in table["variant"]))
-    where = max(12, *(len(str(v)) for v in table["site"]))
-    lines = [
-        f"{'variant':{wide}s} {'site':{where}s} {'metric':22s} {'n':>4s} {'base':>10s}"
-        f" {'variant':>10s} {'difference (95% CI)':>30s}"
-    ]
     headline = ["idle_gpu_hours", "idle_cost_usd", "first_power_days", "all_running_days"]
-    transit = table[table["metric"] == "gpu_hours_in_transit"]
+    transit = table_[table_["metric"] == "gpu_hours_in_transit"]
     if (transit[["base_mean", "variant_mean"]].fillna(0) != 0).any(axis=None):
         # Pooled lots are routed: the GPU-hours they spend in transit, and compute delivered.
         headline[1:1] = ["gpu_hours_in_transit", "gpu_hours_running"]
-    shown = table[table["metric"].isin(headline)]
-    for _, row in shown.iterrows():
-        mark = "*" if row["distinguishable"] else " "
-        lines.append(
-            f"{row['variant']:{wide}s} {row['site']:{where}s} {row['metric']:22s}"
-            f" {row['n']:>4d} {big(row['base_mean']):>10s} {big(row['variant_mean']):>10s}"
-            f" {big(row['diff_mean']):>9s} [{big(row['diff_ci95_low'])},"
-            f" {big(row['diff_ci95_high'])}] {mark}"
-        )
+    rows = []
+    for _, row in table_[table_["metric"].isin(headline)].iterrows():
+        metric = str(row["metric"])
+        rows.append((
+            str(row["variant"]), str(row["site"]), metric_words(metric), str(row["n"]),
+            number(row["base_mean"], metric), number(row["variant_mean"], metric),
+            f"{number(row['diff_mean'], metric)} [{number(row['diff_ci95_low'], metric)},"
+            f" {number(row['diff_ci95_high'], metric)}]",
+            "*" if row["distinguishable"] else "",
+        ))  # fmt: skip
+    columns = ("variant", "site", "metric", "pairs", "base", "variant value",
+               "variant − base (95% CI)", "")  # fmt: skip
+    lines = [table(columns, rows, numeric=(3, 4, 5, 6))]
     lines.append(
-        "* = distinguishable from zero (the 95% interval excludes it); n = replication"
-        " pairs where both runs reached the value (dates never reached are left out);"
-        " days are days"
+        paragraph(
+            "* = distinguishable from zero (the 95% interval excludes it); pairs = replications"
+            " where both runs reached the value (dates never reached are left out); dates in"
+            " years from the start, money in USD"
+        )
     )
-    ranked = ranking(table)
+    ranked = ranking(table_)
     where = ranked["site"].iloc[0].strip("()")
     worse = (ranked["saving_waiting_gpu_hours"] < 0).any()
     note = " (a negative saving: the variant idles more than the base)" if worse else ""
-    lines.append(f"\nlevers ranked by GPU-hours saved idle or in transit, {where}{note}:")
-    for _, row in ranked.iterrows():
-        lines.append(
-            f"  {row['rank']:>2d}. {row['variant']:20s} {big(row['saving_waiting_gpu_hours']):>9s}"
-            f" [{big(row['saving_ci95_low'])}, {big(row['saving_ci95_high'])}] GPU-hours,"
-            f" ${big(row['saving_lost_value_usd'])} of compute"
-        )
+    levers = [
+        (f"{row['rank']}.", str(row["variant"]),
+         f"{big(row['saving_waiting_gpu_hours'])} [{big(row['saving_ci95_low'])},"
+         f" {big(row['saving_ci95_high'])}]", number(row["saving_lost_value_usd"], "_usd"))
+        for _, row in ranked.iterrows()
+    ]  # fmt: skip
+    lines.append("")
+    lines.append(table(("rank", "lever", "GPU-hours saved idle or in transit (95% CI)",
+                        "compute value saved (USD)"), levers, numeric=(0, 2, 3),
+                       title=f"levers ranked by GPU-hours saved, {where}{note}:"))  # fmt: skip
     return "\n".join(lines)
 
 
-def sweep_text(table: pd.DataFrame, keys: list[str]) -> str:
+def sweep_text(table_: pd.DataFrame, keys: list[str]) -> str:
     """Mean idle GPU-hours at each grid point and site."""
-    means = table.groupby([*keys, "site"], sort=False)["idle_gpu_hours"].mean() / 1e6
-    return "mean idle GPU-hours (millions)\n" + means.round(2).to_string()
-
-
-def cascade_text(table: pd.DataFrame) -> str:
-    """The cascade as printed: one line per step, what binds after it."""
-    lines = [
-        f"{'step':>4s}  {'layer removed':14s} {'idle GPU-hours (95% CI)':>28s}"
-        f" {'idle cost':>10s}  binds next"
+    means = table_.groupby([*keys, "site"], sort=False)["idle_gpu_hours"].mean()
+    rows = [
+        (*(str(v) for v in cast(tuple[object, ...], point)), big(value))
+        for point, value in means.items()
     ]
-    for _, row in table.iterrows():
-        interval = (
-            f"{big(row['idle_gpu_hours_mean'])}"
-            # Idle GPU-hours are never negative: a t-interval's low end is shown from 0.
-            f" [{big(_at_least_zero(row['idle_gpu_hours_ci95_low']))},"
-            f" {big(row['idle_gpu_hours_ci95_high'])}]"
-        )
-        binds = (
-            f"{row['binds_next']} ({row['binds_next_share']:.0%})"
-            if row["binds_next"] != "-"
-            else "- (nothing left idle)"
-        )
-        cost = "$" + big(row["idle_cost_usd_mean"])
-        lines.append(
-            f"{row['step']:>4d}  {row['layer_removed']:14s} {interval:>28s} {cost:>10s}  {binds}"
-        )
-    return "\n".join(lines)
+    return table((*keys, "site", "mean idle GPU-hours"), rows, numeric=(len(keys) + 1,))
 
 
-def attribution_text(table: pd.DataFrame) -> str:
+def cascade_text(table_: pd.DataFrame) -> str:
+    """The cascade as printed: one line per step, what binds after it."""
+    rows = []
+    for _, row in table_.iterrows():
+        # Idle GPU-hours are never negative: a t-interval's low end is shown from 0.
+        interval = (f"{big(row['idle_gpu_hours_mean'])}"
+                    f" [{big(_at_least_zero(row['idle_gpu_hours_ci95_low']))},"
+                    f" {big(row['idle_gpu_hours_ci95_high'])}]")  # fmt: skip
+        binds = (f"{row['binds_next']} ({row['binds_next_share']:.0%})"
+                 if row["binds_next"] != "-" else "- (nothing left idle)")  # fmt: skip
+        so_far = str(row["removed_so_far"]).replace("+", " → ")
+        rows.append((str(row["step"]), str(row["layer_removed"]), so_far, interval,
+                     "$" + big(row["idle_cost_usd_mean"]), binds))  # fmt: skip
+    columns = (
+        "step",
+        "layer removed",
+        "removed so far (in order)",
+        "idle GPU-hours (95% CI)",
+        "idle cost (USD)",
+        "binds next (share of idle)",
+    )
+    return table(columns, rows, numeric=(0, 3, 4))
+
+
+def attribution_text(table_: pd.DataFrame) -> str:
     """Per site, layers ranked by Shapley share, with the saving alone and criticality."""
     lines = []
-    for site, group in table.groupby("site", sort=False):
+    for site, group in table_.groupby("site", sort=False):
         total = float(group["base_idle_gpu_hours"].iloc[0])
-        lines.append(f"{site}: {big(total)} idle GPU-hours (mean)")
-        lines.append(
-            f"  {'layer':14s} {'Shapley share [95% CI]':>26s} {'saved alone':>12s}"
-            f" {'binding share':>14s} {'criticality':>12s}  complements"
-        )
+        rows = []
         for _, row in group.sort_values("shapley", ascending=False).iterrows():
             if total > 0:
                 low, high = row["shapley_ci95_low"] / total, row["shapley_ci95_high"] / total
-                interval = f"{row['shapley_share']:.0%} [{_pct(low)}, {_pct(high)}]"
+                interval = f"{percent(row['shapley_share'])} [{percent(low)}, {percent(high)}]"
             else:
                 interval = "-"
             partner = (f"{row['strongest_partner']} (+{big(row['interaction'])})"
                        if row["strongest_partner"] else "")  # fmt: skip
-            lines.append(
-                f"  {row['layer']:14s} {interval:>26s} {_pct(row['alone_share']):>12s}"
-                f" {_pct(row['binding_share']):>14s} {row['criticality']:>12.0%}  {partner}"
+            rows.append(
+                (
+                    str(row["layer"]),
+                    interval,
+                    percent(row["alone_share"]),
+                    percent(row["binding_share"]),
+                    percent(row["criticality"]),
+                    partner,
+                )
             )
+        lines.append(table(("layer", "Shapley share [95% CI]", "saved alone", "binding share",
+                            "criticality", "complements (GPU-hours together)"), rows,
+                           numeric=(1, 2, 3, 4), title=f"{site}: {big(total)} idle GPU-hours"
+                           " (mean)"))  # fmt: skip
     lines.append(
-        "(Shapley share: the layer's part of the idle GPU-hours, averaged over every order of"
-        " fixing the layers; shares add up to 100%. saved alone: relaxing only that layer."
-        " binding share: the binding-layer rule. criticality: replications in which the layer"
-        " has the largest Shapley value. complements: the layer that saves most together with"
-        " it, beyond the two alone.)"
+        paragraph(
+            "(Shapley share: the layer's part of the idle GPU-hours, averaged over every order of"
+            " fixing the layers; shares add up to 100%. saved alone: relaxing only that layer."
+            " binding share: the binding-layer rule. criticality: replications in which the layer"
+            " has the largest Shapley value. complements: the layer that saves most together with"
+            " it, beyond the two alone.)"
+        )
     )
     return "\n".join(lines)
-
-
-def _pct(value: float) -> str:
-    if value != value:
-        return "-"
-    text = f"{value:.0%}"
-    return "0%" if text == "-0%" else text  # a rounding speck below zero is still zero
 
 
 def _at_least_zero(value: float) -> float:

@@ -14,7 +14,7 @@ from matplotlib.patches import Patch
 
 from dcsim.experiments.compare import ranking
 from dcsim.output.charting import COLORS, png
-from dcsim.output.tables import big
+from dcsim.output.numbers import big
 
 
 def attribution_chart(table: pd.DataFrame) -> bytes:

@@ -16,41 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from dcsim.output.tables import big
-
-DAYS_PER_YEAR = 365.25
-# Words for the metrics a planner looks at first; the rest read as their column name.
-METRIC_WORDS = {
-    "idle_gpu_hours": "idle GPU-hours",
-    "waiting_gpu_hours": "GPU-hours idle or in transit",
-    "idle_cost_usd": "idle cost",
-    "lost_value_usd": "value lost",
-    "first_power_days": "first power (years from start)",
-    "all_running_days": "all running (years from start)",
-    "gpu_hours_running": "GPU-hours running",
-    "stranded_power_mwh": "stranded power (MWh)",
-}
-
-
-def metric_words(metric: str) -> str:
-    if metric in METRIC_WORDS:
-        return METRIC_WORDS[metric]
-    if metric.startswith("idle_gpu_hours_"):
-        return f"idle GPU-hours held by {metric.removeprefix('idle_gpu_hours_')}"
-    if metric.endswith("_days"):  # shown in years (see number)
-        return metric.removesuffix("_days").replace("_", " ") + " (years)"
-    return metric.replace("_", " ")
-
-
-def number(value: float, metric: str) -> str:
-    """``value`` of ``metric`` as the terminal shows it: $ for money, years for days."""
-    if value != value:
-        return "-"
-    if metric.endswith("_days"):
-        return f"{value / DAYS_PER_YEAR:.2f} yr"
-    if metric.endswith("_usd"):
-        return ("-$" if value < 0 else "$") + big(abs(value))
-    return big(value)
+from dcsim.output.numbers import DAYS_PER_YEAR, big, metric_words, number
 
 
 def context_html(run_info: dict[str, Any]) -> str:

@@ -1,0 +1,60 @@
+"""Numbers as dcsim shows them, in the terminal and on report pages alike: k/M/B,
+$ for money, years for durations in days, whole percentages, metrics in words."""
+
+from __future__ import annotations
+
+
+def big(value: float) -> str:
+    """1234567 as 1.23M: two decimals of thousand (k), million (M) or billion (B)."""
+    if value != value:
+        return "-"
+    if value == 0:
+        return "0"  # not "-0"
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):  # billion, million, thousand
+        if abs(value) >= limit:
+            return f"{value / limit:.2f}{suffix}"
+    return f"{value:.0f}"
+
+
+DAYS_PER_YEAR = 365.25
+# Words for the metrics a planner looks at first; the rest read as their column name.
+METRIC_WORDS = {
+    "idle_gpu_hours": "idle GPU-hours",
+    "waiting_gpu_hours": "GPU-hours idle or in transit",
+    "idle_cost_usd": "idle cost",
+    "lost_value_usd": "value lost",
+    "first_power_days": "first power (years from start)",
+    "all_running_days": "all running (years from start)",
+    "gpu_hours_running": "GPU-hours running",
+    "gpu_hours_in_transit": "GPU-hours in transit",
+    "stranded_power_mwh": "stranded power (MWh)",
+}
+
+
+def metric_words(metric: str) -> str:
+    if metric in METRIC_WORDS:
+        return METRIC_WORDS[metric]
+    if metric.startswith("idle_gpu_hours_"):
+        return f"idle GPU-hours held by {metric.removeprefix('idle_gpu_hours_')}"
+    if metric.endswith("_days"):  # shown in years (see number)
+        return metric.removesuffix("_days").replace("_", " ") + " (years)"
+    return metric.replace("_", " ")
+
+
+def number(value: float, metric: str) -> str:
+    """``value`` of ``metric`` as the terminal shows it: $ for money, years for days."""
+    if value != value:
+        return "-"
+    if metric.endswith("_days"):
+        return f"{value / DAYS_PER_YEAR:.2f} yr"
+    if metric.endswith("_usd"):
+        return ("-$" if value < 0 else "$") + big(abs(value))
+    return big(value)
+
+
+def percent(value: float) -> str:
+    """A share as a whole percentage; '-' for none."""
+    if value != value:
+        return "-"
+    text = f"{value:.0%}"
+    return "0%" if text == "-0%" else text  # a rounding speck below zero is still zero

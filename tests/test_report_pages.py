@@ -9,14 +9,17 @@ number, and their tables read as the terminal does.
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from PIL import Image
 
 from dcsim.output.browser import chromium
 from tests.layout_check import layout
-from tests.support import ASHBURN, run_cli
+from tests.support import ASHBURN, assert_refused, run_cli
 
 pytestmark = pytest.mark.skipif(
     chromium() is None,
@@ -97,3 +100,28 @@ def test_dcsim_report_keeps_a_screenshot_of_the_first_screen(reports: dict[str, 
     low, high = shot.getextrema()
     assert high - low > 100, "the screenshot shows the page, not a blank screen"
     assert not list(reports["cascade"].glob(".*partial*")), "no half-written file is left"
+
+
+def test_the_first_screen_gives_shapley_shares_when_attribute_was_run(
+    reports: dict[str, Path], tmp_path: Path
+) -> None:
+    folder = tmp_path / "run"
+    shutil.copytree(reports["run"], folder)
+    done = run_cli("report", folder, "--force", "--attribution", reports["attribute"])
+    assert done.returncode == 0, done.stderr
+    page = (folder / "report.html").read_text()
+    assert "which layer holds them (Shapley share, from attribute)" in page
+    assert "(binding share)</th>" not in page, "one measure, and the header says which"
+    shares = pd.read_csv(reports["attribute"] / "attribution.csv")
+    top = shares.sort_values("shapley_share").iloc[-1]
+    assert f"{top['layer']} {top['shapley_share']:.0%}" in page
+    found = layout(folder / "report.html", tmp_path)
+    assert found["overlaps"] == [] and found["overflows"] == []
+    # An attribute of another scenario is refused, and says why.
+    other = tmp_path / "other"
+    shutil.copytree(reports["attribute"], other)
+    info = json.loads((other / "run.json").read_text())
+    info["scenario"] = "somewhere-else"
+    (other / "run.json").write_text(json.dumps(info))
+    assert_refused(run_cli("report", folder, "--force", "--attribution", other),
+                   "--attribution", "somewhere-else")  # fmt: skip

@@ -11,7 +11,9 @@ import pytest
 
 import dcsim
 from dcsim.model.layers import LAYERS
+from dcsim.model.records import SiteRecord
 from dcsim.output.charting import day_zero
+from dcsim.output.first_screen import portfolio_stats
 from dcsim.output.s_curve_chart import CURVES, s_curve_figure
 from dcsim.output.timeline_chart import timeline_figure
 from tests.support import HOURS, SITE_A, SITES, assert_refused, run_cli, scenario_file
@@ -138,3 +140,41 @@ def test_report_of_an_intact_folder_still_works(run_folder: Path, tmp_path: Path
     done = run_cli("report", folder)
     assert done.returncode == 0, done.stderr
     assert "<th>replications</th><td><code>2</code>" in (folder / "report.html").read_text()
+
+
+def test_the_portfolio_row_adds_what_adds_and_dates_the_first_and_last_site() -> None:
+    # Two sites, three replications, by hand: site b never runs all its GPUs in rep 2.
+    metrics = list(SiteRecord.metrics())
+    rows = []
+    for rep, (a_idle, b_idle, a_first, b_first, a_all, b_all) in enumerate([
+        (10.0, 30.0, 100.0, 400.0, 500.0, 900.0),
+        (20.0, 40.0, 300.0, 200.0, 600.0, 700.0),
+        (30.0, 50.0, 250.0, 350.0, 800.0, float("nan")),
+    ]):  # fmt: skip
+        for site, idle, first, every in (("a", a_idle, a_first, a_all), ("b", b_idle, b_first,
+                                                                         b_all)):  # fmt: skip
+            row = dict.fromkeys(metrics, 1.0)
+            row.update(replication=rep, site=site, idle_gpu_hours=idle, first_power_days=first,
+                       all_running_days=every, queue_wait_days=7.0)  # fmt: skip
+            rows.append(row)
+    stats = portfolio_stats(pd.DataFrame(rows)).set_index("metric")
+    assert set(stats["site"]) == {"(all sites)"}
+    assert stats.loc["idle_gpu_hours", "mean"] == pytest.approx((40 + 60 + 80) / 3)
+    assert stats.loc["gpus_delivered", "mean"] == 2.0  # each site's 1.0, summed
+    # First power: the first site's (100, 200, 250); all running: the last site's, and
+    # not reached in the replication where one site never got there.
+    assert stats.loc["first_power_days", "p50"] == 200.0
+    assert stats.loc["first_power_days", "mean"] == pytest.approx(550 / 3)
+    assert stats.loc["all_running_days", "n"] == 2
+    assert stats.loc["all_running_days", "mean"] == pytest.approx((900 + 700) / 2)
+    assert np.isnan(stats.loc["queue_wait_days", "mean"]), "waits do not add up across sites"
+
+
+def test_a_portfolio_report_has_the_all_sites_row() -> None:
+    result = dcsim.run(dcsim.load(SITES / "portfolio.toml"), replications=2, workers=1,
+                       years=4)  # fmt: skip
+    stats = portfolio_stats(result.summary).set_index("metric")
+    per_site = result.stats[result.stats["metric"] == "idle_gpu_hours"]["mean"].sum()
+    assert stats.loc["idle_gpu_hours", "mean"] == pytest.approx(per_site, rel=1e-9)
+    firsts = result.summary.groupby("replication")["first_power_days"].min()
+    assert stats.loc["first_power_days", "min"] == pytest.approx(firsts.min())

@@ -270,11 +270,18 @@ def run_command(
     is_flag=True,
     help="Also keep report.png, the page's first screen as headless Chromium shows it.",
 )
-def report(folder: Path, force: bool, screenshot: bool) -> None:
+@click.option(
+    "--attribution",
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    help="The --out folder of `dcsim attribute` on the same file: the first screen then says"
+    " which layer holds the idle GPU-hours by Shapley share, not binding share.",
+)
+def report(folder: Path, force: bool, screenshot: bool, attribution: Path | None) -> None:
     """Write report.html and PNG charts for the results in FOLDER."""
     from dcsim.output.report import build_report
 
-    page = build_report(folder, force=force)
+    page = build_report(folder, force=force, attribution=attribution)
     click.echo(f"wrote {page}")
     if screenshot:
         from dcsim.output.browser import screenshot as take

@@ -34,7 +34,11 @@ def day_zero(start: pd.Timestamp) -> float:
 
 
 def calendar_axis(axis: Any, most: int = 10) -> None:
-    """Dates on ``axis`` (an x axis of date numbers), as short as they can be read."""
-    locator = mdates.AutoDateLocator(maxticks=most)  # type: ignore[no-untyped-call]
+    """Dates on ``axis`` (an x axis of date numbers), as short as they can be read.
+
+    Three ticks at least: with matplotlib's default of five, a range of three to five
+    years finds neither years (too few) nor months (too many) and warns.
+    """
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=most)  # type: ignore[no-untyped-call]
     axis.set_major_locator(locator)
     axis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]

@@ -58,3 +58,13 @@ def percent(value: float) -> str:
         return "-"
     text = f"{value:.0%}"
     return "0%" if text == "-0%" else text  # a rounding speck below zero is still zero
+
+
+def energy(mwh: float) -> str:
+    """Energy in the unit that reads: 395.08 GWh, not 395.08k MWh."""
+    if mwh != mwh:
+        return "-"
+    for limit, unit in ((1e6, "TWh"), (1e3, "GWh")):
+        if abs(mwh) >= limit:
+            return f"{mwh / limit:.2f} {unit}"
+    return f"{mwh:.0f} MWh"

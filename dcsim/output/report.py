@@ -16,13 +16,15 @@ import matplotlib
 matplotlib.use("Agg")  # no display needed, and the same pictures everywhere
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from dcsim.errors import DcsimError
+from dcsim.experiments.compare import ALL_SITES
 from dcsim.model.layers import LAYERS
 from dcsim.output.atomic import atomic_write
 from dcsim.output.charting import png
-from dcsim.output.first_screen import headline, next_step_box
+from dcsim.output.first_screen import attribution_from, headline, next_step_box, portfolio_stats
 from dcsim.output.run_folder import read_run_info, read_table
 from dcsim.output.s_curve_chart import s_curve_figure
 from dcsim.output.sweep_chart import sweep_chart
@@ -68,24 +70,33 @@ def distributions(summary: pd.DataFrame, site: str) -> bytes:
 
 
 def migration_chart(migration: pd.DataFrame, site: str) -> bytes:
-    """Bottlenecks migrate: idle GPU-hours by binding layer, year by year, and stranded power."""
+    """Bottlenecks migrate: idle GPU-hours by binding layer, year by year, and stranded power.
+
+    A bar per calendar year (the values are yearly totals, not points on a curve), stacked
+    by binding layer; only layers that hold some idle time are drawn and listed.
+    """
     rows = migration[migration["site"] == site].sort_values("year")
     fig, ax = plt.subplots(figsize=(11, 3.6))
     years = rows["year"].to_numpy()
-    stacks = [
-        (rows[f"share_{layer.name}"] * rows["idle_gpu_hours"] / 1e6).to_numpy() for layer in LAYERS
-    ]
-    ax.stackplot(years, stacks, colors=[layer.color for layer in LAYERS],
-                 labels=[f"idle: {layer.name}" for layer in LAYERS], alpha=0.8)  # fmt: skip
+    bottom = np.zeros(len(rows))
+    for layer in LAYERS:
+        held = (rows[f"share_{layer.name}"] * rows["idle_gpu_hours"] / 1e6).fillna(0).to_numpy()
+        if not (held > 0).any():
+            continue
+        ax.bar(years, held, bottom=bottom, color=layer.color, width=0.7, alpha=0.85,
+               label=f"idle: {layer.name} binds")  # fmt: skip
+        bottom += held
+    ax.set_xticks(years, [str(y) for y in years], fontsize=8)
     ax.set_xlabel("calendar year")
     ax.set_ylabel("idle GPU-hours (millions)")
     twin = ax.twinx()
     twin.plot(years, rows["stranded_power_mwh"] / 1e3, color="black", ls="--", marker=".",
               label="stranded power (right)")  # fmt: skip
-    if "stranded_power_mwh_no_gpus" in rows:
+    if "stranded_power_mwh_no_gpus" in rows and (rows["stranded_power_mwh_no_gpus"] > 0).any():
         twin.plot(years, rows["stranded_power_mwh_no_gpus"] / 1e3, color="black", ls=":",
                   label="of it waiting for chips (right)")  # fmt: skip
     twin.set_ylabel("stranded power (GWh)")
+    twin.set_ylim(bottom=0)
     handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
     labels = ax.get_legend_handles_labels()[1] + twin.get_legend_handles_labels()[1]
     ax.legend(handles, labels, fontsize=7, loc="upper left", bbox_to_anchor=(1.08, 1))
@@ -94,8 +105,13 @@ def migration_chart(migration: pd.DataFrame, site: str) -> bytes:
     return png(fig)
 
 
-def build_report(folder: Path, force: bool = False, page: bool = True) -> Path:
+def build_report(
+    folder: Path, force: bool = False, page: bool = True, attribution: Path | None = None
+) -> Path:
     """Write the PNGs and (unless ``page`` is False) report.html into ``folder``.
+
+    ``attribution``: the folder of a ``dcsim attribute`` of the same scenario, whose
+    Shapley shares then say on the first screen which layer holds the idle time.
 
     Returns the path of the HTML page (written or not).
     """
@@ -154,9 +170,15 @@ def build_report(folder: Path, force: bool = False, page: bool = True) -> Path:
             .sort_values("mean", ascending=False)["site"]
             .tolist()
         )
+        shown, rows = stats, order
+        if summary["site"].nunique() > 1:  # and the portfolio, last
+            shown = pd.concat([stats, portfolio_stats(summary)], ignore_index=True)
+            rows = [*order, ALL_SITES]
+        shapley, note = attribution_from(attribution, run_info) if attribution else (None, "")
         summary_table = (
             "<h2>Sites, most idle GPU-hours first (means across replications)</h2>"
-            + headline(stats, order, start).to_html(index=False)
+            + headline(shown, rows, start, shapley).to_html(index=False)
+            + note
             + next_step_box(run_info, stats)
             + summary_table
         )

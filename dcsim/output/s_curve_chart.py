@@ -62,7 +62,9 @@ def s_curve_figure(
             when = (start + pd.Timedelta(days=value)).date()
             ax.axvline(origin + value, color=color, ls=style, lw=1.3, gid=f"P{q}",
                        label=f"P{q}: {when}")  # fmt: skip
-        calendar_axis(ax.xaxis, most=6)
+        if x[-1] - x[0] < 30:  # every replication on (nearly) the same day: show a season
+            ax.set_xlim(x[0] - 45, x[-1] + 45)
+        calendar_axis(ax.xaxis, most=7)
         ax.set_xlabel("date")
         # Below the panel, so it never covers the curve.
         ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)

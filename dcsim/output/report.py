@@ -25,6 +25,7 @@ from dcsim.model.layers import LAYERS
 from dcsim.output.atomic import atomic_write
 from dcsim.output.charting import png
 from dcsim.output.first_screen import attribution_from, headline, next_step_box, portfolio_stats
+from dcsim.output.numbers import DAYS_PER_YEAR
 from dcsim.output.run_folder import read_run_info, read_table
 from dcsim.output.s_curve_chart import s_curve_figure
 from dcsim.output.sweep_chart import sweep_chart
@@ -37,8 +38,6 @@ from dcsim.output.whatif_page import (
     context_html,
     table_html,
 )
-
-DAYS_PER_YEAR = 365.25
 
 
 def timeline(
@@ -61,10 +60,16 @@ def distributions(summary: pd.DataFrame, site: str) -> bytes:
         if len(values):
             ax.hist(values, bins=min(20, max(5, len(values) // 3)), color="#4c72b0")
         else:
-            ax.text(0.5, 0.5, "not reached", ha="center", transform=ax.transAxes)
+            ax.text(0.5, 0.5, "not reached within the horizon", ha="center", fontsize=8,
+                    transform=ax.transAxes)  # fmt: skip
+            ax.set_xticks([])
         ax.set_title(label, fontsize=9)
+        ax.set_xlabel(label.split(" (")[-1].rstrip(")"), fontsize=8)  # the unit
+    axes[0].set_ylabel("replications", fontsize=8)
     fig.suptitle(
-        f"{site}: across {rows['replication'].nunique()} replications", fontsize=10, y=1.06
+        f"{site}: how much the results vary, across {rows['replication'].nunique()} replications",
+        fontsize=10,
+        y=1.06,
     )  # above the panel titles
     return png(fig)
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from dcsim.experiments.funnel import FUNNEL_EVENTS, funnel_parts, funnel_table
@@ -164,16 +167,36 @@ def _timestamps(days: pd.Series, start: pd.Timestamp) -> pd.Series:
 
 
 def _event_frame(replication: int, rows: Sequence[EventRow], start: pd.Timestamp) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=list(EventRow._fields))
-    frame.insert(0, "replication", replication)
-    frame = frame.astype(
-        {"replication": "int64", "time_days": "float64", "quantity": "float64",
-         "background": "bool"}
-    )  # fmt: skip
-    frame["event"] = frame["event"].astype(str).astype(EVENT_CATEGORIES)
-    frame["process"] = frame["process"].astype(str).astype(PROCESS_CATEGORIES)
-    frame.insert(2, "timestamp", _timestamps(frame["time_days"], start))
+    # Built column by column from the rows' fields: a frame built from ~24,000 tuples
+    # infers each value's type one by one, several times the cost.
+    column = {name: list(map(itemgetter(i), rows)) for i, name in enumerate(EventRow._fields)}
+    days = np.array(column["time_days"], dtype="float64")
+    frame = pd.DataFrame(
+        {
+            "replication": np.full(len(days), replication, dtype="int64"),
+            "time_days": days,
+            "timestamp": start + pd.to_timedelta(days, unit="D"),
+            "site": pd.Series(column["site"], dtype="str"),
+            "process": _categorical(column["process"], _PROCESS_CODE, PROCESS_CATEGORIES),
+            "event": _categorical(column["event"], _EVENT_CODE, EVENT_CATEGORIES),
+            "object": pd.Series(column["object"], dtype="str"),
+            "quantity": np.array(column["quantity"], dtype="float64"),
+            "unit": pd.Series(column["unit"], dtype="str"),
+            "detail": pd.Series(column["detail"], dtype="str"),
+            "background": np.array(column["background"], dtype="bool"),
+        }
+    )
     return frame[list(EVENT_COLUMNS)]
+
+
+_EVENT_CODE = {event: code for code, event in enumerate(Event)}
+_PROCESS_CODE = {process: code for code, process in enumerate(Process)}
+
+
+def _categorical(
+    values: Sequence[object], code: dict[Any, int], dtype: pd.CategoricalDtype
+) -> pd.Categorical:
+    return pd.Categorical.from_codes([code[value] for value in values], dtype=dtype)
 
 
 def _timeseries_frame(result: ReplicationResult, start: pd.Timestamp) -> pd.DataFrame:

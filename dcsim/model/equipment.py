@@ -63,8 +63,17 @@ class ArrivalClock:
             self._uniforms = self.rng.random(_BLOCK).tolist()[::-1]
         return self._uniforms.pop()
 
+    @property
+    def constant_rate(self) -> float | None:
+        """The rate, if it never changes (one step, from -inf); otherwise None."""
+        return self.steps[0][1] if len(self.steps) == 1 else None
+
+    def exp1(self) -> float:
+        """The next Exp(1) draw, by inverse transform of the next uniform."""
+        return -math.log1p(-self._uniform())
+
     def after(self, t: float) -> float:
-        budget = -math.log1p(-self._uniform())  # inverse transform: Exp(1)
+        budget = self.exp1()
         index = bisect.bisect_right(self._starts, t) - 1
         while True:
             rate = self.steps[index][1]
@@ -111,10 +120,26 @@ class EquipmentMarket:
         self._catch_up(env.now)  # the warm-up
 
     def _catch_up(self, now: float) -> None:
-        """Take in every background order that has arrived by ``now``."""
-        while self._next_arrival <= now:
-            self._build(self._next_arrival)
-            self._next_arrival = self._clock.after(self._next_arrival)
+        """Take in every background order that has arrived by ``now``.
+
+        ``_build`` and the clock's ``after`` written out in one loop with local names:
+        the warm-up takes in tens of thousands of orders per market, and the calls were
+        most of its cost. The arithmetic is theirs, step for step, so the numbers are too.
+        """
+        arrival = self._next_arrival
+        if arrival > now:
+            return
+        free_at, build_time, clock = self._free_at, self.build_time, self._clock
+        replace, after = heapq.heapreplace, clock.after
+        constant = clock.constant_rate
+        while arrival <= now:
+            earliest = free_at[0]
+            replace(free_at, (arrival if arrival > earliest else earliest) + build_time)
+            if constant is None:
+                arrival = after(arrival)
+            else:  # one rate for ever: after()'s first step, without its search
+                arrival = arrival + clock.exp1() / constant if constant > 0 else math.inf
+        self._next_arrival = arrival
 
     def _join_queue(self, now: float) -> float:
         """Put a site's unit in production at ``now``, behind every earlier order."""

@@ -206,43 +206,16 @@ def place_tables(
 
 
 def csv_text(frame: pd.DataFrame, *, header: bool = True) -> str:
-    """``frame`` as dcsim writes CSV (timestamps as ISO dates): a streamed table is its
-    header and then each replication's rows, the same text as the whole table at once."""
-    return str(_iso_dates(frame).to_csv(index=False, header=header, lineterminator="\n"))
+    """``frame`` as dcsim writes CSV (see :mod:`dcsim.output.csv_text`)."""
+    from dcsim.output import csv_text as text
+
+    return text.csv_text(frame, header=header)
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """One table as CSV, atomically, timestamps as ISO dates: how dcsim writes every CSV."""
     with atomic_write(path, force=True) as handle:
-        _iso_dates(frame).to_csv(handle, index=False, lineterminator="\n")
-
-
-def _iso_dates(frame: pd.DataFrame) -> pd.DataFrame:
-    """Datetime columns as YYYY-MM-DDTHH:MM:SS text (+00:00 after it if timezone-aware),
-    empty where missing.
-
-    The same text as ``to_csv(date_format=...)``, which formats one value at a time
-    (a quarter of the time of writing an event log); NumPy formats the whole column.
-    """
-    import numpy as np
-    import pandas as pd
-
-    dates = [name for name, dtype in frame.dtypes.items() if dtype.kind == "M"]
-    if not dates:
-        return frame
-    out = frame.copy(deep=False)
-    for name in dates:
-        column = frame[name]
-        aware = isinstance(column.dtype, pd.DatetimeTZDtype)
-        if aware:  # written as UTC with its offset (pm4py's time:timestamp)
-            column = column.dt.tz_convert("UTC").dt.tz_localize(None)
-        values = column.to_numpy(dtype="datetime64[ns]")
-        text = np.datetime_as_string(values, unit="s").astype(object)
-        if aware:
-            text = text + "+00:00"
-        text[np.isnat(values)] = ""
-        out[name] = text
-    return out
+        handle.write(csv_text(frame))
 
 
 def _write_frame(frame: pd.DataFrame, path: Path, fmt: str) -> None:

@@ -573,6 +573,8 @@ def time_average(times: Sequence[float], steps: Sequence[float], start: float, e
     if end <= start:
         raise ValueError("empty window")
     t = np.asarray(times, dtype=float)
+    if np.any(np.diff(t) < 0):  # a log written ahead of time is not in time order
+        raise ValueError("times must be in non-decreasing order: sort the jumps first")
     level = np.cumsum(np.asarray(steps, dtype=float))  # value just after each jump
     inside = (t > start) & (t < end)
     # value holding at `start`: the level after the last jump at or before it

@@ -139,12 +139,16 @@ def mmc_stats(case: MMc, replication: int) -> MMcStats:
             f"{started[ident] - submitted[ident]} days apart"
         )
     sample = np.array([waits[k] for k in in_window])
-    # Number waiting: +1 at each submission, -1 at each study start.
-    jumps = [
-        (r.time_days, 1.0 if r.event == "request_submitted" else -1.0)
-        for r in run.rows
-        if r.event in ("request_submitted", "study_started")
-    ]
+    # Number waiting: +1 at each submission, -1 at each study start. In time order: the
+    # serial queue logs a background request's study rows when it arrives, ahead of time.
+    jumps = sorted(
+        (
+            (r.time_days, 1.0 if r.event == "request_submitted" else -1.0)
+            for r in run.rows
+            if r.event in ("request_submitted", "study_started")
+        ),
+        key=lambda jump: jump[0],
+    )
     lq = time_average([t for t, _ in jumps], [s for _, s in jumps], warmup, end)
     return MMcStats(float(sample.mean()), lq, lq - float(sample.sum()) / (end - warmup))
 
@@ -218,11 +222,14 @@ def withdrawal_stats(case: Withdrawal, replication: int) -> tuple[float, float, 
     warmup = 0.15 * end
     run = simulate(case.spec, replication, warmup, end)
     completed = [t for t in run.times("study_completed").values() if warmup <= t < end]
-    busy = [
-        (r.time_days, 1.0 if r.event == "study_started" else -1.0)
-        for r in run.rows
-        if r.event in ("study_started", "study_completed", "request_withdrawn")
-    ]
+    busy = sorted(
+        (
+            (r.time_days, 1.0 if r.event == "study_started" else -1.0)
+            for r in run.rows
+            if r.event in ("study_started", "study_completed", "request_withdrawn")
+        ),
+        key=lambda jump: jump[0],
+    )
     phase_1 = [r for r in run.rows if r.event == "phase_completed" and r.detail == "feasibility"]
     withdrawn = run.times("request_withdrawn")
     assert all(r.detail == "feasibility" for r in run.rows if r.event == "request_withdrawn")

@@ -34,13 +34,11 @@ import numpy as np
 import simpy
 
 from dcsim.input.spec import EquipmentSupply
+from dcsim.model.streams import DrawnAhead
 
 
 def _day(when: dt.date, start: dt.date) -> float:
     return float((when - start).days)
-
-
-_BLOCK = 256
 
 
 class ArrivalClock:
@@ -54,14 +52,7 @@ class ArrivalClock:
         self.steps = steps  # (from day, rate per day), in order; the first from -inf
         self._starts = [since for since, _ in steps]
         self.rng = rng
-        self._uniforms: list[float] = []  # drawn ahead in blocks, used last-first
-
-    def _uniform(self) -> float:
-        # A block of draws gives the same numbers as one call per draw (the stream is the
-        # clock's alone, so drawing ahead changes nothing else), for a fraction of the cost.
-        if not self._uniforms:
-            self._uniforms = self.rng.random(_BLOCK).tolist()[::-1]
-        return self._uniforms.pop()
+        self._uniforms = DrawnAhead(rng)  # the stream is the clock's alone
 
     @property
     def constant_rate(self) -> float | None:
@@ -70,7 +61,7 @@ class ArrivalClock:
 
     def exp1(self) -> float:
         """The next Exp(1) draw, by inverse transform of the next uniform."""
-        return -math.log1p(-self._uniform())
+        return -math.log1p(-self._uniforms.next())
 
     def after(self, t: float) -> float:
         budget = self.exp1()

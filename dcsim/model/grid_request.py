@@ -32,11 +32,20 @@ class RequestPlan(NamedTuple):
 
     @staticmethod
     def draw(spec: Region, rng: np.random.Generator) -> RequestPlan:
+        # One vector of uniforms: the same numbers as one draw at a time, fewer calls.
+        return RequestPlan.of_uniforms(spec, rng.random(RequestPlan.draws(spec)).tolist())
+
+    @staticmethod
+    def draws(spec: Region) -> int:
+        """Uniforms a plan takes in ``spec``'s region."""
+        return 2 * len(spec.phases) + 4
+
+    @staticmethod
+    def of_uniforms(spec: Region, u: list[float]) -> RequestPlan:
+        """The plan of ``draws(spec)`` uniforms, each turned into a sample by its
+        distribution's inverse CDF."""
         phases = spec.phases
         count = len(phases)
-        # One vector of uniforms (the same numbers as one draw at a time, fewer calls),
-        # each turned into a sample by its distribution's inverse CDF.
-        u = rng.random(2 * count + 4).tolist()
         return _new_row(
             RequestPlan,
             (  # NamedTuple without its Python-level __new__

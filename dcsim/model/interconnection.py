@@ -30,6 +30,7 @@ from dcsim.input.spec import Region
 from dcsim.model.events import Event, EventRow, Process, Recorder
 from dcsim.model.grid_request import GridRequest, RequestPlan
 from dcsim.model.service import Service
+from dcsim.model.streams import DrawnAhead
 from dcsim.model.upgrades import GridCapacity
 
 P = Process.INTERCONNECTION
@@ -52,6 +53,8 @@ class RegionQueue:
         self.recorder = recorder
         self._rows = recorder.rows
         self.background_rng = background_rng
+        self._draws = DrawnAhead(background_rng)  # the stream is the background's alone
+        self._plan_draws = RequestPlan.draws(spec)
         self.capacity = GridCapacity(env, spec, self._log)
         self._count = 0
         if env.now >= -spec.warm_up:
@@ -62,7 +65,11 @@ class RegionQueue:
     # -- entry -----------------------------------------------------------
     def submit(self, request: GridRequest) -> None:
         request.submitted = self.env.now
-        request.plan = RequestPlan.draw(self.spec, request.rng)
+        request.plan = (
+            self._background_plan()
+            if request.background
+            else RequestPlan.draw(self.spec, request.rng)
+        )
         self._log(request, Event.REQUEST_SUBMITTED, request.mw, "MW")
         self._enqueue(request)
 
@@ -167,7 +174,7 @@ class RegionQueue:
         for _ in range(self.spec.initial_backlog):
             self.submit(self._background_request())  # already in line when it opens
         if self.spec.background_rate > 0:
-            self.env.process(self._background())
+            self._background()
 
     def _open_later(self) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(-self.spec.warm_up - self.env.now)
@@ -188,20 +195,35 @@ class RegionQueue:
         """Requests waiting for an upgrade crew now."""
         return self.capacity.line_length
 
-    def _background(self) -> Generator[simpy.Event, Any, None]:
-        rng, env, spec, rows = self.background_rng, self.env, self.spec, self._rows
-        mean_gap = 1.0 / spec.background_rate
-        while True:
+    def _background(self) -> None:
+        """Background arrivals: a Poisson stream, each a bare timeout whose callback takes
+        the request in and sets the next (a generator resumed per arrival costs more
+        than the arrival's own work in an M/M/c queue)."""
+        env, draw = self.env, self._draws.next
+        mean_gap = 1.0 / self.spec.background_rate
+        arrive = self._arrive
+
+        def next_arrival(_: object = None) -> None:
+            if _ is not None:
+                arrive()
             # Inverse transform: one uniform per gap, as every other draw (CRN).
-            yield env.timeout(-mean_gap * math.log1p(-rng.random()))
-            # submit(_background_request()), inlined: the draws in the same order.
-            request = self._background_request()
-            request.submitted = now = env.now
-            request.plan = RequestPlan.draw(spec, rng)
-            row = (now, spec.name, P, Event.REQUEST_SUBMITTED, request.ident, request.mw, "MW",
-                   "", True)  # fmt: skip
-            rows.append(_new_row(EventRow, row))
-            self._enqueue(request)
+            env.timeout(-mean_gap * math.log1p(-draw())).callbacks.append(next_arrival)
+
+        next_arrival()
+
+    def _arrive(self) -> None:
+        """submit(_background_request()), inlined: the draws in the same order."""
+        spec, now = self.spec, self.env.now
+        request = self._background_request()
+        request.submitted = now
+        request.plan = self._background_plan()
+        row = (now, spec.name, P, Event.REQUEST_SUBMITTED, request.ident, request.mw, "MW",
+               "", True)  # fmt: skip
+        self._rows.append(_new_row(EventRow, row))
+        self._enqueue(request)
+
+    def _background_plan(self) -> RequestPlan:
+        return RequestPlan.of_uniforms(self.spec, self._draws.take(self._plan_draws))
 
     @property
     def arrivals(self) -> int:
@@ -210,13 +232,13 @@ class RegionQueue:
 
     def _background_request(self) -> GridRequest:
         self._count += 1
-        spec, rng = self.spec, self.background_rng
+        spec = self.spec
         return GridRequest(
             ident=f"{spec.name}/bg-{self._count}",
             site=spec.name,
-            mw=spec.background_size.sample(rng),
+            mw=spec.background_size.quantile(self._draws.next()),
             tranches=(),
-            rng=rng,
+            rng=self.background_rng,
             background=True,
         )
 

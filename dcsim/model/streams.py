@@ -35,3 +35,38 @@ class Streams:
             rng = np.random.Generator(np.random.PCG64(sequence))
             self._cache[name] = rng
         return rng
+
+
+_BLOCK = 256
+
+
+class DrawnAhead:
+    """Uniform draws of a stream that nothing else draws from, taken ahead in blocks.
+
+    A block from ``rng.random(n)`` holds the same numbers as ``n`` calls of
+    ``rng.random()``, so the sample path is the one the calls give; each call into NumPy
+    costs more than the work a draw feeds in the hottest loops (background arrivals).
+    Only for a stream used by one consumer: another one drawing in between would see
+    numbers this one already took.
+    """
+
+    __slots__ = ("_ahead", "rng")
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self._ahead: list[float] = []  # used last-first
+
+    def next(self) -> float:
+        if not self._ahead:
+            self._ahead = self.rng.random(_BLOCK).tolist()[::-1]
+        return self._ahead.pop()
+
+    def take(self, count: int) -> list[float]:
+        """The next ``count`` draws, in order."""
+        ahead = self._ahead
+        if len(ahead) < count:
+            ahead[:0] = self.rng.random(max(_BLOCK, count)).tolist()[::-1]
+        taken = ahead[-count:]
+        del ahead[-count:]
+        taken.reverse()
+        return taken

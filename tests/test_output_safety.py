@@ -173,3 +173,27 @@ def test_force_removes_the_last_runs_outputs_and_keeps_the_users(tmp_path: Path)
     assert "report.html" not in names and not any(n.endswith(".png") for n in names)
     assert "events.csv" not in names and "events.parquet" in names
     assert (out / "notes.txt").read_text() == "mine\n"
+
+
+@pytest.mark.parametrize(
+    "command, bad, fragment",
+    [
+        ("cascade", ("--site", "nope"), "--site 'nope'"),
+        ("attribute", ("--site", "nope"), "--site 'nope'"),
+        ("sweep", ("--grid", "sites.ashburn.construction.crews=1,-2"), "--grid"),
+    ],
+)
+def test_a_refused_what_if_leaves_the_folder_as_it_was(
+    tmp_path: Path, command: str, bad: tuple[str, ...], fragment: str
+) -> None:
+    # The corrected command must then run as typed: no "a run that did not finish".
+    new, empty = tmp_path / "new", tmp_path / "empty"
+    empty.mkdir()
+    for out in (new, empty):
+        refused = run_in_process(command, ASHBURN, *bad, "--reps", "1", "--out", out, "--quiet")
+        assert_refused(refused, fragment)
+    assert not new.exists() and list(empty.iterdir()) == []
+    good = ("--grid", "sites.ashburn.construction.crews=1,2") if command == "sweep" else ()
+    done = run_in_process(command, ASHBURN, *good, "--reps", "1", "--years", "3", "--out",
+                          empty, "--quiet", "--workers", "1")  # fmt: skip
+    assert done.returncode == 0, done.stderr

@@ -252,7 +252,7 @@ def run_command(
     wall = time.perf_counter() - started
     click.echo(site_table(result))
     steps = next_step_text(to_document(result.scenario), result.stats, str(file), years,
-                           overridden=bool(sets))  # fmt: skip
+                           str(out), overridden=bool(sets))  # fmt: skip
     if steps:
         click.echo(steps)
     if not quiet:

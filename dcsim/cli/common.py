@@ -131,6 +131,9 @@ def checkpointed(
             raise
         except KeyboardInterrupt:
             raise RunInterrupted(out, checkpoint.finished, total) from None
+        except DcsimError:
+            checkpoint.abandon()  # refused before any task finished: leave no claim behind
+            raise
         checkpoint.close()
 
 

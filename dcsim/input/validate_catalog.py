@@ -6,7 +6,9 @@ and returns its frozen spec in canonical units.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import math
 
 from dcsim.input import limits
 from dcsim.input.spec import (
@@ -114,6 +116,7 @@ def region(name: str, t: Table) -> Region:
 
 def equipment_supply(name: str, t: Table, kind: str) -> EquipmentSupply:
     """A market of ``kind`` (transformer, switchgear or turbine): one schema for all three."""
+    scale = t.number("output_scale", default=1.0, low=0.01, high=100.0)
     output = t.quantity("output", UNIT_RATE)
     lines = t.integer("lines", limits.STUDY_ENGINEERS, default=1, minimum=1)
     background = t.quantity("background_rate", UNIT_RATE, positive=False)
@@ -132,13 +135,34 @@ def equipment_supply(name: str, t: Table, kind: str) -> EquipmentSupply:
         warm_up=_warm_up(t),
         source=t.string("source", default=""),
     )
-    top = max([output, *(rate for _, rate in result.output_steps)])
+    result = scale_supply(result, scale)
+    top = max([result.output_per_day, *(rate for _, rate in result.output_steps)])
     if result.lines_at(top) > limits.STUDY_ENGINEERS.most:
         raise t.error("output_schedule", t.raw("output_schedule"),
                       f"output needing at most {limits.STUDY_ENGINEERS.most:,} production lines"
                       f" at this supply's build time")  # fmt: skip
     t.done()
     return result
+
+
+def scale_supply(supply: EquipmentSupply, scale: float) -> EquipmentSupply:
+    """``supply`` with its output, at every step, times ``scale`` (``output_scale``: a
+    what-if of more or fewer factories). Lines scale with the output, in whole lines
+    rounded so that a scale above 1 never gives fewer lines or a longer time on a line
+    (more output never delays an order), and one below 1 never more or a shorter one."""
+    if scale == 1:
+        return supply
+    exact = supply.lines * scale
+    if scale > 1:
+        lines = max(supply.lines, math.floor(exact + 1e-9))
+    else:
+        lines = max(1, min(supply.lines, math.ceil(exact - 1e-9)))
+    return dataclasses.replace(
+        supply,
+        output_per_day=supply.output_per_day * scale,
+        lines=lines,
+        output_steps=tuple((when, rate * scale) for when, rate in supply.output_steps),
+    )
 
 
 def gpu_supply(name: str, t: Table) -> GpuSupply:

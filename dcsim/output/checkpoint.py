@@ -56,6 +56,7 @@ class Checkpoint:
         self.known: dict[str, Any] = {}  # what the interrupted run had finished
         self._finished: set[str] = set()  # keys of every finished task (not their results)
         self.already_complete = False
+        self.started_here = False
         info = read_run_info(folder) if resume and folder.is_dir() else {}
         status = info.get("status")
         if resume and status in (RUNNING, COMPLETE) and info.get("resume") is not None:
@@ -70,6 +71,7 @@ class Checkpoint:
                 return
         prepare_folder(folder, force or (resume and status == RUNNING))
         self.store.mkdir()
+        self.started_here = True  # this run made the folder's run.json and store
         self._write_progress()
 
     def _path(self, key: str) -> Path:
@@ -123,6 +125,17 @@ class Checkpoint:
         partial = self.folder / ".run.json.partial"
         partial.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
         os.replace(partial, path)
+
+    def abandon(self) -> None:
+        """The run was refused before it finished a task (a bad --site, --grid, ...): take
+        back the run.json and store it made, so that the corrected command finds the
+        folder as it was, not "a run that did not finish"."""
+        if not self.started_here or self._finished:
+            return
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(self.store)
+        with contextlib.suppress(FileNotFoundError):
+            (self.folder / "run.json").unlink()
 
     def close(self) -> None:
         """The run's final files are written: forget its finished tasks."""

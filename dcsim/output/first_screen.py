@@ -140,33 +140,42 @@ def _with_interval(mean: dict[tuple[str, str], float], high: dict[tuple[str, str
     return text if half != half else f"{text} ± {prefix}{shown(half)}"
 
 
-def next_step_box(run_info: dict[str, Any], stats: pd.DataFrame) -> str:
-    """The report's "next step": the commands that price the top levers, as the run ended."""
+def next_step_box(run_info: dict[str, Any], stats: pd.DataFrame, folder: Path) -> str:
+    """The report's "next step": the commands that price the top levers, as the run ended
+    (``folder``: the run's, if its command line does not name it)."""
     spec, file = run_info.get("spec"), run_info.get("source_file")
     if not isinstance(spec, dict) or not file:
         return ""
-    steps = next_steps(spec, stats, str(file), _years_given(run_info))
+    steps = next_steps(spec, stats, str(file), _years_given(run_info),
+                       _option_given(run_info, "--out") or str(folder))  # fmt: skip
     if not steps:
         return ""
     commands = "\n".join(html.escape(step) for step in steps)
     return (
         "<div class='next'><h2>Next step</h2><p>Price the levers of the layer that holds the"
-        " most GPU-hours (<code>compare</code>, against this run with the same random"
-        " numbers) and what each layer is worth (<code>attribute</code>: the Shapley share,"
-        " what removing it saves, where the table above shows the binding share):</p>"
+        " most GPU-hours (<code>compare</code>: the file as written against each lever, with"
+        " the same random numbers) and what each layer is worth (<code>attribute</code>: the"
+        " Shapley share, what removing it saves, where the table above shows the binding"
+        " share):</p>"
         f"<pre>{commands}</pre></div>"
     )
 
 
 def _years_given(run_info: dict[str, Any]) -> float | None:
     """The --years the run was given (from its command line), if any."""
+    value = _option_given(run_info, "--years")
+    try:
+        return None if value is None else float(value)
+    except ValueError:
+        return None
+
+
+def _option_given(run_info: dict[str, Any], option: str) -> str | None:
+    """The value of ``option`` on the run's command line, if it was given."""
     line = [str(part) for part in run_info.get("command_line", [])]
     for index, part in enumerate(line):
-        value = part.partition("=")[2] if part.startswith("--years=") else (
-            line[index + 1] if part == "--years" and index + 1 < len(line) else None)  # fmt: skip
-        if value is not None:
-            try:
-                return float(value)
-            except ValueError:
-                return None
+        if part.startswith(f"{option}="):
+            return part.partition("=")[2]
+        if part == option and index + 1 < len(line):
+            return line[index + 1]
     return None

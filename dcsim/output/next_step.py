@@ -56,19 +56,24 @@ def levers(spec: dict[str, Any], site: str, layer: str) -> list[tuple[str, str]]
 
 
 def _more_lines(spec: dict[str, Any], kind: str, supply: object) -> list[tuple[str, str]]:
-    """Half as many factory lines again for the market a site buys ``kind`` units from."""
-    lines = spec.get(f"{kind}_supplies", {}).get(supply, {}).get("lines")
-    if not isinstance(lines, int):
+    """Half as much factory output again for the market a site buys ``kind`` units from:
+    ``output_scale`` adds lines with the output, so a unit's time on a line stays the same
+    (more lines alone, at the same output, would make every unit slower)."""
+    if supply not in spec.get(f"{kind}_supplies", {}):
         return []
-    more = lines + max(1, lines // 2)
-    return [(f"more-{kind}-factories", f"{kind}_supplies.{supply}.lines={more}")]
+    return [(f"more-{kind}-output", f"{kind}_supplies.{supply}.output_scale=1.5")]
 
 
 def next_steps(
-    spec: dict[str, Any], stats: pd.DataFrame, file: str, years: float | None = None
+    spec: dict[str, Any],
+    stats: pd.DataFrame,
+    file: str,
+    years: float | None = None,
+    out: str | None = None,
 ) -> list[str]:
     """The commands to run next, best first; none when no GPU sat idle. ``years``: the
-    run's own horizon, repeated so that the next commands price the same one."""
+    run's own horizon, repeated so that the next commands price the same one; ``out``:
+    the run's folder, beside which each command writes its own (with its report)."""
     idle = stats[stats["metric"] == "idle_gpu_hours"].sort_values("mean", ascending=False)
     if idle.empty or not float(idle["mean"].iloc[0]) > 0:
         return []
@@ -78,14 +83,21 @@ def next_steps(
         if site in spec.get("sites", {}):
             variants += levers(spec, site, layer)
     quoted = shlex.quote(file) + ("" if years is None else f" --years {years:g}")
+
+    def where(command: str) -> str:
+        if out is None:
+            return ""
+        return f" --out {shlex.quote(out.rstrip('/') + '-' + command)} --report"
+
     steps = []
     if variants:
         parts = [f"--variant {name} --set {shlex.quote(setting)}"
                  for name, setting in variants[:MAX_VARIANTS]]  # fmt: skip
-        steps.append(f"dcsim compare {quoted} --reps 30 {' '.join(parts)}")
-    steps.append(f"dcsim attribute {quoted} --site {shlex.quote(site)} --reps 30")
+        steps.append(f"dcsim compare {quoted} --reps 30{where('compare')} {' '.join(parts)}")
+    steps.append(f"dcsim attribute {quoted} --site {shlex.quote(site)} --reps 30"
+                 f"{where('attribute')}")  # fmt: skip
     if not variants:
-        steps.append(f"dcsim cascade {quoted} --site {shlex.quote(site)}")
+        steps.append(f"dcsim cascade {quoted} --site {shlex.quote(site)}{where('cascade')}")
     return steps
 
 
@@ -94,6 +106,7 @@ def next_step_text(
     stats: pd.DataFrame,
     file: str,
     years: float | None = None,
+    out: str | None = None,
     *,
     overridden: bool = False,
 ) -> str:
@@ -102,7 +115,7 @@ def next_step_text(
     ``overridden``: the run changed the file with ``--set``, which compare and attribute
     do not take for their base; the text says so instead of pricing another base.
     """
-    steps = next_steps(spec, stats, file, years)
+    steps = next_steps(spec, stats, file, years, out)
     if not steps:
         return ""
     lines = ["next step: price the levers of what binds (compare), and what each layer is"

@@ -184,7 +184,7 @@ def build_report(
             "<h2>Sites, most idle GPU-hours first (means across replications)</h2>"
             + headline(shown, rows, start, shapley).to_html(index=False)
             + note
-            + next_step_box(run_info, stats)
+            + next_step_box(run_info, stats, folder)
             + summary_table
         )
         migration = read_table(folder, "migration.csv", required=False)

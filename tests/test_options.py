@@ -14,7 +14,7 @@ def test_quiet_hides_progress_not_the_result(tmp_path: Path) -> None:
                    "at_request,at_agreement", "--reps", "1", "--workers", "1",
                    "--out", tmp_path / "s", "--quiet", timeout=300)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "mean idle GPU-hours" in done.stdout and "at_request" in done.stdout
+    assert "idle GPU-hours (95% CI)" in done.stdout and "at_request" in done.stdout
     assert done.stderr == "", "no progress lines"
     run = run_cli("run", ASHBURN, "--reps", "1", "--out", tmp_path / "r", "--quiet")
     assert "idle GPU-hours" in run.stdout and "wrote" not in run.stdout

@@ -223,6 +223,20 @@ def test_sweep_runs_the_full_factorial_and_charts_it_as_small_multiples(tmp_path
     table = pd.read_csv(out / "sweep.csv")
     assert len(table) == 2 * 2 * 2  # points x replications x sites
     assert table.groupby(list(keys)).size().tolist() == [2, 2, 2, 2]
+    # The printed table: each point's mean with its Student-t 95% interval, worked here.
+    from scipy.stats import t as student_t
+
+    from dcsim.output.numbers import big
+
+    lines = done.stdout.splitlines()
+    for (policy, engineers), group in table.groupby(list(keys)):
+        idle = group["idle_gpu_hours"]
+        half = float(student_t.ppf(0.975, len(idle) - 1)) * idle.std(ddof=1) / len(idle) ** 0.5
+        row = next(line for line in lines if line.split()[:2] == [policy, str(engineers)])
+        shown = (
+            f"{big(idle.mean())} [{big(max(0.0, idle.mean() - half))}, {big(idle.mean() + half)}]"
+        )
+        assert shown in row, (shown, row)
     # One small-multiples chart: a column per key, a row per metric.
     with Image.open(out / "sweep.png") as chart:
         width, height = chart.size

@@ -231,7 +231,7 @@ def sweep(
         if not sep or not values:
             raise DcsimError(
                 f"--grid {item!r}: expected KEY=V1,V2,..., for example"
-                " sites.abilene.onsite.blocks=2,4,6."
+                " transformer_supplies.north_america.output_scale=1,1.5,2."
             )
         # A key given twice adds its values to the first list.
         grid.setdefault(key.strip(), []).extend(

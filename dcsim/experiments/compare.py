@@ -37,6 +37,22 @@ COMPARE_COLUMNS = (
 )
 
 
+ROUNDING = 1e-12  # relative: sums of the same terms in another order differ by less
+
+
+def no_difference(table: pd.DataFrame) -> pd.Series:
+    """Rows of compare.csv whose metric the variant left the same in every replication."""
+    columns = ["diff_mean", "diff_ci95_low", "diff_ci95_high"]
+    return (table[columns].fillna(0) == 0).all(axis=1)
+
+
+def unchanged(table: pd.DataFrame) -> pd.Series:
+    """Rows of compare.csv in a (variant, site) that the variant left exactly as it was:
+    every metric of ``table`` the same in every replication (a site the lever cannot reach)."""
+    same = no_difference(table)
+    return same.groupby([table["variant"], table["site"]], sort=False).transform("all")
+
+
 @dataclass
 class Comparison:
     table: pd.DataFrame  # COMPARE_COLUMNS
@@ -55,8 +71,11 @@ def paired(
             b = group[f"{kpi}_var"].to_numpy(dtype=float)
             keep = ~(np.isnan(a) | np.isnan(b))
             a, b = a[keep], b[keep]
-            n, diff, _, low, high, _, _ = describe(b - a)
-            if n > 1 and np.all(b - a == 0):
+            # A difference in the last bits of a sum is no difference (no star on 0.00 yr).
+            change = np.where(np.abs(b - a) <= ROUNDING * np.maximum(np.abs(a), np.abs(b)),
+                              0.0, b - a)  # fmt: skip
+            n, diff, _, low, high, _, _ = describe(change)
+            if n > 1 and np.all(change == 0):
                 low = high = 0.0
             distinguishable = bool(n > 1 and (low > 0 or high < 0))
             rows.append(

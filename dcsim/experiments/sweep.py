@@ -51,3 +51,22 @@ def sweep(
             summary.insert(1 + position, key, str(value))
         frames.append(summary)
     return pd.concat(frames, ignore_index=True)
+
+
+SWEEP_SUMMARY_METRICS = ("idle_gpu_hours", "idle_cost_usd")
+
+
+def point_summary(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per grid point and site, in grid order: the mean of each of SWEEP_SUMMARY_METRICS
+    across replications with its 95% interval (METRIC_mean, METRIC_ci95_low/high)."""
+    from dcsim.experiments.statistics import describe
+
+    rows = []
+    for point, group in table.groupby([*keys, "site"], sort=False):
+        row = dict(zip([*keys, "site"], point, strict=True))
+        for metric in SWEEP_SUMMARY_METRICS:
+            n, mean, _, low, high, _, _ = describe(group[metric].to_numpy(dtype=float))
+            row |= {f"{metric}_mean": mean, f"{metric}_ci95_low": low,
+                    f"{metric}_ci95_high": high, "n": n}  # fmt: skip
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -13,7 +13,14 @@ def big(value: float) -> str:
     for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):  # billion, million, thousand
         if abs(value) >= limit:
             return f"{value / limit:.2f}{suffix}"
-    return f"{value:.0f}"
+    return _no_minus_zero(f"{value:.0f}")
+
+
+def _no_minus_zero(text: str) -> str:
+    """A value that rounds to zero is shown as zero, whatever its sign ("-0.00 yr": "0.00 yr")."""
+    if text.startswith("-") and not any(ch in "123456789" for ch in text):
+        return text[1:]
+    return text
 
 
 DAYS_PER_YEAR = 365.25
@@ -27,7 +34,7 @@ METRIC_WORDS = {
     "all_running_days": "all running (years from start)",
     "gpu_hours_running": "GPU-hours running",
     "gpu_hours_in_transit": "GPU-hours in transit",
-    "stranded_power_mwh": "stranded power (MWh)",
+    "stranded_power_mwh": "stranded power",
 }
 
 
@@ -37,8 +44,13 @@ def metric_words(metric: str) -> str:
     if metric.startswith("idle_gpu_hours_"):
         return f"idle GPU-hours held by {metric.removeprefix('idle_gpu_hours_')}"
     if metric.endswith("_days"):  # shown in years (see number)
-        return metric.removesuffix("_days").replace("_", " ") + " (years)"
-    return metric.replace("_", " ")
+        return _words(metric.removesuffix("_days")) + " (years)"
+    # Money and energy carry their unit in the value ($1.20M, 3.40 GWh).
+    return _words(metric.removesuffix("_usd").removesuffix("_mwh"))
+
+
+def _words(name: str) -> str:
+    return name.replace("onsite", "on-site").replace("_", " ")
 
 
 def number(value: float, metric: str) -> str:
@@ -46,9 +58,11 @@ def number(value: float, metric: str) -> str:
     if value != value:
         return "-"
     if metric.endswith("_days"):
-        return f"{value / DAYS_PER_YEAR:.2f} yr"
+        return _no_minus_zero(f"{value / DAYS_PER_YEAR:.2f} yr")
     if metric.endswith("_usd"):
-        return ("-$" if value < 0 else "$") + big(abs(value))
+        return _no_minus_zero(("-$" if value < 0 else "$") + big(abs(value)))
+    if metric.endswith("_mwh"):
+        return energy(value)
     return big(value)
 
 
@@ -67,4 +81,4 @@ def energy(mwh: float) -> str:
     for limit, unit in ((1e6, "TWh"), (1e3, "GWh")):
         if abs(mwh) >= limit:
             return f"{mwh / limit:.2f} {unit}"
-    return f"{mwh:.0f} MWh"
+    return _no_minus_zero(f"{mwh:.0f} MWh")

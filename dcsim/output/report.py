@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from dcsim.errors import DcsimError
-from dcsim.experiments.compare import ALL_SITES
+from dcsim.experiments.compare import ALL_SITES, unchanged
 from dcsim.model.layers import LAYERS
 from dcsim.output.atomic import atomic_write
 from dcsim.output.charting import png
@@ -29,6 +29,7 @@ from dcsim.output.numbers import DAYS_PER_YEAR
 from dcsim.output.run_folder import read_run_info, read_table
 from dcsim.output.s_curve_chart import s_curve_figure
 from dcsim.output.sweep_chart import sweep_chart
+from dcsim.output.tables import left_out
 from dcsim.output.timeline_chart import timeline_figure
 from dcsim.output.whatif_charts import attribution_chart, cascade_chart, compare_chart
 from dcsim.output.whatif_page import (
@@ -36,6 +37,7 @@ from dcsim.output.whatif_page import (
     cascade_table,
     compare_table,
     context_html,
+    sweep_table,
     table_html,
 )
 
@@ -140,8 +142,10 @@ def build_report(
             note = (" <code>*</code>: the 95% interval of the paired difference excludes"
                     " zero; pairs: replications where both runs reached the value.")  # fmt: skip
             if name == "compare.csv":
-                note = (f"Metrics that are zero in every row are left out (all of them are in"
-                        f" {name}).{note}")  # fmt: skip
+                gone = left_out(table, unchanged(table)).removeprefix("; ")
+                note = ("Metrics that are zero in every row, and those a variant left the same"
+                        f" in every replication, are left out (all of them are in {name})"
+                        f"{'; ' + html.escape(gone) if gone else ''}.{note}")  # fmt: skip
             elif name == "cascade.csv":
                 note = f"One row per step (the columns of every metric are in {name})."
             else:
@@ -153,6 +157,9 @@ def build_report(
     if sweep is not None:
         keys = [c for c in sweep.columns if "." in c]  # swept keys are dotted paths
         images.append(("Sweep", "sweep.png", sweep_chart(sweep, keys)))
+        tables_after += ("<h2>Sweep: the table</h2><p>Means across replications with their"
+                         " 95% intervals (every replication's row is in sweep.csv).</p>"
+                         + table_html(sweep_table(sweep, keys)))  # fmt: skip
     if (
         not images
         and not (folder / "timeseries.csv").exists()

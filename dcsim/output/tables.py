@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import cast
 
 import pandas as pd
 
-from dcsim.experiments.compare import ranking
+from dcsim.experiments.compare import ranking, unchanged
 from dcsim.experiments.results import RunResult
 from dcsim.experiments.statistics import why
+from dcsim.experiments.sweep import point_summary
 from dcsim.output.numbers import big, metric_words, number, percent
 from dcsim.output.terminal import paragraph, table
 
@@ -102,7 +102,9 @@ def compare_text(table_: pd.DataFrame) -> str:
         # Pooled lots are routed: the GPU-hours they spend in transit, and compute delivered.
         headline[1:1] = ["gpu_hours_in_transit", "gpu_hours_running"]
     rows = []
-    for _, row in table_[table_["metric"].isin(headline)].iterrows():
+    shown = table_[table_["metric"].isin(headline)]
+    same = unchanged(shown)
+    for _, row in shown[~same].iterrows():
         metric = str(row["metric"])
         rows.append((
             str(row["variant"]), str(row["site"]), metric_words(metric), str(row["n"]),
@@ -118,7 +120,7 @@ def compare_text(table_: pd.DataFrame) -> str:
         paragraph(
             "* = distinguishable from zero (the 95% interval excludes it); pairs = replications"
             " where both runs reached the value (dates never reached are left out); dates in"
-            " years from the start, money in USD"
+            " years from the start, money in USD" + left_out(shown, same)
         )
     )
     ranked = ranking(table_)
@@ -138,14 +140,34 @@ def compare_text(table_: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def left_out(table_: pd.DataFrame, same: pd.Series) -> str:
+    """The note naming the sites each variant left exactly as they were ("" if none)."""
+    gone = table_[same].drop_duplicates(["variant", "site"])
+    if gone.empty:
+        return ""
+    by_variant = gone.groupby("variant", sort=False)["site"].agg(", ".join)
+    named = "; ".join(f"{variant}: {sites}" for variant, sites in by_variant.items())
+    return f"; left out, as every replication there was the same as the base: {named}"
+
+
 def sweep_text(table_: pd.DataFrame, keys: list[str]) -> str:
-    """Mean idle GPU-hours at each grid point and site."""
-    means = table_.groupby([*keys, "site"], sort=False)["idle_gpu_hours"].mean()
+    """Each grid point and site: mean idle GPU-hours and idle cost, with 95% intervals."""
     rows = [
-        (*(str(v) for v in cast(tuple[object, ...], point)), big(value))
-        for point, value in means.items()
-    ]
-    return table((*keys, "site", "mean idle GPU-hours"), rows, numeric=(len(keys) + 1,))
+        (*(str(row[k]) for k in keys), str(row["site"]), str(row["n"]),
+         with_interval(row, "idle_gpu_hours"), with_interval(row, "idle_cost_usd"))
+        for _, row in point_summary(table_, keys).iterrows()
+    ]  # fmt: skip
+    columns = (*keys, "site", "reps", "idle GPU-hours (95% CI)", "idle cost (95% CI)")
+    return table(columns, rows, numeric=(len(keys) + 1, len(keys) + 2, len(keys) + 3))
+
+
+def with_interval(row: pd.Series, metric: str) -> str:
+    """'1.20B [1.10B, 1.30B]': a mean and its interval (the mean alone from one replication)."""
+    mean, low, high = (float(row[f"{metric}_{part}"]) for part in ("mean", "ci95_low", "ci95_high"))
+    if math.isnan(high):
+        return number(mean, metric)
+    low = max(low, 0.0)  # idle time and its cost are never negative
+    return f"{number(mean, metric)} [{number(low, metric)}, {number(high, metric)}]"
 
 
 def cascade_text(table_: pd.DataFrame) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from dcsim.experiments.compare import no_difference
 from dcsim.output.numbers import DAYS_PER_YEAR, big, metric_words, number
 
 
@@ -47,9 +48,10 @@ def context_html(run_info: dict[str, Any]) -> str:
 
 
 def compare_table(table: pd.DataFrame) -> pd.DataFrame:
-    """compare.csv for the page: words, formatted numbers, no metric that is zero throughout."""
+    """compare.csv for the page: words, formatted numbers, no metric that is zero throughout,
+    no metric a variant left the same in every replication (the page's note says so)."""
     values = table[["base_mean", "variant_mean", "diff_mean"]].fillna(0)
-    shown = table[(values != 0).any(axis=1)]
+    shown = table[(values != 0).any(axis=1) & ~no_difference(table)]
     shown = shown[~shown["metric"].isin(_all_zero(table, "metric"))]
     rows = []
     for _, row in shown.iterrows():
@@ -122,3 +124,17 @@ def attribution_table(table: pd.DataFrame) -> pd.DataFrame:
 
 def table_html(frame: pd.DataFrame) -> str:
     return str(frame.to_html(index=False, escape=True, border=0, classes="numbers"))
+
+
+def sweep_table(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """sweep.csv for the page: each grid point and site, idle GPU-hours and cost with
+    their 95% intervals, as the terminal prints them."""
+    from dcsim.experiments.sweep import point_summary
+    from dcsim.output.tables import with_interval
+
+    return pd.DataFrame([
+        {**{key: row[key] for key in keys}, "site": row["site"], "replications": int(row["n"]),
+         "idle GPU-hours (95% CI)": with_interval(row, "idle_gpu_hours"),
+         "idle cost (95% CI)": with_interval(row, "idle_cost_usd")}
+        for _, row in point_summary(table, keys).iterrows()
+    ])  # fmt: skip

@@ -1,5 +1,5 @@
-"""The compare table says what changed: no rows for sites a lever cannot reach, no star on a
-rounding speck, no "-0"."""
+"""What-if tables say what changed: no rows for sites a lever cannot reach, no star on a
+rounding speck, no "-0", a share's interval inside 0-100% (and a word when replications are few)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,14 @@ from dcsim.experiments.compare import (
     paired,
     unchanged,
 )
-from dcsim.output.numbers import big, energy, metric_words, number
+from dcsim.output.numbers import (
+    big,
+    energy,
+    few_replications_note,
+    metric_words,
+    number,
+    share_interval,
+)
 from dcsim.output.tables import compare_text
 from dcsim.output.whatif_page import compare_table
 
@@ -81,3 +88,11 @@ def test_energy_and_money_metrics_read_in_their_units() -> None:
     assert number(float("nan"), "onsite_cost_usd") == "-"
     assert metric_words("onsite_energy_mwh") == "on-site energy"
     assert metric_words("stranded_power_mwh") == "stranded power"
+
+
+def test_a_share_interval_stays_inside_0_to_100_percent_and_few_reps_are_flagged() -> None:
+    assert share_interval(0.72, 0.22, 1.22) == "72% [22%, 100%]"
+    assert share_interval(0.56, -0.52, 1.65) == "56% [0%, 100%]"
+    assert share_interval(0.4, float("nan"), float("nan")) == "40%"
+    assert "--reps 30" in few_replications_note(3)
+    assert few_replications_note(30) == "" and few_replications_note(None) == ""

@@ -197,3 +197,19 @@ def test_a_refused_what_if_leaves_the_folder_as_it_was(
     done = run_in_process(command, ASHBURN, *good, "--reps", "1", "--years", "3", "--out",
                           empty, "--quiet", "--workers", "1")  # fmt: skip
     assert done.returncode == 0, done.stderr
+
+
+def test_the_same_report_again_replaces_nothing_and_an_edited_one_is_kept(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    made = run_in_process("run", ASHBURN, "--reps", "1", "--years", "3", "--out", out,
+                          "--report", "--quiet", "--workers", "1")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    page = out / "report.html"
+    stamp = page.stat().st_mtime_ns
+    again = run_in_process("report", out)  # as `dcsim report DIR --screenshot` starts
+    assert again.returncode == 0 and "up to date" in again.stdout, again.stderr
+    assert page.stat().st_mtime_ns == stamp
+    page.write_text(page.read_text() + "<!-- my notes -->")
+    edited = page.read_text()
+    assert_refused(run_in_process("report", out), "report.html", "--force")
+    assert page.read_text() == edited

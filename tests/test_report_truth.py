@@ -178,3 +178,14 @@ def test_a_portfolio_report_has_the_all_sites_row() -> None:
     assert stats.loc["idle_gpu_hours", "mean"] == pytest.approx(per_site, rel=1e-9)
     firsts = result.summary.groupby("replication")["first_power_days"].min()
     assert stats.loc["first_power_days", "min"] == pytest.approx(firsts.min())
+
+
+def test_the_migration_chart_leaves_out_a_last_year_of_a_few_days_only() -> None:
+    from dcsim.output.report import _without_a_sliver_of_a_year
+
+    start = pd.Timestamp("2025-01-01")
+    years = pd.DataFrame({"year": list(range(2025, 2036)), "idle_gpu_hours": 1.0})
+    # Ten years of 365.25 days end at noon on 1 January 2035: half a day of 2035, not drawn.
+    assert _without_a_sliver_of_a_year(years, start, 3652.5)["year"].max() == 2034
+    # Forty days into 2035: a month and more of it is a year worth a bar.
+    assert _without_a_sliver_of_a_year(years, start, 3652.5 + 40)["year"].max() == 2035

@@ -219,16 +219,17 @@ def test_parquet_output_has_the_same_tables(tmp_path: Path) -> None:
 
 
 def test_bad_run_settings_are_refused_cleanly(tmp_path: Path) -> None:
-    for args in (
-        ["--reps", "0"],
-        ["--years", "-1"],
-        ["--workers", "0"],
-        ["--set", "sites.ashburn.onsite.blcks=4"],
-        ["--set", "sites.ashburn.interconnection.request=300 weeks"],
+    for args, named in (
+        (["--reps", "0"], "--reps"),
+        (["--years", "-1"], "--years"),
+        (["--workers", "0"], "--workers"),
+        (["--set", "sites.ashburn.onsite.blcks=4"], "blcks"),
+        (["--set", "sites.ashburn.interconnection.request=300 weeks"], "request"),
+        (["--set", "sites.ashburn.substation.transformers='4'"], "without quotes: 4"),
     ):
         done = dcsim_cli("run", ASHBURN, "--out", tmp_path / "x", "--quiet", *args)
         assert done.returncode == 2, (args, done.stderr)
-        assert "Traceback" not in done.stderr
+        assert "Traceback" not in done.stderr and named in done.stderr, (args, done.stderr)
     with pytest.raises(DcsimError):
         dcsim.run(dcsim.load(ASHBURN), replications=0)
 

@@ -281,12 +281,23 @@ def report(folder: Path, force: bool, screenshot: bool, attribution: Path | None
     """Write report.html and PNG charts for the results in FOLDER."""
     from dcsim.output.report import build_report
 
+    before = _stamp(folder / "report.html")
     page = build_report(folder, force=force, attribution=attribution)
-    click.echo(f"wrote {page}")
+    same = before is not None and before == _stamp(page)
+    click.echo(f"{page}: up to date (the same page)" if same else f"wrote {page}")
     if screenshot:
         from dcsim.output.browser import screenshot as take
 
         click.echo(f"wrote {take(page, folder / 'report.png')}")
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """(modification time, size) of ``path``, None if it does not exist."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_mtime_ns, status.st_size
 
 
 # The what-if commands live in their own module; registered here, under the one group.

@@ -367,6 +367,6 @@ def attribute(
         write_run_json(out, {**record, "site_results_computed": result.runs,
                              **resume_record(context["identity"])})  # fmt: skip
         build_report(out, force=True, page=report)
-    click.echo(attribution_text(result.table))
+    click.echo(attribution_text(result.table, reps))
     if not quiet:
         click.echo(_wrote(out))

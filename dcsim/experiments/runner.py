@@ -62,11 +62,19 @@ def _summary(task: tuple[Scenario, int, frozenset[Layer]]) -> pd.DataFrame:
 
 def check_counts(replications: int, years: float | None, workers: int | None) -> None:
     if replications < 1:
-        raise DcsimError(f"replications must be at least 1 (got {replications}).")
+        raise DcsimError(
+            f"replications (--reps) must be at least 1 (got {replications}); for example --reps 30."
+        )
     if years is not None and not years > 0:
-        raise DcsimError(f"years must be greater than zero (got {years}).")
+        raise DcsimError(
+            f"years (--years) must be greater than zero (got {years}): the horizon from the"
+            " start date, for example --years 10."
+        )
     if workers is not None and workers < 1:
-        raise DcsimError(f"workers must be at least 1 (got {workers}).")
+        raise DcsimError(
+            f"workers (--workers) must be at least 1 (got {workers}); leave it out to use"
+            " every core."
+        )
 
 
 def run_plan(func: Callable[[Any], Any], tasks: Sequence[tuple[str, Any]], plan: Plan) -> list[Any]:

@@ -66,7 +66,10 @@ def execute(
     known = dict(known or {})  # as it is now: results saved while we run are not "known"
     workers = default_workers() if workers is None else workers
     if workers < 1:
-        raise DcsimError(f"workers must be at least 1 (got {workers}).")
+        raise DcsimError(
+            f"workers (--workers) must be at least 1 (got {workers}); leave it out to use"
+            " every core."
+        )
     todo = [(position, task) for position, task in enumerate(tasks) if task[0] not in known]
     finished = len(tasks) - len(todo)
     if progress is not None and finished:

@@ -55,7 +55,10 @@ def with_run_settings(
         except QuantityError as exc:
             raise DcsimError(f"--years {years!r}: {exc}") from None
         if not days > 0:
-            raise DcsimError(f"years must be greater than zero (got {years}).")
+            raise DcsimError(
+                f"years (--years) must be greater than zero (got {years}): the horizon from the"
+                " start date, for example --years 10."
+            )
         if not horizon_fits(scenario.start_date, days):
             raise SpecError.at("run settings", "scenario.horizon", text, HORIZON_LIMIT)
         horizon = days

@@ -146,7 +146,7 @@ class Table:
         value = self.raw(key, default)
         expected = f"a whole number from {minimum} to {limit.most:,}"
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.error(key, value, expected)
+            raise self.error(key, value, expected, _unquote_hint(value))
         if not minimum <= value <= limit.most:
             raise self.error(key, value, expected, f"(The limit is on {limit.what}.)")
         return value
@@ -161,7 +161,8 @@ class Table:
     ) -> float:
         raw = self.raw(key, default)
         if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-            raise self.error(key, raw, f"a plain number {_range(low, high, low_open)}")
+            raise self.error(key, raw, f"a plain number {_range(low, high, low_open)}",
+                             _unquote_hint(raw))  # fmt: skip
         value = float(raw)
         if not (value > low if low_open else value >= low) or value > high or value != value:
             raise self.error(key, raw, f"a number {_range(low, high, low_open)}")
@@ -312,3 +313,14 @@ def _range(low: float, high: float, low_open: bool) -> str:
     if high == float("inf"):
         return lo
     return f"{lo} and at most {high:g}"
+
+
+def _unquote_hint(value: object) -> str:
+    """For a number written in quotes ("4"): say to drop them; otherwise nothing."""
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return ""
+        return f"(Write it without quotes: {value.strip()}.)"
+    return ""

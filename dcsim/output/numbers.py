@@ -82,3 +82,24 @@ def energy(mwh: float) -> str:
         if abs(mwh) >= limit:
             return f"{mwh / limit:.2f} {unit}"
     return _no_minus_zero(f"{mwh:.0f} MWh")
+
+
+def share_interval(share: float, low: float, high: float) -> str:
+    """'56% [40%, 72%]': a share of a whole and its 95% interval, the interval cut to
+    0-100% (a share is never outside it, whatever a t-interval of few replications says)."""
+    if low != low or high != high:
+        return percent(share)
+    return f"{percent(share)} [{percent(max(low, 0.0))}, {percent(min(high, 1.0))}]"
+
+
+FEW_REPLICATIONS = 10
+
+
+def few_replications_note(replications: object) -> str:
+    """A warning that intervals from fewer than FEW_REPLICATIONS replications are wide."""
+    if not isinstance(replications, int) or replications >= FEW_REPLICATIONS:
+        return ""
+    return (
+        f"Only {replications} replication(s): the intervals are wide and the shares"
+        " uncertain; --reps 30 narrows them."
+    )

@@ -25,7 +25,7 @@ from dcsim.model.layers import LAYERS
 from dcsim.output.atomic import atomic_write
 from dcsim.output.charting import png
 from dcsim.output.first_screen import attribution_from, headline, next_step_box, portfolio_stats
-from dcsim.output.numbers import DAYS_PER_YEAR
+from dcsim.output.numbers import DAYS_PER_YEAR, few_replications_note
 from dcsim.output.run_folder import read_run_info, read_table
 from dcsim.output.s_curve_chart import s_curve_figure
 from dcsim.output.sweep_chart import sweep_chart
@@ -112,6 +112,21 @@ def migration_chart(migration: pd.DataFrame, site: str) -> bytes:
     return png(fig)
 
 
+SLIVER_DAYS = 31.0  # a last calendar year with less of the horizon than this is not drawn
+
+
+def _without_a_sliver_of_a_year(
+    migration: pd.DataFrame, start: pd.Timestamp, horizon_days: float
+) -> pd.DataFrame:
+    """migration.csv without its last calendar year if the horizon holds only days of it
+    (ten years from 1 January end on 1 January: a bar of half a day reads as a collapse)."""
+    end = start + pd.Timedelta(days=horizon_days)
+    covered = (end - pd.Timestamp(year=end.year, month=1, day=1)).total_seconds() / 86400
+    if covered >= SLIVER_DAYS:
+        return migration
+    return migration[migration["year"] < end.year]
+
+
 def build_report(
     folder: Path, force: bool = False, page: bool = True, attribution: Path | None = None
 ) -> Path:
@@ -125,8 +140,6 @@ def build_report(
     if not folder.is_dir():
         raise DcsimError(f"{folder}: no such folder; give the --out folder of a dcsim run.")
     target = folder / "report.html"
-    if page and target.exists() and not force:
-        raise DcsimError(f"{target}: already exists; pass --force to replace it.")
     images: list[tuple[str, str, bytes]] = []  # (section, file name, png)
     summary_table = ""
     tables_after = ""  # what-if tables: below their charts
@@ -151,7 +164,8 @@ def build_report(
             else:
                 note = ("Layers worth less than half a percent are left out. The Shapley share"
                         " is what fixing the layer saves, averaged over every order of fixing"
-                        " them; the binding share is what the run's table shows.")  # fmt: skip
+                        " them; the binding share is what the run's table shows. "
+                        + few_replications_note(run_info.get("replications")))  # fmt: skip
             tables_after += f"<h2>{heading}: the table</h2><p>{note}</p>" + table_html(words)
     sweep = read_table(folder, "sweep.csv", required=False)
     if sweep is not None:
@@ -197,6 +211,8 @@ def build_report(
         migration = read_table(folder, "migration.csv", required=False)
         scurves = read_table(folder, "scurves.csv", required=False)
         if migration is not None:
+            horizon = float(run_info.get("horizon_days", ts["time_days"].max()))
+            migration = _without_a_sliver_of_a_year(migration, start, horizon)
             for site in [*order, "(all sites)"]:
                 if site in set(migration["site"]):
                     name = "all_sites" if site == "(all sites)" else site
@@ -213,10 +229,8 @@ def build_report(
             images.append(
                 (f"Site {site}", f"distributions_{site}.png", distributions(summary, site))
             )
-    for _, file, picture in images:
-        with atomic_write(folder / file, force=True, binary=True) as handle:
-            handle.write(picture)
     if not page:
+        _write_charts(folder, images)
         return target
     title = html.escape(f"dcsim report: {run_info.get('scenario', folder.name)}")
     parts = [
@@ -244,6 +258,21 @@ def build_report(
         )
     parts.append(tables_after)
     parts.append("</body></html>\n")
+    text = "\n".join(parts)
+    if target.exists() and not force:
+        # The same page again (say, `dcsim report DIR --screenshot` after --report) replaces
+        # nothing; another one would replace the page there.
+        if target.read_text(encoding="utf-8") != text:
+            raise DcsimError(f"{target}: already exists, and the report would differ from"
+                             " it; pass --force to replace it.")  # fmt: skip
+        return target
+    _write_charts(folder, images)
     with atomic_write(target, force=True) as handle:
-        handle.write("\n".join(parts))
+        handle.write(text)
     return target
+
+
+def _write_charts(folder: Path, images: list[tuple[str, str, bytes]]) -> None:
+    for _, file, picture in images:
+        with atomic_write(folder / file, force=True, binary=True) as handle:
+            handle.write(picture)

@@ -12,7 +12,14 @@ from dcsim.experiments.compare import ranking, unchanged
 from dcsim.experiments.results import RunResult
 from dcsim.experiments.statistics import why
 from dcsim.experiments.sweep import point_summary
-from dcsim.output.numbers import big, metric_words, number, percent
+from dcsim.output.numbers import (
+    big,
+    few_replications_note,
+    metric_words,
+    number,
+    percent,
+    share_interval,
+)
 from dcsim.output.terminal import paragraph, table
 
 
@@ -88,7 +95,9 @@ def site_table(result: RunResult) -> str:
         paragraph(
             f"({reps} replication(s); dates: the median replication's, with the 10th and 90th"
             " percentiles' months; 'later' = not reached within the horizon in that share of"
-            " replications; k = thousand, M = million, B = billion)"
+            " replications; binding layers: each layer's part of the mean idle GPU-hours,"
+            " which may be one layer in some replications and another in the rest (summary.csv"
+            " has each replication's); k = thousand, M = million, B = billion)"
         )
     )
     return "\n".join(lines)
@@ -194,7 +203,7 @@ def cascade_text(table_: pd.DataFrame) -> str:
     return table(columns, rows, numeric=(0, 3, 4))
 
 
-def attribution_text(table_: pd.DataFrame) -> str:
+def attribution_text(table_: pd.DataFrame, replications: int | None = None) -> str:
     """Per site, layers ranked by Shapley share, with the saving alone and criticality."""
     lines = []
     for site, group in table_.groupby("site", sort=False):
@@ -203,7 +212,7 @@ def attribution_text(table_: pd.DataFrame) -> str:
         for _, row in group.sort_values("shapley", ascending=False).iterrows():
             if total > 0:
                 low, high = row["shapley_ci95_low"] / total, row["shapley_ci95_high"] / total
-                interval = f"{percent(row['shapley_share'])} [{percent(low)}, {percent(high)}]"
+                interval = share_interval(row["shapley_share"], low, high)
             else:
                 interval = "-"
             partner = (f"{row['strongest_partner']} (+{big(row['interaction'])})"
@@ -231,6 +240,9 @@ def attribution_text(table_: pd.DataFrame) -> str:
             " it, beyond the two alone.)"
         )
     )
+    warning = few_replications_note(replications)
+    if warning:
+        lines.append(paragraph(warning))
     return "\n".join(lines)
 
 

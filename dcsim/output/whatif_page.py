@@ -17,7 +17,14 @@ from typing import Any
 import pandas as pd
 
 from dcsim.experiments.compare import no_difference
-from dcsim.output.numbers import DAYS_PER_YEAR, big, metric_words, number
+from dcsim.output.numbers import (
+    DAYS_PER_YEAR,
+    big,
+    metric_words,
+    number,
+    percent,
+    share_interval,
+)
 
 
 def context_html(run_info: dict[str, Any]) -> str:
@@ -90,7 +97,7 @@ def cascade_table(table: pd.DataFrame) -> pd.DataFrame:
             "step": int(row["step"]),
             "layer removed": "(base)" if row["layer_removed"] == "-" else row["layer_removed"],
             "removed so far": "-" if row["removed_so_far"] == "-" else str(
-                row["removed_so_far"]).replace("+", " + "),
+                row["removed_so_far"]).replace("+", " → "),  # as the terminal prints it
             "idle GPU-hours (95% CI)": f"{big(float(row['idle_gpu_hours_mean']))}{interval}",
             "idle cost": number(float(row["idle_cost_usd_mean"]), "idle_cost_usd"),
             "binds next (share)": "nothing left idle" if binds == "-"
@@ -109,15 +116,14 @@ def attribution_table(table: pd.DataFrame) -> pd.DataFrame:
             continue
         total = float(row["base_idle_gpu_hours"]) or math.nan
         low, high = float(row["shapley_ci95_low"]) / total, float(row["shapley_ci95_high"]) / total
-        interval = "" if math.isnan(high) else f" [{low:.0%}, {high:.0%}]"
         rows.append({
             "site": row["site"],
             "layer": row["layer"],
-            "Shapley share (95% CI)": f"{float(row['shapley_share']):.0%}{interval}",
+            "Shapley share (95% CI)": share_interval(float(row["shapley_share"]), low, high),
             "GPU-hours it is worth": big(float(row["shapley"])),
-            "saved fixing it alone": f"{float(row['alone_share']):.0%}",
-            "binding share": f"{float(row['binding_share']):.0%}",
-            "holds the most in": f"{float(row['criticality']):.0%} of replications",
+            "saved fixing it alone": percent(float(row["alone_share"])),
+            "binding share": percent(float(row["binding_share"])),
+            "holds the most in": f"{percent(float(row['criticality']))} of replications",
         })  # fmt: skip
     return pd.DataFrame(rows)
 

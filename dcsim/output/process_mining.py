@@ -10,8 +10,9 @@ the event (interconnection, transformers, ...).
 The object-centric log (OCEL 2.0, JSON) needs none: each event is tied to every
 object it touches, the thing it happened to (a transformer, a hall, a lot, a
 request), the site, and for grid events the region whose queue it is in. Each
-object carries its ``status`` over time (the last event that touched it) and
-its relations to its site and region. Written by dcsim itself, one replication
+object carries its ``status`` over time (the last event that touched it; a region,
+touched by every request in its queue, one "open" status) and its relations to its
+site and region. Written by dcsim itself, one replication
 at a time, so it streams like the CSV tables.
 """
 
@@ -134,7 +135,8 @@ def ocel_parts(events: pd.DataFrame, scenario: Scenario) -> tuple[bytes, bytes]:
         if region_id is not None and process == Process.INTERCONNECTION:
             relations.append({"objectId": region_id, "qualifier": "region"})
             around.append({"objectId": region_id, "qualifier": "queued in"})
-            touch(region_id, "region", time, event, [])
+            if region_id not in objects:  # a region has no steps of its own: one status
+                touch(region_id, "region", time, "open", [])
         touch(oid, kind, time, event, around)
         attributes = [
             {"name": "quantity", "value": float(qty)},

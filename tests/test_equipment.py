@@ -25,7 +25,6 @@ from hypothesis import strategies as st
 
 import dcsim
 from dcsim.errors import SpecError
-from dcsim.input.distributions import Fixed
 from dcsim.input.load import load
 from dcsim.input.spec import EquipmentSupply
 from dcsim.model.equipment import ArrivalClock, EquipmentMarket
@@ -41,46 +40,12 @@ from tests.support import (
     median_interval,
     scenario_file,
 )
-
-START = dt.date(2025, 1, 1)
-NONE = Fixed(0.0)
-
-
-def supply(**changes: object) -> EquipmentSupply:
-    """One line, a 10-day build, no design, transport or background unless asked."""
-    base = dict(
-        name="m",
-        output_per_day=0.1,
-        lines=1,
-        design_time=NONE,
-        transport_time=NONE,
-        installation_time=NONE,
-        background_rate=0.0,
-        initial_backlog=0,
-    )
-    base.update(changes)
-    return EquipmentSupply(**base)  # type: ignore[arg-type]
-
-
-def day(n: int) -> dt.date:
-    return START + dt.timedelta(days=n)
-
-
-def leads(spec: EquipmentSupply, orders: list[float], seed: int = 1) -> list[float]:
-    """Lead time of one order placed at each day in ``orders`` (in that order at equal days)."""
-    env = simpy.Environment()
-    streams = Streams(seed, 0)
-    market = EquipmentMarket(env, spec, streams("background"), START)
-    result: dict[int, float] = {}
-
-    def order(index: int, at: float) -> simpy.events.ProcessGenerator:
-        yield env.timeout(at)
-        result[index] = yield env.process(market.order(streams(f"order-{index}")))
-
-    for index, at in enumerate(orders):
-        env.process(order(index, at))
-    env.run()  # without background the run ends when the last order is delivered
-    return [result[i] for i in range(len(orders))]
+from tests.support import (
+    MARKET_START as START,
+)
+from tests.support import market_day as day
+from tests.support import market_supply as supply
+from tests.support import order_leads as leads
 
 
 class FixedUniform:

@@ -24,9 +24,10 @@ from dcsim.input.validate_catalog import scale_supply
 from dcsim.model.layers import LAYERS
 from dcsim.model.simulation import simulate
 from dcsim.output.next_step import levers
-from tests.support import SITES
-from tests.test_equipment import day, leads, supply
-from tests.test_relaxation import batch_slack
+from tests.support import SITES, batch_slack
+from tests.support import market_day as day
+from tests.support import market_supply as supply
+from tests.support import order_leads as leads
 
 ORDERS = st.lists(st.integers(0, 200), min_size=1, max_size=12)
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import dcsim
 from dcsim.input.budget import estimate
-from dcsim.input.spec import Scenario, Site
+from dcsim.input.spec import Scenario
 from dcsim.model.layers import BY_NAME, LAYERS, NAMES
 from dcsim.model.records import SiteRecord
 from dcsim.model.simulation import simulate
@@ -28,6 +28,7 @@ from tests.support import (
     SITE_A,
     SITE_B,
     SITES,
+    batch_slack,
     every_subset,
     load_text,
     random_scenario,
@@ -44,20 +45,6 @@ def _date_not_later(base: float, relaxed: float, slack: float) -> bool:
     if math.isnan(base):
         return True
     return not math.isnan(relaxed) and relaxed <= base + slack + 1e-9
-
-
-def batch_slack(site: Site) -> tuple[float, float]:
-    """What the crews' batching may cost a relaxed run: (GPU-hours, days).
-
-    Crews install batch by batch in dispatch order, and a batch's GPUs all come into service
-    when it is done. A GPU a relaxation lets in earlier (a liquid GPU in an air hall, say)
-    takes a place in an early batch, so the GPU it displaced makes a later batch one larger,
-    and that batch's GPUs wait for it: a list-scheduling anomaly (Graham), bounded by one
-    batch's GPUs waiting one batch's install time (found by hypothesis: 512 GPU-hours of
-    352 M, where the bound is 289 k).
-    """
-    days = site.installation.batch / site.installation.rate_per_day
-    return site.installation.batch * days * HOURS, days
 
 
 def assert_never_worse(

@@ -55,7 +55,14 @@ class Plant:
     def carrying_mw(self, on_hand: frozenset[str] = frozenset()) -> float:
         if self.retired:
             return 0.0
-        up = sum(1 for k in range(len(self.out)) if self._online(k, on_hand) and not self.out[k])
+        # _online for each block, written out: called several times per plant update.
+        any_turbine, any_gear = "turbines" in on_hand, "switchgear" in on_hand
+        up = 0
+        for built, turbine, gear, out in zip(
+            self.built, self.turbine, self.switchgear, self.out, strict=True
+        ):
+            if built and not out and (turbine or any_turbine) and (gear or any_gear):
+                up += 1
         return min(up, self.spec.blocks) * self.spec.block_mw
 
     def _update(self) -> None:

@@ -210,8 +210,11 @@ def test_printed_shares_never_show_minus_zero() -> None:
     from dcsim.output.tables import attribution_text
 
     row = {"site": "s", "layer": "grid", "base_idle_gpu_hours": 1e9, "binding": 0.0,
-           "binding_share": 0.0, "alone_saving": 0.0, "alone_share": -1e-12, "shapley": 0.0,
-           "shapley_share": 0.0, "shapley_ci95_low": -1e-3, "shapley_ci95_high": 1e-3,
+           "binding_share": 0.0, "alone_saving": 0.0, "alone_share": -1e-12, "shapley": 3e8,
+           "shapley_share": 0.3, "shapley_ci95_low": -1e-3, "shapley_ci95_high": 4e8,
            "criticality": 0.0, "strongest_partner": "", "interaction": 0.0}  # fmt: skip
-    text = attribution_text(pd.DataFrame([row]))
-    assert "-0%" not in text and "0% [0%, 0%]" in text
+    nothing = {**row, "layer": "cooling", "alone_share": 5e-17, "shapley": 0.0,
+               "shapley_share": 0.0, "shapley_ci95_high": 1e-3}  # fmt: skip
+    text = attribution_text(pd.DataFrame([row, nothing]))
+    assert "-0%" not in text and "30% [0%, 40%]" in text
+    assert "cooling" not in text, "a layer worth nothing is left out, as on the page"

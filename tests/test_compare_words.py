@@ -21,6 +21,7 @@ from dcsim.experiments.compare import (
 )
 from dcsim.output.numbers import (
     big,
+    difference,
     energy,
     few_replications_note,
     metric_words,
@@ -68,7 +69,7 @@ def test_a_site_the_variant_left_as_it_was_is_named_not_listed() -> None:
     text = compare_text(table)
     body = text.split("* =")[0]
     assert " a " in body and " b " not in body
-    assert "left out, as every replication there was the same as the base: halve-a: b" in text
+    assert "sites the variant did not change at all: halve-a: b" in text
     page = compare_table(table)
     assert "b" not in set(page["site"])
     assert not no_difference(table[table["metric"] == "idle_gpu_hours"]).all()
@@ -80,6 +81,13 @@ def test_a_value_that_rounds_to_zero_is_never_minus_zero(value: float) -> None:
              number(value * 3.65, "first_power_days")]  # fmt: skip
     for text in shown:
         assert not text.startswith("-"), shown
+
+
+def test_a_date_that_moves_by_less_than_a_day_reads_in_days_not_as_zero_years() -> None:
+    assert difference(0.21, "first_power_days") == "0.2 days"
+    assert difference(-153.44, "all_running_days") == "-153.4 days"
+    assert difference(-0.01, "first_power_days") == "0.0 days"
+    assert difference(2.5e6, "idle_gpu_hours") == "2.50M"
 
 
 def test_energy_and_money_metrics_read_in_their_units() -> None:

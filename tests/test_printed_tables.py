@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 import dcsim
+from dcsim.experiments.cascade import NEAR_ZERO
 from dcsim.output import terminal
 from dcsim.output.tables import cascade_text, compare_text
 from tests.support import ASHBURN
@@ -25,7 +26,8 @@ def compared() -> object:
 def _rows(text: str) -> list[str]:
     lines = text.splitlines()
     rule = next(i for i, line in enumerate(lines) if line.startswith("─"))
-    return lines[rule - 1 : rule + 1 + 8]  # the header, the rule, then rows
+    end = next((i for i in range(rule + 1, len(lines)) if lines[i].startswith("*")), len(lines))
+    return lines[rule - 1 : min(end, rule + 1 + 8)]  # the header, the rule, then rows
 
 
 def test_a_long_variant_name_widens_its_column_and_keeps_the_others_aligned(
@@ -86,3 +88,10 @@ def test_the_cascade_prints_the_layers_in_the_order_they_were_removed() -> None:
     assert " → ".join(removed) in text
     assert " → ".join(sorted(removed)) not in text or removed == sorted(removed)
     assert "idle cost (USD)" in text and "idle GPU-hours (95% CI)" in text
+    # It ends either with nothing left idle or with a line saying why it stopped.
+    last = table.iloc[-1]
+    if last["binds_next"] != "-":
+        left = last["idle_gpu_hours_mean"] / table["idle_gpu_hours_mean"].iloc[0]
+        assert left <= NEAR_ZERO and f"stopped: {left:.1%}" in text, text
+    else:
+        assert "stopped:" not in text

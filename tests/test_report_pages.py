@@ -86,7 +86,7 @@ def test_a_what_if_page_says_what_it_compares_and_how_to_rerun_it(
         assert words in page, words
     assert "e+0" not in page and "idle_gpu_hours_switchgear" not in page  # no raw dump
     sweep = (reports["sweep"] / "report.html").read_text()
-    assert "grid regions.dominion.upgrade_crews" in sweep
+    assert "swept regions.dominion.upgrade_crews" in sweep
     assert "Sweep: the table" in sweep and "idle GPU-hours (95% CI)" in sweep
     run = (reports["run"] / "report.html").read_text()
     assert "Next step" in run and "dcsim compare" in run and "binding share" in run

@@ -86,6 +86,13 @@ def _finished(checkpoint: Checkpoint, out: Path) -> bool:
     return checkpoint.already_complete
 
 
+def _warn_if_few(reps: int) -> None:
+    from dcsim.output.numbers import few_replications_note
+
+    if note := few_replications_note(reps):
+        click.echo(note)
+
+
 def _wrote(out: Path) -> str:
     names = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
     return f"wrote {', '.join(names)} to {out}/"
@@ -186,6 +193,7 @@ def compare(
     if result is None:
         return
     click.echo(compare_text(result.table))
+    _warn_if_few(reps)
     if not quiet:
         click.echo(_wrote(out))
 
@@ -252,6 +260,7 @@ def sweep(
     if table is None:
         return
     click.echo(sweep_text(table, list(grid)))
+    _warn_if_few(reps)
     if not quiet:
         click.echo(_wrote(out))
 
@@ -310,6 +319,7 @@ def cascade(
         )
         _write(out, "cascade.csv", result.table, report, context)
     click.echo(cascade_text(result.table))
+    _warn_if_few(reps)
     if not quiet:
         click.echo(_wrote(out))
 

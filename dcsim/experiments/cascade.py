@@ -47,6 +47,9 @@ def _per_replication(summary: pd.DataFrame, sites: list[str], column: str) -> np
     return frame.groupby("replication")[column].sum().to_numpy(dtype=float)
 
 
+NEAR_ZERO = 0.01  # the cascade stops once less than this share of the base's idle time is left
+
+
 def cascade(
     scenario: Scenario,
     *,
@@ -55,7 +58,7 @@ def cascade(
     replications: int = 10,
     seed: int | None = None,
     workers: int | None = None,
-    near_zero: float = 0.01,
+    near_zero: float = NEAR_ZERO,
     on_step: Callable[[int, list[str]], None] | None = None,
     plan: Plan | None = None,
 ) -> Cascade:

@@ -58,10 +58,10 @@ class Plant:
         # _online for each block, written out: called several times per plant update.
         any_turbine, any_gear = "turbines" in on_hand, "switchgear" in on_hand
         up = 0
-        for built, turbine, gear, out in zip(
+        for built, turbine, switchgear, out in zip(
             self.built, self.turbine, self.switchgear, self.out, strict=True
         ):
-            if built and not out and (turbine or any_turbine) and (gear or any_gear):
+            if built and not out and (turbine or any_turbine) and (switchgear or any_gear):
                 up += 1
         return min(up, self.spec.blocks) * self.spec.block_mw
 

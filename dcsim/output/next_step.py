@@ -47,11 +47,13 @@ def levers(spec: dict[str, Any], site: str, layer: str) -> list[tuple[str, str]]
     elif layer == "installation":
         rate = float(str(doc["installation"]["rate"]).split()[0])  # written in GPU/day
         found.append(("faster-installation", f"{key}.installation.rate={2 * rate:.0f} GPU/day"))
-    elif layer in ("onsite", "turbines") and "onsite" in doc:
+    elif layer == "onsite" and "onsite" in doc:
         blocks = int(doc["onsite"]["blocks"])
         found.append(("more-onsite-blocks", f"{key}.onsite.blocks={blocks + 2}"))
-        if layer == "turbines":
-            found += _more_lines(spec, "turbine", doc["onsite"].get("turbine_supply"))
+    elif layer == "turbines" and "onsite" in doc:
+        # Blocks waiting for turbines are not helped by more blocks (each needs a turbine
+        # too): the lever is the turbines' output.
+        found += _more_lines(spec, "turbine", doc["onsite"].get("turbine_supply"))
     return found
 
 

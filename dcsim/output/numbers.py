@@ -66,6 +66,14 @@ def number(value: float, metric: str) -> str:
     return big(value)
 
 
+def difference(value: float, metric: str) -> str:
+    """A change in ``metric`` as the compare tables show it: dates move by days (a lever
+    that brings first power 0.21 days earlier is not "0.00 yr"), the rest as ``number``."""
+    if metric.endswith("_days") and value == value:
+        return _no_minus_zero(f"{value:.1f} days")
+    return number(value, metric)
+
+
 def percent(value: float) -> str:
     """A share as a whole percentage; '-' for none."""
     if value != value:

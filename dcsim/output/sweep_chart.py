@@ -73,7 +73,7 @@ def sweep_chart(table: pd.DataFrame, keys: list[str]) -> bytes:
                 # Each column holds other keys fixed: its own legend, below it, off the data.
                 ax.legend(list(labels.values()), list(labels), loc="upper center", fontsize=7,
                           bbox_to_anchor=(0.5, -0.3), ncol=2, frameon=False)  # fmt: skip
-    fig.suptitle("What each value of the grid does (mean over replications, 95% CI)",
+    fig.suptitle("What each swept value does (mean over replications, 95% CI)",
                  fontsize=10)  # fmt: skip
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     return png(fig)

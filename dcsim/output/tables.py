@@ -8,12 +8,14 @@ import math
 
 import pandas as pd
 
-from dcsim.experiments.compare import ranking, unchanged
+from dcsim.experiments.cascade import NEAR_ZERO
+from dcsim.experiments.compare import no_difference, ranking, unchanged
 from dcsim.experiments.results import RunResult
 from dcsim.experiments.statistics import why
 from dcsim.experiments.sweep import point_summary
 from dcsim.output.numbers import (
     big,
+    difference,
     few_replications_note,
     metric_words,
     number,
@@ -113,13 +115,13 @@ def compare_text(table_: pd.DataFrame) -> str:
     rows = []
     shown = table_[table_["metric"].isin(headline)]
     same = unchanged(shown)
-    for _, row in shown[~same].iterrows():
+    for _, row in shown[~no_difference(shown)].iterrows():
         metric = str(row["metric"])
         rows.append((
             str(row["variant"]), str(row["site"]), metric_words(metric), str(row["n"]),
             number(row["base_mean"], metric), number(row["variant_mean"], metric),
-            f"{number(row['diff_mean'], metric)} [{number(row['diff_ci95_low'], metric)},"
-            f" {number(row['diff_ci95_high'], metric)}]",
+            f"{difference(row['diff_mean'], metric)} [{difference(row['diff_ci95_low'], metric)},"
+            f" {difference(row['diff_ci95_high'], metric)}]",
             "*" if row["distinguishable"] else "",
         ))  # fmt: skip
     columns = ("variant", "site", "metric", "pairs", "base", "variant value",
@@ -129,7 +131,8 @@ def compare_text(table_: pd.DataFrame) -> str:
         paragraph(
             "* = distinguishable from zero (the 95% interval excludes it); pairs = replications"
             " where both runs reached the value (dates never reached are left out); dates in"
-            " years from the start, money in USD" + left_out(shown, same)
+            " years from the start, their changes in days, money in USD; a metric the variant"
+            " left the same in every replication is left out" + left_out(shown, same)
         )
     )
     ranked = ranking(table_)
@@ -156,7 +159,7 @@ def left_out(table_: pd.DataFrame, same: pd.Series) -> str:
         return ""
     by_variant = gone.groupby("variant", sort=False)["site"].agg(", ".join)
     named = "; ".join(f"{variant}: {sites}" for variant, sites in by_variant.items())
-    return f"; left out, as every replication there was the same as the base: {named}"
+    return f"; sites the variant did not change at all: {named}"
 
 
 def sweep_text(table_: pd.DataFrame, keys: list[str]) -> str:
@@ -200,7 +203,15 @@ def cascade_text(table_: pd.DataFrame) -> str:
         "idle cost (USD)",
         "binds next (share of idle)",
     )
-    return table(columns, rows, numeric=(0, 3, 4))
+    lines = [table(columns, rows, numeric=(0, 3, 4))]
+    last, base = table_.iloc[-1], float(table_["idle_gpu_hours_mean"].iloc[0])
+    if last["binds_next"] != "-" and base > 0:
+        left = float(last["idle_gpu_hours_mean"]) / base
+        lines.append(paragraph(
+            f"stopped: {left:.1%} of the base's idle GPU-hours is left, under the"
+            f" {NEAR_ZERO:.0%} the cascade stops at ({last['binds_next']} holds most of it)"
+        ))  # fmt: skip
+    return "\n".join(lines)
 
 
 def attribution_text(table_: pd.DataFrame, replications: int | None = None) -> str:
@@ -210,6 +221,9 @@ def attribution_text(table_: pd.DataFrame, replications: int | None = None) -> s
         total = float(group["base_idle_gpu_hours"].iloc[0])
         rows = []
         for _, row in group.sort_values("shapley", ascending=False).iterrows():
+            if max(abs(float(row["shapley_share"])), float(row["binding_share"]),
+                   float(row["alone_share"])) < 0.005:  # fmt: skip
+                continue  # worth nothing at this site: as on the report page
             if total > 0:
                 low, high = row["shapley_ci95_low"] / total, row["shapley_ci95_high"] / total
                 interval = share_interval(row["shapley_share"], low, high)
@@ -237,7 +251,7 @@ def attribution_text(table_: pd.DataFrame, replications: int | None = None) -> s
             " fixing the layers; shares add up to 100%. saved alone: relaxing only that layer."
             " binding share: the binding-layer rule. criticality: replications in which the layer"
             " has the largest Shapley value. complements: the layer that saves most together with"
-            " it, beyond the two alone.)"
+            " it, beyond the two alone. Layers worth under half a percent are left out.)"
         )
     )
     warning = few_replications_note(replications)

@@ -20,6 +20,7 @@ from dcsim.experiments.compare import no_difference
 from dcsim.output.numbers import (
     DAYS_PER_YEAR,
     big,
+    difference,
     metric_words,
     number,
     percent,
@@ -43,7 +44,7 @@ def context_html(run_info: dict[str, Any]) -> str:
         rows.append((f"variant {name}", " ".join(f"--set {shlex.quote(s)}" for s in sets)
                      or "(another file)"))  # fmt: skip
     for key, values in (run_info.get("grid") or {}).items():
-        rows.append((f"grid {key}", ", ".join(str(v) for v in values)))
+        rows.append((f"swept {key}", ", ".join(str(v) for v in values)))
     line = [str(part) for part in run_info.get("command_line", [])]
     if line:
         rows.append(("rerun with", shlex.join(["dcsim", *line[1:]])))
@@ -71,9 +72,9 @@ def compare_table(table: pd.DataFrame) -> pd.DataFrame:
             "pairs": int(row["n"]),
             "base": number(row["base_mean"], metric),
             "with the variant": number(row["variant_mean"], metric),
-            "difference (95% CI)": f"{number(row['diff_mean'], metric)}"
-            f" [{number(row['diff_ci95_low'], metric)}, {number(row['diff_ci95_high'], metric)}]"
-            f"{mark}",
+            "difference (95% CI)": f"{difference(row['diff_mean'], metric)}"
+            f" [{difference(row['diff_ci95_low'], metric)},"
+            f" {difference(row['diff_ci95_high'], metric)}]{mark}",
         })  # fmt: skip
     return pd.DataFrame(rows)
 

@@ -63,10 +63,10 @@ def point_summary(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
     rows = []
     for point, group in table.groupby([*keys, "site"], sort=False):
-        row = dict(zip([*keys, "site"], point, strict=True))
+        row = {**dict(zip([*keys, "site"], point, strict=True)), "n": len(group)}
         for metric in SWEEP_SUMMARY_METRICS:
-            n, mean, _, low, high, _, _ = describe(group[metric].to_numpy(dtype=float))
+            _, mean, _, low, high, _, _ = describe(group[metric].to_numpy(dtype=float))
             row |= {f"{metric}_mean": mean, f"{metric}_ci95_low": low,
-                    f"{metric}_ci95_high": high, "n": n}  # fmt: skip
+                    f"{metric}_ci95_high": high}  # fmt: skip
         rows.append(row)
     return pd.DataFrame(rows)

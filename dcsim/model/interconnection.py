@@ -203,8 +203,8 @@ class RegionQueue:
         mean_gap = 1.0 / self.spec.background_rate
         arrive = self._arrive
 
-        def next_arrival(_: object = None) -> None:
-            if _ is not None:
+        def next_arrival(gap_ended: object = None) -> None:
+            if gap_ended is not None:  # a timeout's callback: this arrival is due now
                 arrive()
             # Inverse transform: one uniform per gap, as every other draw (CRN).
             env.timeout(-mean_gap * math.log1p(-draw())).callbacks.append(next_arrival)

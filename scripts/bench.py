@@ -42,7 +42,7 @@ import simpy
 from dcsim.input.distributions import Exponential, Fixed
 from dcsim.input.load import load
 from dcsim.input.spec import Region, StudyPhase
-from dcsim.model.events import Recorder
+from dcsim.model.event_log import Recorder
 from dcsim.model.serial_queue import SerialQueue
 from dcsim.model.simulation import simulate
 
@@ -91,8 +91,10 @@ def dcsim_mmc(lam: float, mu: float, c: int, until: float, seed: int) -> int:
         background_size=Fixed(1.0),
     )
     env = simpy.Environment()
-    queue = SerialQueue(env, region, Recorder(), np.random.default_rng(seed))
+    recorder = Recorder()
+    queue = SerialQueue(env, region, recorder, np.random.default_rng(seed))
     env.run(until=until)
+    recorder.collect(until)  # the rows of every request's studies, as a run logs them
     return queue.arrivals
 
 

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from dcsim.input.distributions import Exponential, Uniform
 from dcsim.input.spec import StudyPhase
-from dcsim.model.events import Event, Recorder
+from dcsim.model.event_log import Recorder
+from dcsim.model.events import Event
 from dcsim.model.serial_queue import SerialQueue
 from dcsim.model.streams import DrawnAhead
 from tests.support import grid_region
@@ -52,7 +53,8 @@ def test_background_arrivals_read_gap_size_plan_in_that_order() -> None:
     recorder = Recorder()
     SerialQueue(env, region, recorder, np.random.default_rng(11))
     env.run(until=400.0)
-    submitted = [row for row in recorder.rows if row.event == Event.REQUEST_SUBMITTED]
+    rows = recorder.all_rows(400.0)
+    submitted = [row for row in rows if row.event == Event.REQUEST_SUBMITTED]
 
     raw = np.random.default_rng(11)
     clock, expected = 0.0, []
@@ -66,12 +68,10 @@ def test_background_arrivals_read_gap_size_plan_in_that_order() -> None:
     assert len(submitted) == len(expected) > 100
     first_phase_end = {
         row.object: row.time_days
-        for row in recorder.rows
+        for row in rows
         if row.event == Event.PHASE_COMPLETED and row.detail == "a"
     }
-    study_start = {
-        row.object: row.time_days for row in recorder.rows if row.event == Event.STUDY_STARTED
-    }
+    study_start = {row.object: row.time_days for row in rows if row.event == Event.STUDY_STARTED}
     for row, (when, mw, first_phase) in zip(submitted, expected, strict=True):
         assert row.time_days == when
         assert row.quantity == mw

@@ -10,6 +10,7 @@ map from ocel.json and a directly-follows graph from events.csv.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 
 import dcsim
 from dcsim.experiments.results import _event_frame
+from dcsim.model.event_log import EventLog
 from dcsim.model.events import Event, EventRow, Process
 from dcsim.output.process_mining import object_type, ocel_header, ocel_parts, with_pm4py_names
 from tests.support import ASHBURN, SITES, run_cli
@@ -29,7 +31,7 @@ SCENARIO = dcsim.load(ASHBURN)  # site ashburn, in region dominion
 
 
 def _frame(rows: list[EventRow], replication: int = 0) -> pd.DataFrame:
-    return _event_frame(replication, rows, START)
+    return _event_frame(replication, EventLog.build(rows, [], math.inf), START)
 
 
 def _row(day: float, site: str, event: Event, obj: str, background: bool = False) -> EventRow:

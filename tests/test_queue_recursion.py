@@ -28,8 +28,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dcsim.input.distributions import Exponential, Fixed
-from dcsim.input.spec import StudyPhase
-from dcsim.model.events import Recorder
+from dcsim.input.spec import Region, StudyPhase
+from dcsim.model.event_log import Recorder
 from dcsim.model.grid_request import GridRequest
 from dcsim.model.serial_queue import SerialQueue
 from dcsim.model.streams import Streams
@@ -49,9 +49,28 @@ def _timeline(
     SerialQueue(env, region, recorder, Streams(seed, 0)("bg"))
     env.run(until=until)
     times: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for row in recorder.rows:
+    for row in recorder.all_rows(until):
         times[row.object][str(row.event)].append(row.time_days)
     return times
+
+
+def _queue_with_sites(
+    region: Region, sites: list[tuple[float, str]]
+) -> tuple[simpy.Environment, Recorder]:
+    """A serial queue of ``region`` (background stream of seed 1) that a site's request
+    joins at each (day, name) of ``sites``."""
+    env = simpy.Environment()
+    recorder = Recorder()
+    queue = SerialQueue(env, region, recorder, Streams(1, 0)("bg"))
+    streams = Streams(1, 0)
+
+    def arrive(day: float, name: str) -> Generator[simpy.Event, Any, None]:
+        yield env.timeout(day)
+        queue.submit(GridRequest(ident=name, site=name, mw=1.0, tranches=(), rng=streams(name)))
+
+    for day, name in sites:
+        env.process(arrive(day, name))
+    return env, recorder
 
 
 def test_fixed_studies_by_hand() -> None:
@@ -60,17 +79,7 @@ def test_fixed_studies_by_hand() -> None:
     # once; r3 waits for r1's engineer (day 10) and ends on day 20; r4 finds both free.
     region = grid_region(study_engineers=2, phases=(StudyPhase("study", Fixed(10.0), 0.0),),
                          headroom_mw=math.inf, energization_time=Fixed(0.0))  # fmt: skip
-    env = simpy.Environment()
-    recorder = Recorder()
-    queue = SerialQueue(env, region, recorder, Streams(1, 0)("bg"))
-    streams = Streams(1, 0)
-
-    def arrive(day: float, name: str) -> Generator[simpy.Event, Any, None]:
-        yield env.timeout(day)
-        queue.submit(GridRequest(ident=name, site="s", mw=1.0, tranches=(), rng=streams(name)))
-
-    for day, name in ((0, "r1"), (1, "r2"), (2, "r3"), (30, "r4")):
-        env.process(arrive(day, name))
+    env, recorder = _queue_with_sites(region, [(0, "r1"), (1, "r2"), (2, "r3"), (30, "r4")])
     env.run(until=100)
     started = {r.object: r.time_days for r in recorder.rows if r.event == "study_started"}
     done = {r.object: r.time_days for r in recorder.rows if r.event == "study_completed"}
@@ -149,3 +158,52 @@ def test_the_same_start_times_as_a_simpy_resource() -> None:
         if index in seen:
             assert math.isclose(seen[index], events["study_started"][0], rel_tol=0, abs_tol=1e-6)
     assert len(seen) > 50
+
+
+def _queue_log(
+    region: Region, sites: list[float], until: float, looks: list[float]
+) -> list[tuple[object, ...]]:
+    """The log of ``region``'s queue with site requests at ``sites`` days, its rows
+    collected at each of ``looks`` on the way (and at ``until``)."""
+    env, recorder = _queue_with_sites(region, [(d, f"site-{n}") for n, d in enumerate(sites)])
+    for look in sorted(set(looks)):
+        env.run(until=look)
+        recorder.collect(look)
+    env.run(until=until)
+    # NaN is not equal to itself: a missing quantity reads as None here.
+    return [tuple(None if v != v else v for v in row) for row in recorder.all_rows(until)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    c=st.integers(1, 3),
+    load=st.floats(0.3, 1.2),
+    backlog=st.integers(0, 5),
+    agreement=st.sampled_from([0.0, 20.0]),
+    sites=st.lists(st.floats(0, 1500), max_size=3),
+    looks=st.lists(st.floats(1, 1499), max_size=3),
+)
+def test_background_requests_sign_on_time_whenever_they_are_taken_in(
+    c: int, load: float, backlog: int, agreement: float, sites: list[float], looks: list[float]
+) -> None:
+    # Background requests are put in line only when something needs the line; each must
+    # still sign exactly when its studies end plus the agreement time, every one whose
+    # day falls in the run, and the log must not depend on when its rows were collected.
+    mean = 30.0
+    stages = (
+        StudyPhase("a", Exponential(mean / 2), 0.3),
+        StudyPhase("b", Exponential(mean / 2), 0.0),
+    )
+    region = grid_region(study_engineers=c, phases=stages, background_rate=load * c / mean,
+                         initial_backlog=backlog, agreement_time=Fixed(agreement),
+                         headroom_mw=math.inf)  # fmt: skip
+    until = 1500.0
+    rows = _queue_log(region, sites, until, looks)
+    assert rows == _queue_log(region, sites, until, [])
+    done = {r[4]: r[0] for r in rows if r[3] == "study_completed" and r[8]}
+    signed = {r[4]: r[0] for r in rows if r[3] == "agreement_signed" and r[8]}
+    due = {name for name, day in done.items() if day + agreement < until - EPS}
+    assert due <= set(signed) <= set(done)
+    for name, day in signed.items():
+        assert math.isclose(day, done[name] + agreement, rel_tol=0, abs_tol=1e-9)
+    assert [r[0] for r in rows] == sorted(r[0] for r in rows), "the log is in time order"

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 import dcsim
 from dcsim.input.distributions import Exponential, Fixed
 from dcsim.input.spec import Region, Tranche
-from dcsim.model.events import EventRow, Recorder
+from dcsim.model.event_log import Recorder
+from dcsim.model.events import EventRow
 from dcsim.model.grid_request import GridRequest
 from dcsim.model.queues import make_queue
 from dcsim.model.service import MONTH
@@ -80,7 +81,7 @@ def run(spec: Region, sites: Sequence[Site], until: float = 5000.0, replication:
     for number, (day, mw) in enumerate(others):
         env.process(other(day, f"O{number}", mw))
     env.run(until=until)
-    return recorder.rows
+    return recorder.all_rows(until)
 
 
 def details(rows: list[EventRow]) -> list[tuple[float, str, float, str]]:

@@ -22,7 +22,8 @@ import simpy
 
 from dcsim.input.distributions import Distribution, Exponential, Fixed
 from dcsim.input.spec import Region, StudyPhase
-from dcsim.model.events import EventRow, Recorder
+from dcsim.model.event_log import Recorder
+from dcsim.model.events import EventRow
 from dcsim.model.interconnection import ClusterQueue
 from dcsim.model.queues import make_queue
 from dcsim.model.serial_queue import SerialQueue
@@ -87,14 +88,12 @@ def simulate(spec: Region, replication: int, warmup: float, end: float) -> Run:
     queue = make_queue(env, spec, recorder, Streams(SEED, replication))
     assert isinstance(queue, ClusterQueue if spec.discipline == "cluster" else SerialQueue)
     env.run(until=end)
-    run = Run(recorder.rows, warmup, end)
+    run = Run(recorder.all_rows(end), warmup, end)
     waiting = set(run.submitted_in_window())
-    started = {r.object for r in recorder.rows if r.event == "study_started"}
     step = 10 * MEAN_STUDY
-    while not waiting <= started:
-        n = len(recorder.rows)
+    while not waiting <= {r.object for r in run.rows if r.event == "study_started"}:
         env.run(until=env.now + step)
-        started |= {r.object for r in recorder.rows[n:] if r.event == "study_started"}
+        run.rows = recorder.all_rows(env.now)
     return run
 
 

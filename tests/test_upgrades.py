@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 import dcsim
 from dcsim.input.distributions import Exponential, Fixed
 from dcsim.input.spec import Region, StudyPhase
-from dcsim.model.events import EventRow, Recorder
+from dcsim.model.event_log import Recorder
+from dcsim.model.events import EventRow
 from dcsim.model.grid_request import GridRequest
 from dcsim.model.interconnection import RegionQueue
 from dcsim.model.queues import make_queue
@@ -47,7 +48,7 @@ def run(spec: Region, requests: Sequence[tuple[float, str, float]], until: float
     for day, name, mw in requests:
         env.process(submit(day, name, mw))
     env.run(until=until)
-    return queue, recorder.rows
+    return queue, recorder.all_rows(until)
 
 
 def timeline(rows: list[EventRow], *events: str) -> list[tuple[float, str, str, float]]:

@@ -36,6 +36,12 @@ class _Sampled:
     def quantile(self, u: float) -> float:
         raise NotImplementedError
 
+    def quantiles(self, u: np.ndarray) -> np.ndarray:
+        """``quantile`` of each of ``u``, to the last bit: where a kind needs ``log`` or
+        ``exp``, the C library's (``math``'s) is mapped over the values, since NumPy's own
+        may differ from it in the last bit, and a run must not depend on which one drew."""
+        raise NotImplementedError
+
     def sample(self, rng: np.random.Generator) -> float:
         return self.quantile(rng.random())
 
@@ -47,6 +53,9 @@ class Fixed(_Sampled):
 
     def quantile(self, u: float) -> float:
         return self.value
+
+    def quantiles(self, u: np.ndarray) -> np.ndarray:
+        return np.full(len(u), self.value, dtype=np.float64)
 
     @property
     def mean(self) -> float:
@@ -60,6 +69,9 @@ class Uniform(_Sampled):
     high: float
 
     def quantile(self, u: float) -> float:
+        return self.low + u * (self.high - self.low)
+
+    def quantiles(self, u: np.ndarray) -> np.ndarray:
         return self.low + u * (self.high - self.low)
 
     @property
@@ -82,6 +94,16 @@ class Triangular(_Sampled):
             return low + math.sqrt(u * (high - low) * (mode - low))
         return high - math.sqrt((1.0 - u) * (high - low) * (high - mode))
 
+    def quantiles(self, u: np.ndarray) -> np.ndarray:
+        low, mode, high = self.low, self.mode, self.high
+        if low == high:
+            return np.full(len(u), low, dtype=np.float64)
+        # The same operations in the same order as quantile(); sqrt is exact in both.
+        rising = u * (high - low) < mode - low
+        below = low + np.sqrt(np.where(rising, u, 0.0) * (high - low) * (mode - low))
+        above = high - np.sqrt((1.0 - np.where(rising, 0.0, u)) * (high - low) * (high - mode))
+        return np.where(rising, below, above)
+
     @property
     def mean(self) -> float:
         return (self.low + self.mode + self.high) / 3
@@ -101,6 +123,13 @@ class LogNormal(_Sampled):
         z = _STANDARD_NORMAL.inv_cdf(min(max(u, _TINY), 1.0 - 1e-16))
         return self.median * math.exp(self.sigma * z)
 
+    def quantiles(self, u: np.ndarray) -> np.ndarray:
+        if self.sigma == 0:
+            return np.full(len(u), self.median, dtype=np.float64)
+        clipped = np.minimum(np.maximum(u, _TINY), 1.0 - 1e-16).tolist()
+        z = np.array(list(map(_STANDARD_NORMAL.inv_cdf, clipped)))
+        return self.median * np.array(list(map(math.exp, (self.sigma * z).tolist())))
+
     @property
     def mean(self) -> float:
         return self.median * math.exp(self.sigma**2 / 2)
@@ -113,6 +142,9 @@ class Exponential(_Sampled):
 
     def quantile(self, u: float) -> float:
         return -self.mean_value * math.log1p(-u)
+
+    def quantiles(self, u: np.ndarray) -> np.ndarray:
+        return -self.mean_value * np.array(list(map(math.log1p, (-u).tolist())))
 
     @property
     def mean(self) -> float:
@@ -128,6 +160,11 @@ class Empirical(_Sampled):
 
     def quantile(self, u: float) -> float:
         return self.values[min(int(u * len(self.values)), len(self.values) - 1)]
+
+    def quantiles(self, u: np.ndarray) -> np.ndarray:
+        count = len(self.values)
+        index = np.minimum((u * count).astype(np.int64), count - 1)
+        return np.asarray(self.values, dtype=np.float64)[index]
 
     @property
     def mean(self) -> float:

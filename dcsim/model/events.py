@@ -224,25 +224,3 @@ class EventRow(NamedTuple):
     unit: str
     detail: str
     background: bool
-
-
-class Recorder:
-    """Append-only event log of one replication."""
-
-    def __init__(self) -> None:
-        self.rows: list[EventRow] = []
-
-    def event(
-        self,
-        time: float,
-        site: str,
-        event: Event,
-        obj: str,
-        quantity: float = float("nan"),
-        unit: str = "",
-        detail: str = "",
-        background: bool = False,
-    ) -> None:
-        self.rows.append(
-            EventRow(time, site, event.process, event, obj, quantity, unit, detail, background)
-        )

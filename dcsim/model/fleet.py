@@ -27,7 +27,8 @@ import numpy as np
 import simpy
 
 from dcsim.input.spec import Scenario
-from dcsim.model.events import Event, Recorder
+from dcsim.model.event_log import Recorder
+from dcsim.model.events import Event
 from dcsim.model.site import ROUTING, EndOfInstant, SiteModel
 
 PooledLot = tuple[str, int]  # (home site, lot index there)

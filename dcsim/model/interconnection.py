@@ -27,7 +27,8 @@ import numpy as np
 import simpy
 
 from dcsim.input.spec import Region
-from dcsim.model.events import Event, EventRow, Process, Recorder
+from dcsim.model.event_log import Recorder
+from dcsim.model.events import Event, EventRow, Process
 from dcsim.model.grid_request import GridRequest, RequestPlan
 from dcsim.model.service import Service
 from dcsim.model.streams import DrawnAhead

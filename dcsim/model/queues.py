@@ -8,7 +8,7 @@ import numpy as np
 import simpy
 
 from dcsim.input.spec import Region
-from dcsim.model.events import Recorder
+from dcsim.model.event_log import Recorder
 from dcsim.model.interconnection import ClusterQueue, RegionQueue
 from dcsim.model.serial_queue import SerialQueue
 

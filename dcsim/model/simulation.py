@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 import simpy
 
@@ -19,7 +20,8 @@ from dcsim.model.binding import NONE, binding_layers
 from dcsim.model.capacity import Snapshot
 from dcsim.model.chips import chip_supply, supply_stream
 from dcsim.model.equipment import EquipmentMarket, market_stream
-from dcsim.model.events import Event, EventRow, Process, Recorder
+from dcsim.model.event_log import EventLog, Recorder
+from dcsim.model.events import Event, EventRow, Process
 from dcsim.model.fleet import Fleet
 from dcsim.model.layers import LAYERS, Layer, layers_of
 from dcsim.model.queues import make_queue
@@ -48,12 +50,17 @@ TIMESERIES_COLUMNS = (
 @dataclass
 class ReplicationResult:
     replication: int
-    events: list[EventRow]
+    log: EventLog  # every event row up to the horizon, as columns in log order
     timeseries: list[tuple[object, ...]]  # rows in TIMESERIES_COLUMNS order
     summary: list[SiteRecord]  # one per site
     migration: list[tuple[object, ...]]  # (site, year, idle by layer..., stranded, for chips)
     snapshots: dict[str, list[Snapshot]]  # raw rows per site, for checks and plots
     tapes: dict[str, Tape]  # each site's changes, for replay with other layers relaxed
+
+    @cached_property
+    def events(self) -> list[EventRow]:
+        """The event log as EventRow tuples (one object per row: for checks, not exports)."""
+        return self.log.rows()
 
 
 def simulate(
@@ -107,8 +114,8 @@ def simulate(
     horizon = scenario.horizon_days
     env.run(until=horizon)
 
-    # The queues log some rows ahead of their time: keep those up to the horizon.
-    events = [row for row in recorder.rows if row.time_days < horizon]
+    recorder.collect(horizon)  # the rows logged as blocks, of what happened by the horizon
+    events: list[EventRow] = []  # rows the run adds to the log
     timeseries: list[tuple[object, ...]] = []
     records = []
     migration: list[tuple[object, ...]] = []
@@ -155,10 +162,10 @@ def simulate(
         records.append(_record(site, rows[-1], totals))
         for year, idle_by_layer, *stranded in by_year(rows, binding, horizon, scenario.start_date):
             migration.append((name, year, *idle_by_layer, *stranded))
-    # Binding-layer rows were added after the run: restore time order (stable).
-    events.sort(key=lambda e: e.time_days)
+    # The queues log some rows ahead of their time: keep those up to the horizon.
+    log = EventLog.build(recorder.rows + events, recorder.blocks, horizon)
     return ReplicationResult(
-        replication, events, timeseries, records, migration,
+        replication, log, timeseries, records, migration,
         {s.spec.name: s.timeseries for s in sites}, {s.spec.name: s.tape for s in sites},
     )  # fmt: skip
 

@@ -22,7 +22,8 @@ from dcsim.model import construction, cooling, gpus, onsite
 from dcsim.model.capacity import Snapshot, room_mw
 from dcsim.model.chips import ChipSupply
 from dcsim.model.equipment import EquipmentMarket
-from dcsim.model.events import Event, Recorder
+from dcsim.model.event_log import Recorder
+from dcsim.model.events import Event
 from dcsim.model.grid_request import GridRequest
 from dcsim.model.interconnection import RegionQueue
 from dcsim.model.layers import Layer

@@ -1,0 +1,137 @@
+"""A serial region's background requests, drawn ahead as arrays from the region's own stream.
+
+The draws are those a request-at-a-time queue makes, in the same order: the initial
+backlog's requests (each its size, then its plan's uniforms), then for each arrival the
+gap before it, its size and its plan. Drawn in blocks of requests
+(``rng.random(n)`` is ``n`` calls of ``rng.random()``), turned into samples by each
+distribution's :meth:`quantiles`, to the last bit what one draw at a time gives.
+
+What a request will do in its studies follows from its plan alone, whatever its wait:
+how long each phase takes, the phase it withdraws at (if any), and — if it stays —
+how long after its study ends it signs. So is the earliest it can sign: had it
+started at once (:attr:`BackgroundDraws.earliest_agreement`), which tells the queue
+how long it may leave the request untaken without missing its agreement.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from dcsim.input.spec import Region
+from dcsim.model.grid_request import RequestPlan
+
+_FIRST_BLOCK = 256
+_LARGEST_BLOCK = 4096
+
+
+class BackgroundDraws:
+    """Background requests of one region, in arrival order, drawn as far as asked for.
+
+    Lists (for the queue's loop over requests) and arrays (for its rows) of the same
+    values, index ``k`` for the request numbered ``k + 1``.
+    """
+
+    def __init__(self, spec: Region, rng: np.random.Generator, opens: float) -> None:
+        self.spec = spec
+        self.rng = rng
+        self._plan_width = RequestPlan.draws(spec)
+        self._mean_gap = 1.0 / spec.background_rate if spec.background_rate > 0 else math.inf
+        self._block = _FIRST_BLOCK
+        self.times: list[float] = []  # arrival
+        self.runs: list[list[float]] = []  # the durations of the phases it goes through
+        self.agreement: list[float] = []  # days from its study's end to signing
+        self.stays: list[bool] = []  # not withdrawn in its studies
+        self.earliest_after: list[float] = []  # min of earliest_agreement from here on
+        self._arrays: dict[str, list[np.ndarray]] = {key: [] for key in _ARRAYS}
+        self._last = opens  # when the last request drawn arrived
+        self.exhausted = spec.background_rate <= 0  # no arrivals after those drawn
+        if spec.initial_backlog:
+            u = rng.random(spec.initial_backlog * (1 + self._plan_width))
+            block = u.reshape(spec.initial_backlog, 1 + self._plan_width)
+            self._add(np.full(spec.initial_backlog, opens), block[:, 0], block[:, 1:])
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def array(self, key: str) -> np.ndarray:
+        """All drawn so far of ``key`` (one of _ARRAYS) as one array (once any is drawn)."""
+        parts = self._arrays[key]
+        if len(parts) > 1:
+            parts[:] = [np.concatenate(parts)]
+        return parts[0]
+
+    def draw_past(self, when: float) -> None:
+        """Draw requests until one arrives after ``when`` (or no more arrive)."""
+        width = 2 + self._plan_width
+        while not self.exhausted and self._last <= when:
+            block = self.rng.random(self._block * width).reshape(self._block, width)
+            self._block = min(2 * self._block, _LARGEST_BLOCK)
+            # t_k = t_(k-1) + gap_k, as a chain of timeouts adds them; cumsum adds in order.
+            gaps = -self._mean_gap * np.array(list(map(math.log1p, (-block[:, 0]).tolist())))
+            times = np.cumsum(np.concatenate(([self._last], gaps)))[1:]
+            self._add(times, block[:, 1], block[:, 2:])
+            self._last = float(times[-1])
+
+    def next_after(self, index: int) -> float:
+        """The earliest day a request from ``index`` on (drawn or not) may sign."""
+        drawn = self.earliest_after[index] if index < len(self.times) else math.inf
+        return drawn if self.exhausted else min(drawn, self._last)
+
+    def _add(self, times: np.ndarray, size_u: np.ndarray, plan_u: np.ndarray) -> None:
+        spec, count = self.spec, len(times)
+        phases = spec.phases
+        durations = np.empty((count, len(phases)))
+        withdraws = np.zeros((count, len(phases)), dtype=bool)
+        for index, phase in enumerate(phases):
+            durations[:, index] = phase.duration.quantiles(plan_u[:, index])
+            if phase.withdrawal > 0:
+                withdraws[:, index] = plan_u[:, len(phases) + index] < phase.withdrawal
+        # A request goes through its phases up to the first it withdraws at, that one too.
+        withdrawn = np.asarray(withdraws.any(axis=1))
+        through = np.where(withdrawn, withdraws.argmax(axis=1) + 1, len(phases))
+        agreement = spec.agreement_time.quantiles(plan_u[:, -3])
+        # Its agreement had it started on arrival, by the same additions the queue makes
+        # (rounding is monotone, so a later start never signs earlier than this).
+        end = times.copy()
+        for index in range(len(phases)):
+            end = np.where(index < through, end + durations[:, index], end)
+        earliest = np.where(withdrawn, math.inf, times + ((end + agreement) - times))
+        self.times += times.tolist()
+        self.runs += [row[:n] for row, n in zip(durations.tolist(), through.tolist(), strict=True)]
+        self.agreement += agreement.tolist()
+        self.stays += [not gone for gone in withdrawn.tolist()]
+        columns: dict[str, np.ndarray] = {
+            "time": times,
+            "mw": spec.background_size.quantiles(size_u),
+            "durations": durations,
+            "through": through,
+            "withdrawn": withdrawn,
+            "withdrawal_draws": plan_u[:, len(phases) : 2 * len(phases)],
+            "upgrade": spec.network_upgrade_time.quantiles(plan_u[:, -4]),
+            "energization": spec.energization_time.quantiles(plan_u[:, -2]),
+            "after_agreement": plan_u[:, -1],
+        }
+        for key, value in columns.items():
+            self._arrays[key].append(value)
+        # The least earliest agreement from each request on: the drawn ones' suffix minima.
+        known = np.concatenate([np.asarray(self.earliest_after[: len(self.times) - count]),
+                                earliest]) if self.earliest_after else earliest  # fmt: skip
+        self.earliest_after = np.minimum.accumulate(known[::-1])[::-1].tolist()
+
+    def plan(self, index: int) -> RequestPlan:
+        """Request ``index``'s plan, as :meth:`RequestPlan.of_uniforms` would make it."""
+        get = self.array
+        return RequestPlan(
+            tuple(get("durations")[index].tolist()),
+            tuple(get("withdrawal_draws")[index].tolist()),
+            float(get("upgrade")[index]),
+            self.agreement[index],
+            float(get("energization")[index]),
+            float(get("after_agreement")[index]),
+        )
+
+
+_ARRAYS = ("time", "mw", "durations", "through", "withdrawn", "withdrawal_draws", "upgrade",
+           "energization", "after_agreement")  # fmt: skip

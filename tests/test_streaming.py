@@ -81,7 +81,7 @@ def test_four_replications_are_the_first_four_of_eight(tmp_path: Path) -> None:
     for name in ("events", "timeseries", "summary"):
         four = (tmp_path / "four" / f"{name}.csv").read_text().splitlines()
         eight = (tmp_path / "eight" / f"{name}.csv").read_text().splitlines()
-        column = four[0].split(",").index("replication")
+        column = four[0].split(",").index('"replication"')
         first = [line for line in eight if line == eight[0] or int(line.split(",")[column]) < 4]
         assert first == four, name
         assert len(eight) > len(four)

@@ -11,11 +11,11 @@ published funnels, while the first years' cohorts of a long run are followed to 
 
 from __future__ import annotations
 
-import datetime as dt
-
+import numpy as np
 import pandas as pd
 
 from dcsim.input.spec import Scenario
+from dcsim.model.event_log import EVENTS, EventLog
 from dcsim.model.events import Event
 
 FUNNEL_COLUMNS = (
@@ -38,11 +38,64 @@ FUNNEL_EVENTS = frozenset({Event.REQUEST_SUBMITTED, Event.REQUEST_WITHDRAWN,
 
 
 def funnel_parts(events: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """Sums per region and filing year (PART_COLUMNS): what one replication adds to the
-    funnel, so that a run need keep only these few rows, not its events."""
-    fates = _fates(events, scenario)
-    fates.insert(2, "requests", 1)
-    sums = fates.groupby(["region", "year"], sort=True, as_index=False).sum()
+    """Sums per region and filing year (PART_COLUMNS) of an events table: what its
+    replications add to the funnel, so that a run need keep only these few rows."""
+    rows = events[events["event"].isin([e.value for e in FUNNEL_EVENTS])]
+    requests, _ = pd.factorize(rows["replication"].astype(str) + "/" + rows["object"].astype(str))
+    return _parts(
+        rows["time_days"].to_numpy(dtype=np.float64), requests,
+        rows["site"].astype(str).to_numpy(dtype=object),
+        np.array([_KIND_OF_NAME[e] for e in rows["event"].astype(str)], dtype=np.int8),
+        rows["quantity"].to_numpy(dtype=np.float64),
+        (rows["detail"] == "after_agreement").to_numpy(dtype=bool), scenario,
+    )  # fmt: skip
+
+
+def log_funnel_parts(log: EventLog, scenario: Scenario) -> pd.DataFrame:
+    """:func:`funnel_parts` of one replication's log, read from its columns."""
+    kinds = _KIND_OF_CODE[log.event]
+    rows = log.take(kinds >= 0)
+    late = np.zeros(len(log.names) + 1, dtype=bool)
+    late[[i for i, name in enumerate(log.names.tolist()) if name == "after_agreement"]] = True
+    return _parts(rows.time, rows.obj, log.text(rows.site), kinds[kinds >= 0], rows.quantity,
+                  late[rows.detail], scenario)  # fmt: skip
+
+
+_SUBMITTED, _WITHDRAWN, _ENERGIZED = 0, 1, 2
+_KIND = {Event.REQUEST_SUBMITTED: _SUBMITTED, Event.REQUEST_WITHDRAWN: _WITHDRAWN,
+         Event.TRANCHE_ENERGIZED: _ENERGIZED}  # fmt: skip
+_KIND_OF_NAME = {event.value: kind for event, kind in _KIND.items()}
+_KIND_OF_CODE = np.array([_KIND.get(event, -1) for event in EVENTS], dtype=np.int8)
+
+
+def _parts(
+    days: np.ndarray, requests: np.ndarray, sites: np.ndarray, kinds: np.ndarray,
+    mw: np.ndarray, after_agreement: np.ndarray, scenario: Scenario,
+) -> pd.DataFrame:  # fmt: skip
+    """The funnel's sums from its rows: each row's day, request (a code), site (or region
+    for background rows), kind (_SUBMITTED...), MW and whether it withdrew after its
+    agreement. Counted: requests filed from day 0 to the horizon."""
+    count = int(requests.max()) + 1 if len(requests) else 0
+    fate = np.zeros(count, dtype=np.int8)  # 0: neither, 1: withdrawn in studies, 2: after
+    withdrew = kinds == _WITHDRAWN
+    fate[requests[withdrew]] = np.where(after_agreement[withdrew], 2, 1)
+    energized = np.zeros(count, dtype=bool)
+    energized[requests[kinds == _ENERGIZED]] = True
+    filed = (kinds == _SUBMITTED) & (days >= 0) & (days < scenario.horizon_days)
+    request, size = requests[filed], mw[filed]
+    region_of = {site.name: site.interconnection.region for site in scenario.sites}
+    names, where = np.unique(sites[filed].astype(str), return_inverse=True)
+    regions = np.array([region_of.get(name, name) for name in names], dtype=object)
+    filed_on = pd.Timestamp(scenario.start_date) + pd.to_timedelta(days[filed], unit="D")
+    frame = pd.DataFrame({
+        "region": regions[where] if len(names) else np.array([], dtype=object),
+        "year": filed_on.year.to_numpy(dtype=np.int64),
+        "requests": np.ones(len(request), dtype=np.int64), "mw": size,
+        "early": np.where(fate[request] == 1, size, 0.0),
+        "late": np.where(fate[request] == 2, size, 0.0),
+        "done": np.where(energized[request], size, 0.0),
+    })  # fmt: skip
+    sums = frame.groupby(["region", "year"], sort=True, as_index=False).sum()
     return sums[list(PART_COLUMNS)]
 
 
@@ -56,31 +109,6 @@ def funnel_table(parts: pd.DataFrame, scenario: Scenario, replications: int) -> 
         for year, cohort in mine.groupby("year", sort=True):
             out.append(_row(region, str(year), cohort, replications))
     return pd.DataFrame(out, columns=list(FUNNEL_COLUMNS))
-
-
-def _fates(events: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """Per request filed from day 0: region, filing year, MW and the MW of each fate."""
-    region_of = {site.name: site.interconnection.region for site in scenario.sites}
-    rows = events[events["event"].isin([e.value for e in FUNNEL_EVENTS])]
-    key = ["replication", "object"]
-    filed = rows["time_days"]
-    during = (filed >= 0) & (filed < scenario.horizon_days)
-    submitted = rows[(rows["event"] == Event.REQUEST_SUBMITTED) & during]
-    requests = submitted[[*key, "site", "quantity", "time_days"]]
-    withdrawn = rows[rows["event"] == Event.REQUEST_WITHDRAWN][[*key, "detail"]]
-    energized = rows[rows["event"] == Event.TRANCHE_ENERGIZED][key].drop_duplicates()
-    energized["energized"] = True
-    merged = requests.merge(withdrawn, on=key, how="left").merge(energized, on=key, how="left")
-    late = merged["detail"] == "after_agreement"
-    early = merged["detail"].notna() & ~late
-    mw = merged["quantity"]
-    start = dt.datetime.combine(scenario.start_date, dt.time())
-    filed = pd.Timestamp(start) + pd.to_timedelta(merged["time_days"], unit="D")
-    return pd.DataFrame({
-        "region": merged["site"].map(lambda s: region_of.get(s, s)),
-        "year": filed.dt.year, "mw": mw, "early": mw.where(early, 0.0),
-        "late": mw.where(late, 0.0), "done": mw.where(merged["energized"].eq(True), 0.0),
-    })  # fmt: skip
 
 
 def _row(region: str, cohort: str, mine: pd.DataFrame, replications: int) -> tuple[object, ...]:

@@ -8,6 +8,8 @@ Student's t distribution.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dcsim.experiments.funnel import FUNNEL_EVENTS, funnel_parts, funnel_table
+from dcsim.experiments.funnel import funnel_table, log_funnel_parts
 from dcsim.experiments.statistics import scurves, summary_stats
 from dcsim.input.spec import Scenario
-from dcsim.model.event_log import EVENT_CODE, EVENTS, PROCESS_OF, PROCESSES, EventLog
+from dcsim.model.event_log import EVENTS, PROCESS_OF, PROCESSES, EventLog
 from dcsim.model.events import EVENT_COLUMNS
 from dcsim.model.layers import LAYERS, Layer
 from dcsim.model.records import SiteRecord
@@ -103,17 +105,36 @@ def pack(
     event rows are never turned into a table (the funnel takes what it needs of them)."""
     start = pd.Timestamp(scenario.start_date)
     log = result.log
-    queue_rows = log.take(np.isin(log.event, _FUNNEL_CODES))
-    parts = funnel_parts(_event_frame(result.replication, queue_rows, start), scenario)
     rows = log if include_background else log.take(~log.background)
+    return dataclasses.replace(
+        summary_parts(result, scenario),
+        events=_event_frame(result.replication, rows, start),
+        timeseries=_timeseries_frame(result, start),
+    )
+
+
+def summary_parts(result: ReplicationResult, scenario: Scenario) -> PackedReplication:
+    """What a run keeps of a replication once its events and timeseries are written:
+    its summary, migration and funnel sums (the events and timeseries left empty)."""
+    start = pd.Timestamp(scenario.start_date)
+    parts = log_funnel_parts(result.log, scenario)
+    empty_events, empty_timeseries = _empty_tables()
     return PackedReplication(
         result.replication,
-        _event_frame(result.replication, rows, start),
-        _timeseries_frame(result, start),
+        empty_events,
+        empty_timeseries,
         _summary_frame(result, start),
         result.migration,
         parts,
     )
+
+
+@functools.cache
+def _empty_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The events and timeseries tables with no rows: their columns and types."""
+    start = pd.Timestamp("2000-01-01")
+    none = ReplicationResult(0, EventLog.empty(), [], [], [], {}, {})
+    return _event_frame(0, EventLog.empty(), start), _timeseries_frame(none, start)
 
 
 @dataclass
@@ -166,6 +187,11 @@ def _timestamps(days: pd.Series, start: pd.Timestamp) -> pd.Series:
     )
 
 
+def event_frame(replication: int, log: EventLog, scenario: Scenario) -> pd.DataFrame:
+    """The rows of ``log`` as the events table of replication ``replication``."""
+    return _event_frame(replication, log, pd.Timestamp(scenario.start_date))
+
+
 def _event_frame(replication: int, log: EventLog, start: pd.Timestamp) -> pd.DataFrame:
     days = log.time
     frame = pd.DataFrame(
@@ -186,22 +212,15 @@ def _event_frame(replication: int, log: EventLog, start: pd.Timestamp) -> pd.Dat
     return frame[list(EVENT_COLUMNS)]
 
 
-_FUNNEL_CODES = [EVENT_CODE[event] for event in FUNNEL_EVENTS]
-
-
 def _timeseries_frame(result: ReplicationResult, start: pd.Timestamp) -> pd.DataFrame:
     frame = pd.DataFrame(result.timeseries, columns=list(TIMESERIES_COLUMNS))
     frame.insert(0, "replication", result.replication)
+    # Typed column by column, so that a table with no rows has the same types.
     frame = frame.astype(
-        {
-            "replication": "int64",
-            "gpus_on_site": "int64",
-            "gpus_installed": "int64",
-            "gpus_running": "int64",
-            "gpus_idle": "int64",
-            "gpus_in_transit": "int64",
-        }
-    )
+        {name: "str" if name in ("site", "binding_layer") else
+               "int64" if name == "replication" or name.startswith("gpus_") else "float64"
+         for name in frame.columns}
+    )  # fmt: skip
     frame.insert(2, "timestamp", _timestamps(frame["time_days"], start))
     return frame
 

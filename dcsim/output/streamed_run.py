@@ -19,16 +19,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from dcsim.errors import DcsimError
-from dcsim.experiments.results import PackedReplication, RunResult, derive
-from dcsim.experiments.runner import replicate
+from dcsim.experiments.results import (
+    PackedReplication,
+    RunResult,
+    derive,
+    event_frame,
+    summary_parts,
+)
 from dcsim.experiments.tasks import execute
 from dcsim.input.dump import to_document
 from dcsim.input.spec import Scenario
+from dcsim.model.simulation import simulate
+from dcsim.output.arrow_tables import event_tables, timeseries_table
 from dcsim.output.checkpoint import Checkpoint
-from dcsim.output.export import OCEL_FILE, Layout, csv_text, event_logs, place_tables
+from dcsim.output.csv_text import csv_bytes
+from dcsim.output.export import OCEL_FILE, Layout, place_tables
 from dcsim.output.process_mining import ocel_parts, write_ocel
 
 STREAMED = ("events", "events_background", "timeseries")  # written a replication at a time
@@ -47,28 +56,26 @@ def _task(
     task: tuple[Scenario, int, Layout],
 ) -> tuple[PackedReplication, dict[str, Any]]:
     """In the worker: the replication's summary parts, and its rows ready to append (with,
-    for CSV, each table's header line)."""
+    for CSV, each table's header line). No pandas frame is made of its rows."""
     scenario, replication, layout = task
-    packed = replicate((scenario, replication, frozenset(), layout.background))
-    logs = event_logs(packed.events, layout)
-    tables = {**logs, "timeseries": packed.timeseries}
+    result = simulate(scenario, replication)
+    csv = layout.fmt == "csv"
+    start = scenario.start_date
+    tables = {
+        **event_tables(result.log, replication, start, background=layout.background,
+                       pm4py=layout.events_format == "pm4py", csv=csv),
+        "timeseries": timeseries_table(result.timeseries, replication, start, csv),
+    }  # fmt: skip
     rows: dict[str, Any] = dict(tables)
-    if layout.fmt == "csv":
-        rows = {name: csv_text(frame, header=False).encode() for name, frame in tables.items()}
-        rows["headers"] = {name: csv_text(frame.iloc[0:0]).encode()
-                           for name, frame in tables.items()}  # fmt: skip
+    if csv:
+        rows = {name: csv_bytes(table, header=False) for name, table in tables.items()}
+        rows["headers"] = {name: csv_bytes(table.slice(0, 0)) for name, table in tables.items()}
     if layout.ocel:
-        rows["ocel_events"], rows["ocel_objects"] = ocel_parts(packed.events, scenario)
-    small = dataclasses.replace(
-        packed, events=_empty_like(packed.events), timeseries=_empty_like(packed.timeseries)
-    )
-    return small, rows
-
-
-def _empty_like(frame: pd.DataFrame) -> pd.DataFrame:
-    """No rows, the same columns and types; built afresh, since an empty slice of a frame
-    keeps the whole frame's memory alive (2-3 MB a replication of the portfolio)."""
-    return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in frame.dtypes.items()})
+        kept = result.log if layout.background else result.log.take(~result.log.background)
+        rows["ocel_events"], rows["ocel_objects"] = ocel_parts(
+            event_frame(replication, kept, scenario), scenario
+        )
+    return summary_parts(result, scenario), rows
 
 
 class _CsvStream:
@@ -106,18 +113,15 @@ class _ParquetStream:
         self.path = path
         self.pieces = path.parent / path.stem
 
-    def append(self, replication: int, header: bytes, rows: pd.DataFrame) -> int:
+    def append(self, replication: int, header: bytes, rows: pa.Table) -> int:
         self.pieces.mkdir(exist_ok=True)
-        rows.to_parquet(self.pieces / f"{replication:07d}.parquet", index=False)
+        pq.write_table(rows, self.pieces / f"{replication:07d}.parquet")
         return 0
 
     def close(self) -> None:
         pass
 
     def finish(self) -> Path:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
         pieces = sorted(self.pieces.glob("*.parquet"))
         # A column that is empty in one replication is typed null there: unify first.
         schema = pa.unify_schemas([pq.read_schema(p) for p in pieces],

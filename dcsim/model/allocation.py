@@ -44,8 +44,26 @@ _EPS = 1e-9
 _UNLIMITED = 2**62
 
 
+_PLACED: dict[tuple[object, ...], tuple[int, ...]] = {}  # place()'s answers, by its question
+_REMEMBERED = 4096
+
+
 def place(lots: Sequence[LotLoad], halls: Sequence[Space], check_cooling: bool = True) -> list[int]:
-    """GPUs of each lot that fit in ``halls``; unless ``check_cooling``, any hall fits any lot."""
+    """GPUs of each lot that fit in ``halls``; unless ``check_cooling``, any hall fits any lot.
+
+    A site asks the same question at many instants (the halls and lots as they were, with
+    only power changed): the answers are remembered (a few thousand, the latest).
+    """
+    key = (tuple(lots), tuple(halls), check_cooling)
+    known = _PLACED.get(key)
+    if known is None:
+        if len(_PLACED) >= _REMEMBERED:
+            _PLACED.clear()
+        known = _PLACED[key] = tuple(_place(lots, halls, check_cooling))
+    return list(known)
+
+
+def _place(lots: Sequence[LotLoad], halls: Sequence[Space], check_cooling: bool) -> list[int]:
     remaining = [h.mw for h in halls]
     hall_order = sorted(range(len(halls)), key=lambda h: halls[h].level)
     lot_order = sorted(range(len(lots)), key=lambda i: -lots[i].level)

@@ -21,7 +21,6 @@ from dcsim.model.layers import (
     View,
     fallback,
     ready_space,
-    tolerance,
 )
 from dcsim.model.state import LotState, SiteState
 
@@ -57,7 +56,15 @@ class Snapshot(NamedTuple):
 
 def site_pue(state: SiteState, annual: bool = False) -> float:
     """Peak (or ``annual``) PUE of the halls that stand (IT-weighted); before any does, of
-    the planned mix."""
+    the planned mix. Kept until the halls change."""
+    key = ("pue", annual, state.halls_changed)
+    known = state.known.get(key)
+    if known is None:
+        known = state.known[key] = _site_pue(state, annual)
+    return known
+
+
+def _site_pue(state: SiteState, annual: bool) -> float:
     built = [h for h in state.halls if h.commissioned] or state.halls
     pues = [(h.annual_pue or h.pue) if annual else h.pue for h in built]
     return sum(h.it_mw * pue for h, pue in zip(built, pues, strict=True)) / sum(
@@ -96,11 +103,17 @@ def evaluate(
     view = view_of(state, relaxed) if view is None else view
     instant, running = _what_runs(view)
     lots, kws, running_mw = view.lots, instant.kws, instant.running_mw
-    on_site = sum(lot.on_site for lot in lots)
-    idle = on_site - sum(running)
-    # GPUs in transit earn nothing and depreciate: they count in cost and value lost.
-    waiting = tuple(lot.on_site - run + lot.in_transit for lot, run in zip(lots, running,
-                                                                          strict=True))  # fmt: skip
+    on_site = installed = in_transit = 0
+    waiting_list = []
+    for lot, run in zip(lots, running, strict=True):
+        on_site += lot.on_site
+        installed += lot.installed
+        in_transit += lot.in_transit
+        # GPUs in transit earn nothing and depreciate: they count in cost and value lost.
+        waiting_list.append(lot.on_site - run + lot.in_transit)
+    waiting = tuple(waiting_list)
+    gpus_running = sum(running)
+    idle = on_site - gpus_running
     cost_per_day = (
         sum(n * lot.price_usd for lot, n in zip(lots, waiting, strict=True)) / depreciation_days
     )
@@ -111,27 +124,18 @@ def evaluate(
             if layer.tight(instant):
                 tight |= layer.bit
         tight = (tight & ~hidden) or (fallback(instant) & ~hidden) or _narrowest(instant, hidden)
-    caps = tuple(layer.capacity(instant) for layer in LAYERS)
+    caps = tuple([layer.capacity(instant) for layer in LAYERS])
     stranded, not_installed, cooling = _stranded(instant, lots)
-    return Snapshot(
-        time_days=time,
-        caps=caps,
-        gpus_on_site=on_site,
-        gpus_installed=sum(lot.installed for lot in lots),
-        gpus_running=sum(running),
-        gpus_idle=idle,
-        running_mw=running_mw,
-        on_site_mw=it_mw([lot.on_site for lot in lots], kws),
-        idle_cost_per_day=cost_per_day,
-        tight=tight,
-        power_mw=instant.power_mw,
-        idle_by_lot=waiting,
-        stranded_mw=stranded,
-        stranded_not_installed_mw=not_installed,
-        stranded_cooling_mw=cooling,
-        onsite_used_mw=_onsite_used(instant, site_pue(state, annual=True)),
-        gpus_in_transit=sum(lot.in_transit for lot in lots),
-    )
+    # Snapshot's fields in order, without NamedTuple's Python-level __new__ (a row each).
+    return _NEW(Snapshot, (
+        time, caps, on_site, installed, gpus_running, idle, running_mw,
+        it_mw([lot.on_site for lot in lots], kws), cost_per_day, tight, instant.power_mw,
+        waiting, stranded, not_installed, cooling,
+        _onsite_used(instant, site_pue(state, annual=True)), in_transit,
+    ))  # fmt: skip
+
+
+_NEW = tuple.__new__
 
 
 def room_mw(state: SiteState, lot: int, held: tuple[int, ...] = ()) -> float:
@@ -180,11 +184,12 @@ def _what_runs(view: View) -> tuple[Instant, list[int]]:
     power_mw = series + view.existing_mw + sources
     power_it = power_mw / view.pue
     kws = [lot.kw for lot in lots]
-    installed = [LotLoad(lot.installed, lot.kw, lot.level) for lot in lots]
-    running = power_share(place(installed, ready_space(view)), kws, power_it, view.priority)
-    on_site = [LotLoad(lot.on_site, lot.kw, lot.level) for lot in lots]
+    installed = [_NEW(LotLoad, (lot.installed, lot.kw, lot.level)) for lot in lots]
+    ready = ready_space(view)
+    running = power_share(place(installed, ready), kws, power_it, view.priority)
+    on_site = [_NEW(LotLoad, (lot.on_site, lot.kw, lot.level)) for lot in lots]
     instant = Instant(view, series / view.pue, power_it, power_mw, it_mw(running, kws), kws,
-                      on_site)  # fmt: skip
+                      on_site, ready)  # fmt: skip
     return instant, running
 
 
@@ -197,12 +202,12 @@ def _stranded(instant: Instant, lots: list[LotState]) -> tuple[float, float, flo
     beside those installed (installed first among lots of one cooling level). A relaxed
     (unlimited) layer strands nothing: stranded power is read on runs as built.
     """
-    space = ready_space(instant.view)
+    space = instant.ready
     available = min(instant.power_it, sum(s.mw for s in space))
     if math.isinf(available):
         return 0.0, 0.0, 0.0
     stranded = available - instant.running_mw
-    if stranded <= tolerance(instant):
+    if stranded <= instant.slack:
         return 0.0, 0.0, 0.0
     waiting = [lot.on_site - lot.installed for lot in lots]
     if not any(waiting):

@@ -26,6 +26,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from functools import cached_property
 from typing import NamedTuple
 
 from dcsim.errors import DcsimError
@@ -58,7 +59,7 @@ class View(NamedTuple):
 
 @dataclass
 class Instant:
-    """What every layer's rules need, computed once per evaluation."""
+    """What every layer's rules need, each computed once per evaluation (at most)."""
 
     view: View
     series_it: float  # IT MW through the grid path: the narrowest series layer
@@ -67,6 +68,39 @@ class Instant:
     running_mw: float
     kws: list[float]
     on_site: list[LotLoad]
+    ready: list[Space]  # ready_space(view)
+
+    @cached_property
+    def slack(self) -> float:
+        """IT MW below which a layer counts as used up (see :func:`tolerance`)."""
+        return tolerance(self)
+
+    @cached_property
+    def power_used_up(self) -> bool:
+        return self.power_it <= self.running_mw + self.slack
+
+    @cached_property
+    def cooled(self) -> list[Space]:
+        return _cooled(self.view)
+
+    @cached_property
+    def built_mw(self) -> float:
+        return _built_mw(self.view)
+
+    @cached_property
+    def placed_built(self) -> float:
+        """IT MW of the GPUs on site that fit the commissioned space, cooling aside."""
+        return _placed_mw(self, [Space(self.built_mw, 0)], check_cooling=False)
+
+    @cached_property
+    def placed_cooled(self) -> float:
+        """IT MW of the GPUs on site that fit space whose cooling fits, built or not."""
+        return _placed_mw(self, self.cooled)
+
+    @cached_property
+    def placed_ready(self) -> float:
+        """IT MW of the GPUs on site that fit space they can be installed and run in."""
+        return _placed_mw(self, self.ready)
 
 
 @dataclass(frozen=True)
@@ -115,7 +149,8 @@ def ready_space(view: View) -> list[Space]:
     """Space GPUs can be installed and run in: commissioned, less what retrofits hold."""
     if view.unlimited_space:
         return [Space(math.inf, h.level) for h in view.halls]
-    return [Space(h.usable_mw if h.commissioned else 0.0, h.level) for h in view.halls]
+    new = tuple.__new__  # Space without NamedTuple's Python-level __new__: every evaluation
+    return [new(Space, (h.usable_mw if h.commissioned else 0.0, h.level)) for h in view.halls]
 
 
 def _built_mw(view: View) -> float:
@@ -132,7 +167,7 @@ def _cooled(view: View) -> list[Space]:
 
 
 def _power_used_up(instant: Instant) -> bool:
-    return instant.power_it <= instant.running_mw + tolerance(instant)
+    return instant.power_used_up
 
 
 def _placed_mw(instant: Instant, space: list[Space], check_cooling: bool = True) -> float:
@@ -242,14 +277,11 @@ def _relax_turbines(view: View) -> View:
 
 # ------------------------------------------------------------ space and crews
 def _building_capacity(instant: Instant) -> float:
-    return _built_mw(instant.view)
+    return instant.built_mw
 
 
 def _building_tight(instant: Instant) -> bool:
-    built = [Space(_built_mw(instant.view), 0)]
-    return _placed_mw(instant, built, check_cooling=False) <= instant.running_mw + tolerance(
-        instant
-    )
+    return instant.placed_built <= instant.running_mw + instant.slack
 
 
 def _relax_building(view: View) -> View:
@@ -261,12 +293,12 @@ def _relax_building(view: View) -> View:
 
 
 def _cooling_capacity(instant: Instant) -> float:
-    view = instant.view
-    return sum(s.mw for s in _cooled(view) if s.level >= view.max_level)
+    level = instant.view.max_level
+    return sum(s.mw for s in instant.cooled if s.level >= level)
 
 
 def _cooling_tight(instant: Instant) -> bool:
-    return _placed_mw(instant, _cooled(instant.view)) <= instant.running_mw + tolerance(instant)
+    return instant.placed_cooled <= instant.running_mw + instant.slack
 
 
 def _relax_cooling(view: View) -> View:
@@ -284,11 +316,8 @@ def _installation_capacity(instant: Instant) -> float:
 
 def _installation_tight(instant: Instant) -> bool:
     installed = _installation_capacity(instant)
-    slack = tolerance(instant)
-    return (
-        installed <= instant.running_mw + slack
-        and _placed_mw(instant, ready_space(instant.view)) > installed + slack
-    )
+    slack = instant.slack
+    return installed <= instant.running_mw + slack and instant.placed_ready > installed + slack
 
 
 def _relax_installation(view: View) -> View:
@@ -388,9 +417,7 @@ def fallback(instant: Instant) -> int:
     Say liquid space not yet built and built space not liquid: the narrower of
     building and cooling.
     """
-    cooled = _placed_mw(instant, _cooled(instant.view))
-    built = _placed_mw(instant, [Space(_built_mw(instant.view), 0)], check_cooling=False)
-    return COOLING.bit if cooled <= built else BUILDING.bit
+    return COOLING.bit if instant.placed_cooled <= instant.placed_built else BUILDING.bit
 
 
 def markdown_table() -> str:

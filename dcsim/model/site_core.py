@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from dcsim.input.spec import Scenario, Site
 from dcsim.model.allocation import LotLoad, dispatch_order, place
@@ -25,11 +26,12 @@ from dcsim.model.layers import (
     PLANT_SWITCHGEAR,
     POWER_LAYERS,
     Layer,
-    View,
     ready_space,
 )
 from dcsim.model.state import HallState, LotState, SiteState
 from dcsim.model.totals import HOURS_PER_DAY
+
+_NEW = tuple.__new__
 
 # The changes a process can make, by SiteCore method name; a tape replays them by name.
 CHANGES = frozenset(
@@ -128,6 +130,9 @@ class SiteCore:
         self._idle_since = (0.0, 0)  # (day, idle GPUs from then on)
         self._idle_hours = 0.0
         self.power_tight = 0  # bits of power layers tight at some instant with idle GPUs
+        # What settle() made of each state it met: a Snapshot (its time aside), or with
+        # rows=False idle_now's (idle GPUs, tight power layers).
+        self._evaluated: dict[tuple[object, ...], Any] = {}
 
     # -- changes: made through apply() only, by name, as a tape replays them
     def _set_power(self, layer: str, mw: float) -> None:
@@ -135,15 +140,18 @@ class SiteCore:
 
     def _commission(self, hall: int) -> None:
         self.state.halls[hall].commissioned = True
+        self.state.halls_changed += 1
 
     def _start_retrofit(self, hall: str, offline_share: float) -> None:
         self._hall(hall).offline_share = offline_share
+        self.state.halls_changed += 1
 
     def _complete_retrofit(self, hall: str, cooling: str) -> None:
         state, target = self._hall(hall), self._cooling[cooling]
         state.cooling, state.level, state.pue = target.name, target.level, target.peak_pue
         state.annual_pue = target.pue
         state.offline_share = 0.0
+        self.state.halls_changed += 1
 
     def _deliver(self, lot: int) -> None:
         lot_state = self.state.lots[lot]
@@ -177,15 +185,35 @@ class SiteCore:
 
     # -- the end of an instant --------------------------------------------
     def settle(self, now: float) -> Batch | None:
-        """Evaluate the site as the instant leaves it; return the crews' new batch, if any."""
-        view = view_of(self.state, self._relaxed)
+        """Evaluate the site as the instant leaves it; return the crews' new batch, if any.
+
+        A site often comes back to a state it was in (a block of its plant out and back):
+        what the evaluation made of each state is kept, by what it reads of the state.
+        """
+        state = self.state
+        lots = tuple([(lot.on_site, lot.installed, lot.in_transit) for lot in state.lots])
+        key = (tuple(state.power.values()), state.halls_changed, lots)
+        known: Any = self._evaluated.get(key)
+        view = None
+        if known is None:
+            view = view_of(state, self._relaxed)
+            if self._rows:
+                known = evaluate(now, state, self._relaxed, self._depreciation_days, view)
+            else:
+                known = idle_now(view, self._hidden)
+            self._evaluated[key] = known
         if self._rows:
-            self._keep_row(now, view)
+            self._keep_row(now, _NEW(Snapshot, (now, *known[1:])))
         else:
-            self._count_idle(now, view)
+            self._count_idle(now, known)
         if self.crew is not None or not self._crews_matter:
             return None
-        lot, count = self._next_batch(view)
+        if self._fits is None:
+            # What fits moves only with a change (a finished batch moves no space).
+            view = view or view_of(state, self._relaxed)
+            loads = [LotLoad(lot.on_site, lot.kw, lot.level) for lot in state.lots]
+            self._fits = place(loads, ready_space(view))
+        lot, count = self._next_batch()
         if count == 0:
             return None
         self.crew = Batch(lot, count, now, count / self._rate)
@@ -196,16 +224,15 @@ class SiteCore:
         since, idle = self._idle_since
         return self._idle_hours + idle * (horizon - since) * HOURS_PER_DAY
 
-    def _count_idle(self, now: float, view: View) -> None:
+    def _count_idle(self, now: float, evaluated: tuple[int, int]) -> None:
         since, idle = self._idle_since
         if idle:
             self._idle_hours += idle * (now - since) * HOURS_PER_DAY
-        idle, tight = idle_now(view, self._hidden)
+        idle, tight = evaluated  # idle_now's: idle GPUs and the power layers tight
         self._idle_since = (now, idle)
         self.power_tight |= tight
 
-    def _keep_row(self, now: float, view: View) -> None:
-        snap = evaluate(now, self.state, self._relaxed, self._depreciation_days, view)
+    def _keep_row(self, now: float, snap: Snapshot) -> None:
         rows = self.timeseries
         if not rows or rows[-1][1:] != snap[1:]:
             if rows and rows[-1].time_days == now:
@@ -224,13 +251,10 @@ class SiteCore:
         ):
             self.all_running_at = now
 
-    def _next_batch(self, view: View) -> tuple[int, int]:
+    def _next_batch(self) -> tuple[int, int]:
         """(lot, GPUs) of the next batch that fits commissioned, fitting space; GPUs 0 if none."""
         lots = self.state.lots  # as they are: relaxed installation still has crews at work
-        if self._fits is None:
-            # What fits moves only with a change (a finished batch moves no space).
-            loads = [LotLoad(lot.on_site, lot.kw, lot.level) for lot in lots]
-            self._fits = place(loads, ready_space(view))
+        assert self._fits is not None
         # Crews bring in first the GPUs power goes to first (the dispatch order): a GPU
         # that would sit unpowered must not hold up one that would run.
         for index in self.state.priority or range(len(lots)):

@@ -53,3 +53,8 @@ class SiteState:
     top_level: int = 0  # the most capable cooling level in the catalog
     max_level: int = 0  # the most demanding cooling level among the site's lots
     priority: tuple[int, ...] = ()  # lots in the order power goes to them
+    # Counts changes to the halls (commissioning, retrofits): what is worked out from the
+    # halls alone (the site's PUE) is kept until the next change.
+    halls_changed: int = 0
+    known: dict[tuple[object, ...], float] = field(default_factory=dict, compare=False,
+                                                     repr=False)  # fmt: skip

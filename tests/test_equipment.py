@@ -14,6 +14,7 @@ markets are checked against the published figures they cite (T1/T4 for V4, T7, C
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import math
 from pathlib import Path
 
@@ -423,3 +424,64 @@ def test_an_unknown_supply_and_an_owned_substation_with_switchgear_are_refused(
     site.write_text(owned)
     with pytest.raises(SpecError, match="an owned substation has its own"):
         load(site)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    rates=st.lists(st.sampled_from([0.0, 0.05, 0.5, 3.0]), min_size=1, max_size=4),
+    gaps=st.lists(st.floats(1.0, 300.0), min_size=3, max_size=3),
+    start=st.floats(-500.0, 500.0),
+    count=st.integers(1, 700),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_a_block_of_arrivals_is_one_after_another_to_the_last_bit(
+    rates: list[float], gaps: list[float], start: float, count: int, seed: int
+) -> None:
+    # Markets draw their background arrivals a block at a time (ArrivalClock.chain):
+    # the same days, bit for bit, as one after() per arrival, across changes of rate.
+    steps = [(-math.inf, rates[0])]
+    for rate, gap in zip(rates[1:], gaps, strict=False):
+        steps.append((max(steps[-1][0], 0.0) + gap, rate))
+    one_by_one = ArrivalClock(steps, np.random.default_rng(seed))
+    expected, t = [], start
+    for _ in range(count):
+        t = one_by_one.after(t)
+        expected.append(t)
+    block = ArrivalClock(steps, np.random.default_rng(seed))
+    first = block.chain(start, count // 2)
+    assert first + block.chain(first[-1] if first else start, count - count // 2) == expected
+
+
+def test_a_unit_under_way_frees_its_line_before_a_new_line_opens() -> None:
+    # One line, 10-day builds, a second line from day 11. Orders on days 0 and 0.5: the
+    # first is done on day 10, so the second starts then on that line (done 20), not on
+    # day 11 on the new one.
+    spec = supply(lines=1, output_per_day=0.1, output_steps=((day(11), 0.2),))
+    market = EquipmentMarket(simpy.Environment(), spec, np.random.default_rng(0), day(0))
+    assert [market._build(0.0), market._build(0.5), market._build(1.0)] == [10.0, 20.0, 21.0]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    lines=st.integers(1, 5),
+    opening=st.lists(st.tuples(st.integers(1, 60), st.integers(1, 3)), max_size=3),
+    orders=st.lists(st.integers(0, 120).map(lambda d: d / 2), min_size=1, max_size=60),
+)
+def test_the_lines_free_days_are_those_a_heap_of_them_gives(
+    lines: int, opening: list[tuple[int, int]], orders: list[float]
+) -> None:
+    # With one build time, units finish in the order they start: two queues in time
+    # order (lines not yet used, units under way) give the line a heap would give.
+    build = 10.0
+    steps, total = [], lines
+    for when, more in sorted(opening):
+        total += more
+        steps.append((day(when), total / build))
+    spec = supply(lines=lines, output_per_day=lines / build, output_steps=tuple(steps))
+    market = EquipmentMarket(simpy.Environment(), spec, np.random.default_rng(0), day(0))
+    free = [0.0] * lines + [float(when) for when, more in sorted(opening) for _ in range(more)]
+    heapq.heapify(free)
+    for now in sorted(orders):
+        start = max(now, free[0])
+        heapq.heapreplace(free, start + build)
+        assert market._build(now) == start + build

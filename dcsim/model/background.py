@@ -33,11 +33,15 @@ class BackgroundDraws:
     values, index ``k`` for the request numbered ``k + 1``.
     """
 
-    def __init__(self, spec: Region, rng: np.random.Generator, opens: float) -> None:
+    def __init__(
+        self, spec: Region, rng: np.random.Generator, opens: float, until: float = math.inf
+    ) -> None:
+        """``until``: the end of the run, if known, so that the draws stop about there."""
         self.spec = spec
         self.rng = rng
         self._plan_width = RequestPlan.draws(spec)
         self._mean_gap = 1.0 / spec.background_rate if spec.background_rate > 0 else math.inf
+        self._until = until
         self._block = _FIRST_BLOCK
         self.times: list[float] = []  # arrival
         self.runs: list[list[float]] = []  # the durations of the phases it goes through
@@ -66,13 +70,22 @@ class BackgroundDraws:
         """Draw requests until one arrives after ``when`` (or no more arrive)."""
         width = 2 + self._plan_width
         while not self.exhausted and self._last <= when:
-            block = self.rng.random(self._block * width).reshape(self._block, width)
-            self._block = min(2 * self._block, _LARGEST_BLOCK)
+            count = self._next_count()
+            block = self.rng.random(count * width).reshape(count, width)
             # t_k = t_(k-1) + gap_k, as a chain of timeouts adds them; cumsum adds in order.
             gaps = -self._mean_gap * np.array(list(map(math.log1p, (-block[:, 0]).tolist())))
             times = np.cumsum(np.concatenate(([self._last], gaps)))[1:]
             self._add(times, block[:, 1], block[:, 2:])
             self._last = float(times[-1])
+
+    def _next_count(self) -> int:
+        """Requests to draw next: those expected before the end of the run (with room for
+        chance), if it is known; otherwise twice as many as last time."""
+        expected = (self._until - self._last) / self._mean_gap
+        if math.isfinite(expected):
+            return max(_FIRST_BLOCK // 4, int(expected + 4 * math.sqrt(max(expected, 1.0))) + 1)
+        count, self._block = self._block, min(2 * self._block, _LARGEST_BLOCK)
+        return count
 
     def next_after(self, index: int) -> float:
         """The earliest day a request from ``index`` on (drawn or not) may sign."""

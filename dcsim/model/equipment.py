@@ -8,9 +8,12 @@ Output follows a dated schedule too: each step opens more lines from its date.
 
 Because service is first come, first served and each unit's build time is known
 when it joins the queue, the finish time of each unit follows from the times the
-lines next fall free (Lindley's recursion on a heap). A line that opens on a later
-date is on the heap from the start, free from that date: a unit that joins before
-it opens may still start on it the day it does, as first come, first served means.
+lines next fall free (Lindley's recursion: each unit takes the line free soonest).
+With one build time for every unit, units are done in the order they start, so those
+free days are two queues in time order, not a heap: the lines not yet used and the
+units under way. A line that opens on a later date is among the unused from the
+start, free from that date: a unit that joins before it opens may still start on it
+the day it does, as first come, first served means.
 Background orders therefore need no SimPy event at all: nothing watches them but the
 queue, so the market takes them in lazily, in arrival order, whenever a site's order
 or a look at the backlog needs the queue as it stands. The sample path is the one a
@@ -25,8 +28,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import heapq
 import math
+from collections import deque
 from collections.abc import Generator
 from typing import Any
 
@@ -64,7 +67,10 @@ class ArrivalClock:
         return -math.log1p(-self._uniforms.next())
 
     def after(self, t: float) -> float:
-        budget = self.exp1()
+        return self._spend(t, self.exp1())
+
+    def _spend(self, t: float, budget: float) -> float:
+        """When a cumulative rate of ``budget`` has passed since ``t``."""
         index = bisect.bisect_right(self._starts, t) - 1
         while True:
             rate = self.steps[index][1]
@@ -75,6 +81,34 @@ class ArrivalClock:
                 return math.inf
             budget -= rate * (end - t)
             t, index = end, index + 1
+
+    def chain(self, t: float, count: int) -> list[float]:
+        """The next ``count`` arrivals after ``t``, each after the one before: what
+        ``count`` calls of :meth:`after` give, to the last bit. Arrivals that stay within
+        one rate's step are added up as arrays (t + budget / rate, in order); one that
+        crosses into the next step is worked out as :meth:`after` does."""
+        uniforms = np.asarray(self._uniforms.take(count))
+        budgets = -np.array(list(map(math.log1p, (-uniforms).tolist())))  # exp1() of each
+        arrivals: list[float] = []
+        taken = 0
+        while taken < count and t < math.inf:
+            index = bisect.bisect_right(self._starts, t) - 1
+            rate = self.steps[index][1]
+            end = self.steps[index + 1][0] if index + 1 < len(self.steps) else math.inf
+            if rate > 0:
+                times = np.cumsum(np.concatenate(([t], budgets[taken:] / rate)))[1:]
+                inside = int(np.searchsorted(times, end, side="right"))
+                arrivals += times[:inside].tolist()
+                taken += inside
+                t = arrivals[-1] if inside else t
+            if taken < count:
+                t = self._spend(t, float(budgets[taken]))
+                arrivals.append(t)
+                taken += 1
+        return arrivals + [math.inf] * (count - taken)
+
+
+_ARRIVALS_AHEAD = 512  # background arrivals a market draws at a time
 
 
 class EquipmentMarket:
@@ -92,14 +126,19 @@ class EquipmentMarket:
         opens = env.now - spec.warm_up
         if (spec.output_steps or spec.background_steps) and start_date is None:
             raise ValueError("a market with schedules needs the start date")
-        self._free_at = [opens] * spec.lines  # a heap: when each line next falls free
+        # When each line next falls free, as two queues in time order (see _take_line):
+        # lines not yet used (those a later output step opens free from its date), and
+        # lines busy with a unit, by the day it is done.
+        opening = [opens] * spec.lines
         lines = spec.lines
         for when, output in spec.output_steps:
             assert start_date is not None
             more = spec.lines_at(output) - lines
-            self._free_at += [max(opens, _day(when, start_date))] * more
+            opening += [max(opens, _day(when, start_date))] * more
             lines += more
-        heapq.heapify(self._free_at)
+        self._unused = sorted(opening)
+        self._used = 0  # lines of _unused taken so far
+        self._done: deque[float] = deque()
         rates = [(-math.inf, spec.background_rate)]
         for when, rate in spec.background_steps:
             assert start_date is not None
@@ -107,30 +146,35 @@ class EquipmentMarket:
         self._clock = ArrivalClock(rates, background_rng)
         for _ in range(spec.initial_backlog):
             self._build(opens)
-        self._next_arrival = self._clock.after(opens)
+        self._ahead = self._clock.chain(opens, _ARRIVALS_AHEAD)  # the next arrivals, in order
+        self._next = 0  # ... from this one on
         self._catch_up(env.now)  # the warm-up
 
     def _catch_up(self, now: float) -> None:
         """Take in every background order that has arrived by ``now``.
 
-        ``_build`` and the clock's ``after`` written out in one loop with local names:
-        the warm-up takes in tens of thousands of orders per market, and the calls were
-        most of its cost. The arithmetic is theirs, step for step, so the numbers are too.
+        :meth:`_take_line` written out in one loop with local names: the warm-up takes in
+        tens of thousands of orders per market. The arithmetic is its, step for step.
+        The arrivals come from the clock a block at a time.
         """
-        arrival = self._next_arrival
-        if arrival > now:
-            return
-        free_at, build_time, clock = self._free_at, self.build_time, self._clock
-        replace, after = heapq.heapreplace, clock.after
-        constant = clock.constant_rate
-        while arrival <= now:
-            earliest = free_at[0]
-            replace(free_at, (arrival if arrival > earliest else earliest) + build_time)
-            if constant is None:
-                arrival = after(arrival)
-            else:  # one rate for ever: after()'s first step, without its search
-                arrival = arrival + clock.exp1() / constant if constant > 0 else math.inf
-        self._next_arrival = arrival
+        build_time, unused, done = self.build_time, self._unused, self._done
+        used, left = self._used, len(self._unused)
+        ahead, index = self._ahead, self._next
+        while True:
+            if index == len(ahead):
+                ahead = self._ahead = self._clock.chain(ahead[-1], _ARRIVALS_AHEAD)
+                index = 0
+            arrival = ahead[index]
+            if arrival > now:
+                break
+            if used < left and (not done or unused[used] <= done[0]):
+                earliest = unused[used]
+                used += 1
+            else:
+                earliest = done.popleft()
+            done.append((arrival if arrival > earliest else earliest) + build_time)
+            index += 1
+        self._next, self._used = index, used
 
     def _join_queue(self, now: float) -> float:
         """Put a site's unit in production at ``now``, behind every earlier order."""
@@ -139,15 +183,37 @@ class EquipmentMarket:
 
     def _build(self, now: float) -> float:
         """Put one unit in production at ``now``; return when it is finished."""
-        start = max(now, self._free_at[0])
-        done = start + self.build_time
-        heapq.heapreplace(self._free_at, done)
-        return done
+        return self._take_line(now)
+
+    def _earliest(self) -> float:
+        """When the line free soonest falls free."""
+        unused, done = self._unused, self._done
+        if self._used < len(unused) and (not done or unused[self._used] <= done[0]):
+            return unused[self._used]
+        return done[0]
+
+    def _take_line(self, now: float) -> float:
+        """The line free soonest takes a unit ordered ``now``; returns when it is done.
+
+        First come, first served with one build time: units start in the order they
+        come, so they are done in that order, and the lines' free days are two queues in
+        time order, the lines not yet used and the units under way: the line free
+        soonest is at the front of one of them (what a heap of free days would give).
+        """
+        unused, done = self._unused, self._done
+        if self._used < len(unused) and (not done or unused[self._used] <= done[0]):
+            earliest = unused[self._used]
+            self._used += 1
+        else:
+            earliest = done.popleft()
+        finished = (now if now > earliest else earliest) + self.build_time
+        done.append(finished)
+        return finished
 
     def backlog_days(self) -> float:
         """How long a unit ordered now would wait for a line."""
         self._catch_up(self.env.now)
-        return max(0.0, self._free_at[0] - self.env.now)
+        return max(0.0, self._earliest() - self.env.now)
 
     def order(self, rng: np.random.Generator) -> Generator[simpy.Event, Any, float]:
         """A SimPy process: design, queue, build and ship one unit; returns the lead time."""

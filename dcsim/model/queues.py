@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -18,10 +19,12 @@ def make_queue(
     spec: Region,
     recorder: Recorder,
     streams: Callable[[str], np.random.Generator],
+    until: float = math.inf,
 ) -> RegionQueue:
+    """The queue of ``spec``'s region; ``until``, the end of the run if known."""
     background = streams(f"region:{spec.name}/background")
     if spec.discipline == "cluster":
         return ClusterQueue(
             env, spec, recorder, background, streams(f"region:{spec.name}/clusters")
         )
-    return SerialQueue(env, spec, recorder, background)
+    return SerialQueue(env, spec, recorder, background, until)

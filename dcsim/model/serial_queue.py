@@ -52,7 +52,10 @@ class SerialQueue(RegionQueue):
         spec: Region,
         recorder: Recorder,
         background_rng: np.random.Generator,
+        until: float = math.inf,
     ) -> None:
+        """``until``: when the run will end, if known (the draws are taken to about then)."""
+        self._until = until
         self._free_at = [-math.inf] * spec.study_engineers  # a heap: when each is next free
         self._traffic: BackgroundDraws | None = None  # once the queue is open
         self._taken = 0  # background requests taken in so far
@@ -65,7 +68,7 @@ class SerialQueue(RegionQueue):
 
     # -- background traffic, computed ------------------------------------
     def _open(self) -> None:
-        self._traffic = BackgroundDraws(self.spec, self.background_rng, self.env.now)
+        self._traffic = BackgroundDraws(self.spec, self.background_rng, self.env.now, self._until)
         self._take_in(self.env.now)
 
     @property

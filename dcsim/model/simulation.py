@@ -79,7 +79,8 @@ def simulate(
     # the clock then starts at the longest warm-up, and everything else at day 0.
     warm_up = max((r.warm_up for r in used_regions), default=0.0)
     env = simpy.Environment(initial_time=-warm_up)
-    queues = {r.name: make_queue(env, r, recorder, streams) for r in used_regions}
+    horizon = scenario.horizon_days
+    queues = {r.name: make_queue(env, r, recorder, streams, horizon) for r in used_regions}
     sites: list[SiteModel] = []
 
     def start() -> None:
@@ -111,7 +112,6 @@ def simulate(
         env.timeout(warm_up).callbacks.append(lambda _: start())
     else:
         start()
-    horizon = scenario.horizon_days
     env.run(until=horizon)
 
     recorder.collect(horizon)  # the rows logged as blocks, of what happened by the horizon

@@ -83,6 +83,9 @@ def view_of(state: SiteState, relaxed: Iterable[Layer] = ()) -> View:
         state.top_level,
         state.max_level,
         state.priority,
+        False,
+        state.known,
+        state.halls_changed,
     )
     for layer in relaxed:
         view = layer.relax(view)
@@ -154,7 +157,7 @@ def room_mw(state: SiteState, lot: int, held: tuple[int, ...] = ()) -> float:
         for index in held:
             lots[index].installed = lots[index].on_site
         lots[lot].installed = lots[lot].count if with_lot else 0
-        return _what_runs(view_of(state)._replace(lots=lots))[0].running_mw
+        return _what_runs(view_of(state)._replace(lots=lots, known=None))[0].running_mw
 
     return running_mw(True) - running_mw(False)
 

@@ -55,6 +55,10 @@ class View(NamedTuple):
     max_level: int  # the most demanding cooling level among the site's lots
     priority: tuple[int, ...] = ()  # lots in the order power goes to them
     unlimited_space: bool = False
+    # Where what follows from the halls and the GPUs on site alone may be kept (the site's
+    # SiteState.known), with the count of changes to its halls; None: nowhere.
+    known: dict[tuple[object, ...], float] | None = None
+    halls_changed: int = 0
 
 
 @dataclass
@@ -90,17 +94,29 @@ class Instant:
     @cached_property
     def placed_built(self) -> float:
         """IT MW of the GPUs on site that fit the commissioned space, cooling aside."""
-        return _placed_mw(self, [Space(self.built_mw, 0)], check_cooling=False)
+        return self._kept("built", lambda: _placed_mw(self, [Space(self.built_mw, 0)], False))
 
     @cached_property
     def placed_cooled(self) -> float:
         """IT MW of the GPUs on site that fit space whose cooling fits, built or not."""
-        return _placed_mw(self, self.cooled)
+        return self._kept("cooled", lambda: _placed_mw(self, self.cooled))
 
     @cached_property
     def placed_ready(self) -> float:
         """IT MW of the GPUs on site that fit space they can be installed and run in."""
-        return _placed_mw(self, self.ready)
+        return self._kept("ready", lambda: _placed_mw(self, self.ready))
+
+    def _kept(self, space: str, placed: Callable[[], float]) -> float:
+        """``placed()``, kept with the site until its halls or the GPUs on site change
+        (they change at few instants; power and installed GPUs at most)."""
+        known = self.view.known
+        if known is None:
+            return placed()
+        key = ("placed", space, self.view.halls_changed, *[load.gpus for load in self.on_site])
+        value = known.get(key)
+        if value is None:
+            value = known[key] = placed()
+        return value
 
 
 @dataclass(frozen=True)
@@ -163,7 +179,8 @@ def _cooled(view: View) -> list[Space]:
     """Space whose cooling fits, commissioned or not, less what retrofits hold."""
     if view.unlimited_space:
         return [Space(math.inf, h.level) for h in view.halls]
-    return [Space(h.usable_mw, h.level) for h in view.halls]
+    new = tuple.__new__
+    return [new(Space, (h.usable_mw, h.level)) for h in view.halls]
 
 
 def _power_used_up(instant: Instant) -> bool:

@@ -211,7 +211,7 @@ class SiteCore:
         if self._fits is None:
             # What fits moves only with a change (a finished batch moves no space).
             view = view or view_of(state, self._relaxed)
-            loads = [LotLoad(lot.on_site, lot.kw, lot.level) for lot in state.lots]
+            loads = [_NEW(LotLoad, (lot.on_site, lot.kw, lot.level)) for lot in state.lots]
             self._fits = place(loads, ready_space(view))
         lot, count = self._next_batch()
         if count == 0:

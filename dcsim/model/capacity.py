@@ -20,6 +20,7 @@ from dcsim.model.layers import (
     Layer,
     View,
     fallback,
+    kept,
     ready_space,
 )
 from dcsim.model.state import LotState, SiteState
@@ -27,6 +28,8 @@ from dcsim.model.state import LotState, SiteState
 _SERIES = tuple(layer for layer in LAYERS if layer.kind is Kind.SERIES)
 _SOURCES = tuple(layer for layer in LAYERS if layer.kind is Kind.SOURCE)
 _POWER = _SERIES + _SOURCES + tuple(layer for layer in LAYERS if layer.kind is Kind.LIMIT)
+_SERIES_NAMES = tuple(layer.name for layer in _SERIES)
+_SOURCE_NAMES = tuple(layer.name for layer in _SOURCES)
 
 
 class Snapshot(NamedTuple):
@@ -73,7 +76,7 @@ def _site_pue(state: SiteState, annual: bool) -> float:
 
 
 def view_of(state: SiteState, relaxed: Iterable[Layer] = ()) -> View:
-    view = View(
+    view = _NEW(View, (
         state.power,
         state.planned,
         state.existing_mw,
@@ -86,7 +89,7 @@ def view_of(state: SiteState, relaxed: Iterable[Layer] = ()) -> View:
         False,
         state.known,
         state.halls_changed,
-    )
+    ))  # fmt: skip
     for layer in relaxed:
         view = layer.relax(view)
     return view
@@ -181,12 +184,12 @@ def idle_now(view: View, hidden: int) -> tuple[int, int]:
 
 def _what_runs(view: View) -> tuple[Instant, list[int]]:
     """Power reaching the GPUs, and the GPUs of each lot that run: placed, then powered."""
-    lots = view.lots
-    series = min(view.power[layer.name] for layer in _SERIES)
-    sources = sum(view.power[layer.name] for layer in _SOURCES)
+    lots, power = view.lots, view.power
+    series = min(map(power.__getitem__, _SERIES_NAMES))
+    sources = sum(map(power.__getitem__, _SOURCE_NAMES))
     power_mw = series + view.existing_mw + sources
     power_it = power_mw / view.pue
-    kws = [lot.kw for lot in lots]
+    kws = kept(view, "kws", lambda: [lot.kw for lot in lots])  # never change
     installed = [_NEW(LotLoad, (lot.installed, lot.kw, lot.level)) for lot in lots]
     ready = ready_space(view)
     running = power_share(place(installed, ready), kws, power_it, view.priority)
@@ -233,7 +236,7 @@ def _onsite_used(instant: Instant, annual_pue: float) -> float:
     existing service) carries: what on-site generation supplies. The annual PUE is used:
     the total is energy over the year, not the peak the plant must be sized for."""
     view = instant.view
-    sources = sum(view.power[layer.name] for layer in _SOURCES)
+    sources = sum(map(view.power.__getitem__, _SOURCE_NAMES))
     grid_path = instant.power_mw - sources
     if math.isinf(grid_path) or math.isinf(sources):
         return 0.0  # a relaxed layer: no energy is counted on such runs

@@ -23,11 +23,11 @@ layer, not the cooling plant of the halls as built).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import cached_property
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from dcsim.errors import DcsimError
 from dcsim.model.allocation import LotLoad, Space, it_mw, place
@@ -57,7 +57,7 @@ class View(NamedTuple):
     unlimited_space: bool = False
     # Where what follows from the halls and the GPUs on site alone may be kept (the site's
     # SiteState.known), with the count of changes to its halls; None: nowhere.
-    known: dict[tuple[object, ...], float] | None = None
+    known: dict[tuple[object, ...], Any] | None = None
     halls_changed: int = 0
 
 
@@ -72,19 +72,19 @@ class Instant:
     running_mw: float
     kws: list[float]
     on_site: list[LotLoad]
-    ready: list[Space]  # ready_space(view)
+    ready: Sequence[Space]  # ready_space(view)
 
     @cached_property
     def slack(self) -> float:
         """IT MW below which a layer counts as used up (see :func:`tolerance`)."""
-        return tolerance(self)
+        return kept(self.view, "slack", lambda: tolerance(self))
 
     @cached_property
     def power_used_up(self) -> bool:
         return self.power_it <= self.running_mw + self.slack
 
     @cached_property
-    def cooled(self) -> list[Space]:
+    def cooled(self) -> Sequence[Space]:
         return _cooled(self.view)
 
     @cached_property
@@ -161,33 +161,58 @@ def tolerance(instant: Instant) -> float:
     return (len(instant.view.halls) + 1) * max(instant.kws) / _GPU_SLACK + 1e-9
 
 
-def ready_space(view: View) -> list[Space]:
+_T = TypeVar("_T")
+
+
+def kept(view: View, what: str, work: Callable[[], _T]) -> _T:
+    """``work()``, which reads only the halls of ``view`` (and what never changes), kept
+    with the site until its halls change; worked out each time for a view with no store."""
+    known = view.known
+    if known is None:
+        return work()
+    key = (what, view.halls_changed)
+    value = known.get(key)
+    if value is None:
+        value = known[key] = work()
+    return value
+
+
+def ready_space(view: View) -> Sequence[Space]:
     """Space GPUs can be installed and run in: commissioned, less what retrofits hold."""
-    if view.unlimited_space:
-        return [Space(math.inf, h.level) for h in view.halls]
-    new = tuple.__new__  # Space without NamedTuple's Python-level __new__: every evaluation
-    return [new(Space, (h.usable_mw if h.commissioned else 0.0, h.level)) for h in view.halls]
+
+    def work() -> tuple[Space, ...]:
+        if view.unlimited_space:
+            return tuple(Space(math.inf, h.level) for h in view.halls)
+        return tuple(Space(h.usable_mw if h.commissioned else 0.0, h.level) for h in view.halls)
+
+    return kept(view, "ready", work)
 
 
 def _built_mw(view: View) -> float:
-    if view.unlimited_space:
-        return math.inf
-    return sum(h.it_mw for h in view.halls if h.commissioned)
+    def work() -> float:
+        if view.unlimited_space:
+            return math.inf
+        return sum(h.it_mw for h in view.halls if h.commissioned)
+
+    return kept(view, "built", work)
 
 
-def _cooled(view: View) -> list[Space]:
+def _cooled(view: View) -> Sequence[Space]:
     """Space whose cooling fits, commissioned or not, less what retrofits hold."""
-    if view.unlimited_space:
-        return [Space(math.inf, h.level) for h in view.halls]
-    new = tuple.__new__
-    return [new(Space, (h.usable_mw, h.level)) for h in view.halls]
+
+    def work() -> tuple[Space, ...]:
+        if view.unlimited_space:
+            return tuple(Space(math.inf, h.level) for h in view.halls)
+        return tuple(Space(h.usable_mw, h.level) for h in view.halls)
+
+    return kept(view, "cooled", work)
 
 
 def _power_used_up(instant: Instant) -> bool:
     return instant.power_used_up
 
 
-def _placed_mw(instant: Instant, space: list[Space], check_cooling: bool = True) -> float:
+def _placed_mw(instant: Instant, space: Sequence[Space], check_cooling: bool = True) -> float:
     return it_mw(place(instant.on_site, space, check_cooling), instant.kws)
 
 
@@ -310,8 +335,10 @@ def _relax_building(view: View) -> View:
 
 
 def _cooling_capacity(instant: Instant) -> float:
-    level = instant.view.max_level
-    return sum(s.mw for s in instant.cooled if s.level >= level)
+    view = instant.view
+    return kept(
+        view, "cooling", lambda: sum(s.mw for s in _cooled(view) if s.level >= view.max_level)
+    )
 
 
 def _cooling_tight(instant: Instant) -> bool:

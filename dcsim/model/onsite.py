@@ -27,6 +27,7 @@ from dcsim.model.site_api import Proc, SiteContext
 
 LAYER = "onsite"
 TURBINES = "turbines"
+_BOTH = (TURBINES, "switchgear")
 
 
 class Plant:
@@ -65,6 +66,28 @@ class Plant:
                 up += 1
         return min(up, self.spec.blocks) * self.spec.block_mw
 
+    def _carrying_each(self) -> dict[str, float]:
+        """carrying_mw() with each set of gear on hand (by ONSITE_WITH's key), in one pass
+        over the blocks: a plant whose blocks fail and come back updates at every one."""
+        if self.retired:
+            return dict.fromkeys(ONSITE_WITH.values(), 0.0)
+        bare = with_turbines = with_switchgear = with_both = 0
+        for built, turbine, switchgear, out in zip(
+            self.built, self.turbine, self.switchgear, self.out, strict=True
+        ):
+            if built and not out:
+                with_both += 1
+                if turbine:
+                    with_switchgear += 1
+                if switchgear:
+                    with_turbines += 1
+                    if turbine:
+                        bare += 1
+        blocks, mw = self.spec.blocks, self.spec.block_mw
+        ups = {frozenset(): bare, frozenset({TURBINES}): with_turbines,
+               frozenset({"switchgear"}): with_switchgear, frozenset(_BOTH): with_both}  # fmt: skip
+        return {key: min(ups[on_hand], blocks) * mw for on_hand, key in ONSITE_WITH.items()}
+
     def _update(self) -> None:
         site, spec = self.site, self.spec
         for k, announced in enumerate(self.announced):
@@ -72,8 +95,8 @@ class Plant:
                 self.announced[k] = True
                 spare = "spare" if k >= spec.blocks else ""
                 site.log(Event.ONSITE_BLOCK_ONLINE, self._name(k), spec.block_mw, "MW", spare)
-        for on_hand, key in ONSITE_WITH.items():
-            site.set_power(key, self.carrying_mw(on_hand))
+        for key, mw in self._carrying_each().items():
+            site.set_power(key, mw)
         if spec.turbine_supply is not None:
             turbines = 0.0 if self.retired else min(sum(self.turbine), spec.blocks)
             site.set_power(TURBINES, turbines * spec.block_mw)

@@ -174,6 +174,8 @@ class SiteModel:
         self._recorder.event(self._env.now, self._spec.name, event, obj, quantity, unit, detail)
 
     def set_power(self, layer: str, mw: float) -> None:
+        if self._core.state.power[layer] == mw:
+            return  # no change (a plant's update sets every value it publishes)
         self._change("set_power", layer, mw)
         power = self._core.state.power
         if not self._grid_carries.triggered and min(

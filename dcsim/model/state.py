@@ -9,6 +9,7 @@ the state is evaluated.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -56,5 +57,5 @@ class SiteState:
     # Counts changes to the halls (commissioning, retrofits): what is worked out from the
     # halls alone (the site's PUE) is kept until the next change.
     halls_changed: int = 0
-    known: dict[tuple[object, ...], float] = field(default_factory=dict, compare=False,
-                                                     repr=False)  # fmt: skip
+    known: dict[tuple[object, ...], Any] = field(default_factory=dict, compare=False,
+                                                   repr=False)  # fmt: skip

@@ -12,6 +12,7 @@ integral over a row is taken in closed form.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 from collections.abc import Sequence
@@ -99,10 +100,15 @@ def by_year(rows: Sequence[Snapshot], binding: Sequence[int], horizon: float,
     years: dict[int, tuple[list[float], list[float]]] = {
         y: ([0.0] * len(LAYERS), [0.0, 0.0]) for _, y in bounds
     }
+    spans = list(zip(bounds, [*bounds[1:], (math.inf, 0)], strict=True))
+    starts = [year_start for year_start, _ in bounds]
     for k, row in enumerate(rows):
         end = min(rows[k + 1].time_days if k + 1 < len(rows) else horizon, horizon)
-        for (year_start, year), (year_end, _) in zip(bounds, [*bounds[1:], (math.inf, 0)],
-                                                     strict=True):  # fmt: skip
+        # Only the years the row's interval can reach (those before give hi <= lo).
+        first = max(0, bisect.bisect_right(starts, row.time_days) - 1)
+        for (year_start, year), (year_end, _) in spans[first:]:
+            if year_start >= end:
+                break
             lo, hi = max(row.time_days, year_start), min(end, year_end)
             if hi <= lo:
                 continue

@@ -8,6 +8,7 @@ the ones the Python API writes from the same run held in memory.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -24,6 +25,7 @@ from hypothesis import strategies as st
 import dcsim
 from dcsim.errors import DcsimError
 from dcsim.experiments.tasks import execute
+from dcsim.output.checkpoint import Checkpoint
 from tests.support import ASHBURN, REPO, assert_refused, run_cli
 
 TABLES = (
@@ -127,6 +129,13 @@ def test_a_run_killed_midway_and_resumed_writes_the_same_bytes(tmp_path: Path, f
     assert again.returncode == 0, again.stderr
     assert _bytes(resumed, fmt) == _bytes(whole, fmt)
     assert not (resumed / ".dcsim-partial").exists()
+    # run.json records each file's size and SHA-256 (taken as the rows were written, the
+    # rows before the kill read back on resuming): those of the files as they are.
+    for folder in (whole, resumed):
+        files = json.loads((folder / "run.json").read_text())["files"]
+        for name, record in files.items():
+            data = (folder / name).read_bytes()
+            assert record == {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     # Resuming a finished run does nothing, and says so.
     twice = run_cli(*args, "--out", resumed, "--resume")
     assert twice.returncode == 0 and "already finished" in twice.stdout
@@ -243,3 +252,16 @@ def test_an_error_in_a_task_reaches_the_caller_as_itself() -> None:
 
 def _reciprocal(value: int) -> float:
     return 1 / value
+
+
+@pytest.mark.parametrize("name", ["portfolio", "<tasks finished>"])
+def test_run_json_while_running_counts_the_finished_tasks(tmp_path: Path, name: str) -> None:
+    # run.json's text is made once and the count put in at each task; a setting that
+    # holds the marker's own text is written the long way, with the same result.
+    identity = {"command": "run", "spec": {"scenario": {"name": name}}, "replications": 3}
+    checkpoint = Checkpoint(tmp_path / "out", identity, resume=False, force=False, total=3)
+    for finished, key in enumerate(["r0", "r1"], start=1):
+        checkpoint.save(key, {"rows": key})
+        info = json.loads((tmp_path / "out" / "run.json").read_text())
+        assert info["status"] == "running" and info["tasks"] == 3
+        assert info["tasks_finished"] == finished and info["resume"] == identity

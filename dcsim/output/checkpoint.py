@@ -27,6 +27,7 @@ from dcsim.output.folders import PARTIAL_FOLDER, prepare_folder
 from dcsim.output.run_folder import read_run_info
 
 RUNNING, COMPLETE = "running", "complete"
+_COUNT = "<tasks finished>"  # where the count goes in run.json's text
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -57,6 +58,7 @@ class Checkpoint:
         self._finished: set[str] = set()  # keys of every finished task (not their results)
         self.already_complete = False
         self.started_here = False
+        self._progress: list[str] | None = None  # run.json's text around the count
         info = read_run_info(folder) if resume and folder.is_dir() else {}
         status = info.get("status")
         if resume and status in (RUNNING, COMPLETE) and info.get("resume") is not None:
@@ -111,20 +113,32 @@ class Checkpoint:
         return len(self._finished)
 
     def _write_progress(self) -> None:
-        from dcsim.output.export import version
-
-        record = {
-            "dcsim_version": version(),
-            "status": RUNNING,
-            "command_line": sys.argv,
-            "tasks": self.total,
-            "tasks_finished": len(self._finished),
-            "resume": self.identity,
-        }
         path = self.folder / "run.json"
         partial = self.folder / ".run.json.partial"
-        partial.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        partial.write_text(self._progress_text(len(self._finished)), encoding="utf-8")
         os.replace(partial, path)
+
+    def _progress_text(self, finished: int) -> str:
+        """run.json while the run goes on. All but the count of finished tasks is the same
+        at every task, so its text is made once (the settings are the whole resolved
+        spec, tens of KB of JSON) and the count put in its place."""
+        if self._progress is None:
+            from dcsim.output.export import version
+
+            record = {
+                "dcsim_version": version(),
+                "status": RUNNING,
+                "command_line": sys.argv,
+                "tasks": self.total,
+                "tasks_finished": _COUNT,
+                "resume": self.identity,
+            }
+            self._progress = json.dumps(record, indent=2).split(json.dumps(_COUNT))
+        if len(self._progress) != 2:  # the settings hold the marker's own text
+            record = json.loads(json.dumps(_COUNT).join(self._progress))
+            record["tasks_finished"] = finished
+            return json.dumps(record, indent=2) + "\n"
+        return str(finished).join(self._progress) + "\n"
 
     def abandon(self) -> None:
         """The run was refused before it finished a task (a bad --site, --grid, ...): take

@@ -171,10 +171,12 @@ def place_tables(
     written: dict[str, Path],
     run_info: dict[str, Any],
     extras: Sequence[Path] = (),
+    records: dict[str, dict[str, object]] | None = None,
 ) -> list[Path]:
     """Each table of TABLES into ``folder``, then the ``extras`` (files written whole
     elsewhere, moved in under their own names), then run.json: a table from ``frames``,
-    or, if already written whole elsewhere (``written``, a streamed run), moved in."""
+    or, if already written whole elsewhere (``written``, a streamed run), moved in;
+    ``records`` has run.json's record (size, SHA-256) of those whose writer took it."""
     kept: list[Path] = []
     try:
         files: dict[str, object] = {}
@@ -185,7 +187,8 @@ def place_tables(
             else:
                 _write_frame(frames[name], path, fmt)
             kept.append(path)
-            files[path.name] = file_record(path)
+            known = (records or {}).get(name)
+            files[path.name] = known if known is not None else file_record(path)
         for extra in extras:
             path = folder / extra.name
             os.replace(extra, path)

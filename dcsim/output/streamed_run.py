@@ -13,6 +13,7 @@ sees half a file. A run killed midway is taken up by ``--resume``
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import sys
 from collections.abc import Callable
@@ -88,18 +89,29 @@ class _CsvStream:
         if offset is not None and not path.exists() and placed.exists():
             os.replace(placed, path)  # moved into place by a run stopped while finishing
         self.handle: BinaryIO = path.open("r+b" if offset is not None else "wb")
+        # The file's SHA-256 for run.json, taken as it is written (not read again at the end).
+        self.sha256 = hashlib.sha256()
         if offset is not None:
             self.handle.truncate(offset)  # rows of a replication the checkpoint never kept
+            self.handle.seek(0)
+            self.sha256 = hashlib.file_digest(self.handle, "sha256")  # type: ignore[arg-type]
             self.handle.seek(offset)
 
     def append(self, replication: int, header: bytes, rows: bytes) -> int:
         if self.handle.tell() == 0:
             self.handle.write(header)
+            self.sha256.update(header)
         self.handle.write(rows)
+        self.sha256.update(rows)
         self.handle.flush()  # before the checkpoint records it: a SIGKILL loses no row
         return self.handle.tell()
 
+    def record(self) -> dict[str, object] | None:
+        """run.json's record of the file as written: its size and SHA-256."""
+        return {"bytes": self.size, "sha256": self.sha256.hexdigest()}
+
     def close(self) -> None:
+        self.size = self.handle.tell()
         self.handle.close()
 
     def finish(self) -> Path:
@@ -120,6 +132,9 @@ class _ParquetStream:
 
     def close(self) -> None:
         pass
+
+    def record(self) -> dict[str, object] | None:
+        return None  # the pieces are joined at the end: read then
 
     def finish(self) -> Path:
         pieces = sorted(self.pieces.glob("*.parquet"))
@@ -217,6 +232,7 @@ def run_into(
     # Taken now, so that run.json's simulation time leaves out the finishing below.
     info = {**run_info(), "command_line": sys.argv}
     written = {name: streams[name].finish() for name in STREAMED}
+    records = {name: record for name in STREAMED if (record := streams[name].record())}
     extras = [_finish_ocel(checkpoint.store)] if layout.ocel else []
     tables = derive(scenario, smalls)
     result = RunResult(
@@ -224,7 +240,7 @@ def run_into(
         tables.stats, frozenset(), tables.scurves, tables.migration, tables.funnel,
     )  # fmt: skip
     frames = {field.name: getattr(tables, field.name) for field in dataclasses.fields(tables)}
-    paths = place_tables(result, folder, fmt, frames, written, info, extras)
+    paths = place_tables(result, folder, fmt, frames, written, info, extras, records)
     return result, paths
 
 

@@ -78,3 +78,15 @@ def test_background_arrivals_read_gap_size_plan_in_that_order() -> None:
         assert math.isclose(
             first_phase_end[row.object] - study_start[row.object], first_phase, rel_tol=1e-9
         )
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), counts=st.lists(st.integers(0, 600), max_size=20))
+def test_arrays_of_draws_read_the_stream_in_order_too(seed: int, counts: list[int]) -> None:
+    one_by_one = np.random.default_rng(seed)
+    ahead = DrawnAhead(np.random.default_rng(seed))
+    for count in counts:
+        if count % 3 == 0:
+            assert ahead.next() == one_by_one.random()
+        else:
+            assert ahead.take_array(count).tolist() == one_by_one.random(count).tolist()

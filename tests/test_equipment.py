@@ -448,8 +448,9 @@ def test_a_block_of_arrivals_is_one_after_another_to_the_last_bit(
         t = one_by_one.after(t)
         expected.append(t)
     block = ArrivalClock(steps, np.random.default_rng(seed))
-    first = block.chain(start, count // 2)
-    assert first + block.chain(first[-1] if first else start, count - count // 2) == expected
+    first = block.chain(start, count // 2).tolist()
+    rest = block.chain(first[-1] if first else start, count - count // 2).tolist()
+    assert first + rest == expected
 
 
 def test_a_unit_under_way_frees_its_line_before_a_new_line_opens() -> None:
@@ -485,3 +486,36 @@ def test_the_lines_free_days_are_those_a_heap_of_them_gives(
         start = max(now, free[0])
         heapq.heapreplace(free, start + build)
         assert market._build(now) == start + build
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    lines=st.integers(1, 6),
+    opening=st.lists(st.tuples(st.integers(1, 60), st.integers(1, 3)), max_size=3),
+    batches=st.lists(
+        st.lists(st.integers(0, 40).map(lambda d: d / 4), max_size=30), min_size=1, max_size=4
+    ),
+)
+def test_background_orders_taken_a_row_of_lines_at_a_time_are_a_heap_of_free_days(
+    lines: int, opening: list[tuple[int, int]], batches: list[list[float]]
+) -> None:
+    # The warm-up puts background orders on the lines a row at a time (_take_lines): the
+    # lines' free days afterwards are those one order at a time on a heap gives.
+    build = 10.0
+    steps, total = [], lines
+    for when, more in sorted(opening):
+        total += more
+        steps.append((day(when), total / build))
+    spec = supply(lines=lines, output_per_day=lines / build, output_steps=tuple(steps))
+    market = EquipmentMarket(simpy.Environment(), spec, np.random.default_rng(0), day(0))
+    free = [0.0] * lines + [float(when) for when, more in sorted(opening) for _ in range(more)]
+    heapq.heapify(free)
+    now = 0.0
+    for batch in batches:
+        arrivals = sorted(now + a for a in batch)
+        for arrival in arrivals:
+            heapq.heapreplace(free, max(arrival, free[0]) + build)
+        market._take_lines(np.array(arrivals))
+        now = arrivals[-1] if arrivals else now
+        left = sorted([*market._done, *market._unused[market._used :]])
+        assert left == sorted(free)

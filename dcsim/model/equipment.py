@@ -82,14 +82,14 @@ class ArrivalClock:
             budget -= rate * (end - t)
             t, index = end, index + 1
 
-    def chain(self, t: float, count: int) -> list[float]:
+    def chain(self, t: float, count: int) -> np.ndarray:
         """The next ``count`` arrivals after ``t``, each after the one before: what
         ``count`` calls of :meth:`after` give, to the last bit. Arrivals that stay within
         one rate's step are added up as arrays (t + budget / rate, in order); one that
         crosses into the next step is worked out as :meth:`after` does."""
-        uniforms = np.asarray(self._uniforms.take(count))
+        uniforms = self._uniforms.take_array(count)
         budgets = -np.array(list(map(math.log1p, (-uniforms).tolist())))  # exp1() of each
-        arrivals: list[float] = []
+        arrivals = np.empty(count)
         taken = 0
         while taken < count and t < math.inf:
             index = bisect.bisect_right(self._starts, t) - 1
@@ -98,17 +98,18 @@ class ArrivalClock:
             if rate > 0:
                 times = np.cumsum(np.concatenate(([t], budgets[taken:] / rate)))[1:]
                 inside = int(np.searchsorted(times, end, side="right"))
-                arrivals += times[:inside].tolist()
+                arrivals[taken : taken + inside] = times[:inside]
                 taken += inside
-                t = arrivals[-1] if inside else t
+                t = float(arrivals[taken - 1]) if inside else t
             if taken < count:
                 t = self._spend(t, float(budgets[taken]))
-                arrivals.append(t)
+                arrivals[taken] = t
                 taken += 1
-        return arrivals + [math.inf] * (count - taken)
+        arrivals[taken:] = math.inf
+        return arrivals
 
 
-_ARRIVALS_AHEAD = 512  # background arrivals a market draws at a time
+_ARRIVALS_AHEAD = 2048  # background arrivals a market draws at a time
 
 
 class EquipmentMarket:
@@ -151,30 +152,56 @@ class EquipmentMarket:
         self._catch_up(env.now)  # the warm-up
 
     def _catch_up(self, now: float) -> None:
-        """Take in every background order that has arrived by ``now``.
+        """Take in every background order that has arrived by ``now``."""
+        arrivals = self._arrivals_by(now)
+        if len(arrivals):
+            self._take_lines(arrivals)
 
-        :meth:`_take_line` written out in one loop with local names: the warm-up takes in
-        tens of thousands of orders per market. The arithmetic is its, step for step.
-        The arrivals come from the clock a block at a time.
+    def _arrivals_by(self, now: float) -> np.ndarray:
+        """The background orders not yet taken in that arrive by ``now``, in order."""
+        ahead, start = self._ahead, self._next
+        parts = []
+        while ahead[-1] <= now:  # all of this block arrives by now: on to the next
+            parts.append(ahead[start:])
+            ahead, start = self._clock.chain(float(ahead[-1]), _ARRIVALS_AHEAD), 0
+        cut = int(np.searchsorted(ahead, now, side="right"))
+        parts.append(ahead[start : max(start, cut)])
+        self._ahead, self._next = ahead, max(start, cut)
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+    def _take_lines(self, arrivals: np.ndarray) -> None:
+        """:meth:`_take_line` for each of ``arrivals`` (in order), a row of lines at a time.
+
+        While no unused line is free soonest, the unit arriving k-th after now takes the
+        line of the unit under way k-th (the line free soonest then), and the ones after
+        it take the lines of the units just put in, in turn: with L lines under way,
+        L units at a time are max(arrival, their line's free day) + build time, the
+        arithmetic of _take_line element by element. The warm-up takes in tens of
+        thousands of orders per market this way, a few hundred at a time.
         """
-        build_time, unused, done = self.build_time, self._unused, self._done
-        used, left = self._used, len(self._unused)
-        ahead, index = self._ahead, self._next
-        while True:
-            if index == len(ahead):
-                ahead = self._ahead = self._clock.chain(ahead[-1], _ARRIVALS_AHEAD)
-                index = 0
-            arrival = ahead[index]
-            if arrival > now:
-                break
-            if used < left and (not done or unused[used] <= done[0]):
-                earliest = unused[used]
+        build_time, unused, used = self.build_time, self._unused, self._used
+        free = list(self._done)  # when the lines under way fall free, in order
+        taken, count = 0, len(arrivals)
+        while taken < count:
+            opening = unused[used] if used < len(unused) else math.inf
+            if not free or opening <= free[0]:  # an unused line is free soonest
+                arrival = float(arrivals[taken])
+                free.append((arrival if arrival > opening else opening) + build_time)
                 used += 1
-            else:
-                earliest = done.popleft()
-            done.append((arrival if arrival > earliest else earliest) + build_time)
-            index += 1
-        self._next, self._used = index, used
+                taken += 1
+                continue
+            under_way = np.array(free, dtype=np.float64)
+            while taken < count:
+                pops = under_way[: min(len(under_way), count - taken)]
+                # An unused line takes over where it is free no later than the next one.
+                rows = int(np.searchsorted(pops, opening, side="left"))
+                finished = np.maximum(arrivals[taken : taken + rows], pops[:rows]) + build_time
+                under_way = np.concatenate((under_way[rows:], finished))
+                taken += rows
+                if rows < len(pops):
+                    break  # the unused line is next
+            free = under_way.tolist()
+        self._done, self._used = deque(free), used
 
     def _join_queue(self, now: float) -> float:
         """Put a site's unit in production at ``now``, behind every earlier order."""

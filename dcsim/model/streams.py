@@ -61,6 +61,13 @@ class DrawnAhead:
             self._ahead = self.rng.random(_BLOCK).tolist()[::-1]
         return self._ahead.pop()
 
+    def take_array(self, count: int) -> np.ndarray:
+        """The next ``count`` draws, in order, as an array (drawn as one block when none
+        are left over from an earlier block)."""
+        if not self._ahead:
+            return self.rng.random(count)
+        return np.array(self.take(count), dtype=np.float64)
+
     def take(self, count: int) -> list[float]:
         """The next ``count`` draws, in order."""
         ahead = self._ahead

@@ -17,6 +17,7 @@ lot (what makes relaxing a layer never worse).
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -109,7 +110,10 @@ def _gpus_in(mw: float, kw: float) -> int:
 
 
 def it_mw(counts: Sequence[int], kws: Sequence[float]) -> float:
-    return sum(c * k for c, k in zip(counts, kws, strict=True)) / 1000.0
+    if len(counts) != len(kws):
+        raise ValueError(f"{len(counts)} counts for {len(kws)} lots")
+    total: float = sum(map(operator.mul, counts, kws))
+    return total / 1000.0
 
 
 def dispatch_order(

@@ -26,8 +26,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from functools import cached_property
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from dcsim.errors import DcsimError
 from dcsim.model.allocation import LotLoad, Space, it_mw, place
@@ -61,6 +60,24 @@ class View(NamedTuple):
     halls_changed: int = 0
 
 
+_V = TypeVar("_V")
+
+
+class _once(Generic[_V]):
+    """A property worked out on first use and kept in the instance: functools'
+    cached_property without the lock it takes on every first use in Python 3.11 (an
+    Instant is made at every evaluation, its properties read a few times each)."""
+
+    def __init__(self, work: Callable[[Any], _V]) -> None:
+        self.work = work
+        self.name = work.__name__
+
+    def __get__(self, instance: Any, owner: type | None = None) -> _V:
+        value = self.work(instance)
+        instance.__dict__[self.name] = value  # found before this descriptor from now on
+        return value
+
+
 @dataclass
 class Instant:
     """What every layer's rules need, each computed once per evaluation (at most)."""
@@ -74,34 +91,34 @@ class Instant:
     on_site: list[LotLoad]
     ready: Sequence[Space]  # ready_space(view)
 
-    @cached_property
+    @_once
     def slack(self) -> float:
         """IT MW below which a layer counts as used up (see :func:`tolerance`)."""
         return kept(self.view, "slack", lambda: tolerance(self))
 
-    @cached_property
+    @_once
     def power_used_up(self) -> bool:
         return self.power_it <= self.running_mw + self.slack
 
-    @cached_property
+    @_once
     def cooled(self) -> Sequence[Space]:
         return _cooled(self.view)
 
-    @cached_property
+    @_once
     def built_mw(self) -> float:
         return _built_mw(self.view)
 
-    @cached_property
+    @_once
     def placed_built(self) -> float:
         """IT MW of the GPUs on site that fit the commissioned space, cooling aside."""
         return self._kept("built", lambda: _placed_mw(self, [Space(self.built_mw, 0)], False))
 
-    @cached_property
+    @_once
     def placed_cooled(self) -> float:
         """IT MW of the GPUs on site that fit space whose cooling fits, built or not."""
         return self._kept("cooled", lambda: _placed_mw(self, self.cooled))
 
-    @cached_property
+    @_once
     def placed_ready(self) -> float:
         """IT MW of the GPUs on site that fit space they can be installed and run in."""
         return self._kept("ready", lambda: _placed_mw(self, self.ready))

@@ -13,16 +13,8 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from dcsim.model.allocation import LotLoad, it_mw, place, power_share
-from dcsim.model.layers import (
-    LAYERS,
-    Instant,
-    Kind,
-    Layer,
-    View,
-    fallback,
-    kept,
-    ready_space,
-)
+from dcsim.model.instant import Instant, View, kept, ready_space
+from dcsim.model.layers import LAYERS, Kind, Layer, fallback
 from dcsim.model.state import LotState, SiteState
 
 _SERIES = tuple(layer for layer in LAYERS if layer.kind is Kind.SERIES)

@@ -23,13 +23,18 @@ layer, not the cooling plant of the halls as built).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Any, Generic, NamedTuple, TypeVar
 
 from dcsim.errors import DcsimError
-from dcsim.model.allocation import LotLoad, Space, it_mw, place
+from dcsim.model.allocation import it_mw
+from dcsim.model.instant import (
+    Instant,
+    View,
+    cooled_space,
+    kept,
+)
 from dcsim.model.state import HallState, LotState
 
 
@@ -39,101 +44,6 @@ class Kind(Enum):
     LIMIT = "limit"  # equipment the on-site plant waits for: holds it back, adds nothing
     SPACE = "space"  # where GPUs can stand
     CREWS = "crews"  # GPUs brought into service
-
-
-class View(NamedTuple):
-    """The state as the evaluation reads it, after relaxations; ``pue`` from the true state."""
-
-    power: dict[str, float]
-    planned: dict[str, float]
-    existing_mw: float
-    halls: list[HallState]
-    lots: list[LotState]
-    pue: float
-    top_level: int
-    max_level: int  # the most demanding cooling level among the site's lots
-    priority: tuple[int, ...] = ()  # lots in the order power goes to them
-    unlimited_space: bool = False
-    # Where what follows from the halls and the GPUs on site alone may be kept (the site's
-    # SiteState.known), with the count of changes to its halls; None: nowhere.
-    known: dict[tuple[object, ...], Any] | None = None
-    halls_changed: int = 0
-
-
-_V = TypeVar("_V")
-
-
-class _once(Generic[_V]):
-    """A property worked out on first use and kept in the instance: functools'
-    cached_property without the lock it takes on every first use in Python 3.11 (an
-    Instant is made at every evaluation, its properties read a few times each)."""
-
-    def __init__(self, work: Callable[[Any], _V]) -> None:
-        self.work = work
-        self.name = work.__name__
-
-    def __get__(self, instance: Any, owner: type | None = None) -> _V:
-        value = self.work(instance)
-        instance.__dict__[self.name] = value  # found before this descriptor from now on
-        return value
-
-
-@dataclass
-class Instant:
-    """What every layer's rules need, each computed once per evaluation (at most)."""
-
-    view: View
-    series_it: float  # IT MW through the grid path: the narrowest series layer
-    power_it: float  # IT MW reaching the GPUs: grid path + existing + sources
-    power_mw: float  # the same in facility MW
-    running_mw: float
-    kws: list[float]
-    on_site: list[LotLoad]
-    ready: Sequence[Space]  # ready_space(view)
-
-    @_once
-    def slack(self) -> float:
-        """IT MW below which a layer counts as used up (see :func:`tolerance`)."""
-        return kept(self.view, "slack", lambda: tolerance(self))
-
-    @_once
-    def power_used_up(self) -> bool:
-        return self.power_it <= self.running_mw + self.slack
-
-    @_once
-    def cooled(self) -> Sequence[Space]:
-        return _cooled(self.view)
-
-    @_once
-    def built_mw(self) -> float:
-        return _built_mw(self.view)
-
-    @_once
-    def placed_built(self) -> float:
-        """IT MW of the GPUs on site that fit the commissioned space, cooling aside."""
-        return self._kept("built", lambda: _placed_mw(self, [Space(self.built_mw, 0)], False))
-
-    @_once
-    def placed_cooled(self) -> float:
-        """IT MW of the GPUs on site that fit space whose cooling fits, built or not."""
-        return self._kept("cooled", lambda: _placed_mw(self, self.cooled))
-
-    @_once
-    def placed_ready(self) -> float:
-        """IT MW of the GPUs on site that fit space they can be installed and run in."""
-        return self._kept("ready", lambda: _placed_mw(self, self.ready))
-
-    def _kept(self, space: str, placed: Callable[[], float]) -> float:
-        """``placed()``, kept with the site until its halls or the GPUs on site change
-        (they change at few instants; power and installed GPUs at most)."""
-        known = self.view.known
-        if known is None:
-            return placed()
-        key = ("placed", space, self.view.halls_changed, *[load.gpus for load in self.on_site])
-        value = known.get(key)
-        if value is None:
-            value = known[key] = placed()
-        return value
 
 
 @dataclass(frozen=True)
@@ -170,67 +80,8 @@ class Layer:
 
 
 # ------------------------------------------------------------ shared rules
-_GPU_SLACK = 1000.0  # packing leaves less than one GPU of slack per hall
-
-
-def tolerance(instant: Instant) -> float:
-    """IT MW below which a layer counts as used up: one GPU per hall, as packing leaves."""
-    return (len(instant.view.halls) + 1) * max(instant.kws) / _GPU_SLACK + 1e-9
-
-
-_T = TypeVar("_T")
-
-
-def kept(view: View, what: str, work: Callable[[], _T]) -> _T:
-    """``work()``, which reads only the halls of ``view`` (and what never changes), kept
-    with the site until its halls change; worked out each time for a view with no store."""
-    known = view.known
-    if known is None:
-        return work()
-    key = (what, view.halls_changed)
-    value = known.get(key)
-    if value is None:
-        value = known[key] = work()
-    return value
-
-
-def ready_space(view: View) -> Sequence[Space]:
-    """Space GPUs can be installed and run in: commissioned, less what retrofits hold."""
-
-    def work() -> tuple[Space, ...]:
-        if view.unlimited_space:
-            return tuple(Space(math.inf, h.level) for h in view.halls)
-        return tuple(Space(h.usable_mw if h.commissioned else 0.0, h.level) for h in view.halls)
-
-    return kept(view, "ready", work)
-
-
-def _built_mw(view: View) -> float:
-    def work() -> float:
-        if view.unlimited_space:
-            return math.inf
-        return sum(h.it_mw for h in view.halls if h.commissioned)
-
-    return kept(view, "built", work)
-
-
-def _cooled(view: View) -> Sequence[Space]:
-    """Space whose cooling fits, commissioned or not, less what retrofits hold."""
-
-    def work() -> tuple[Space, ...]:
-        if view.unlimited_space:
-            return tuple(Space(math.inf, h.level) for h in view.halls)
-        return tuple(Space(h.usable_mw, h.level) for h in view.halls)
-
-    return kept(view, "cooled", work)
-
-
 def _power_used_up(instant: Instant) -> bool:
     return instant.power_used_up
-
-
-def _placed_mw(instant: Instant, space: Sequence[Space], check_cooling: bool = True) -> float:
-    return it_mw(place(instant.on_site, space, check_cooling), instant.kws)
 
 
 # ------------------------------------------------------------ power layers
@@ -354,7 +205,7 @@ def _relax_building(view: View) -> View:
 def _cooling_capacity(instant: Instant) -> float:
     view = instant.view
     return kept(
-        view, "cooling", lambda: sum(s.mw for s in _cooled(view) if s.level >= view.max_level)
+        view, "cooling", lambda: sum(s.mw for s in cooled_space(view) if s.level >= view.max_level)
     )
 
 

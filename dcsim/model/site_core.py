@@ -20,14 +20,8 @@ from typing import Any
 from dcsim.input.spec import Scenario, Site
 from dcsim.model.allocation import LotLoad, dispatch_order, place
 from dcsim.model.capacity import Snapshot, evaluate, idle_now, view_of
-from dcsim.model.layers import (
-    INSTALLATION,
-    ONSITE_KEYS,
-    PLANT_SWITCHGEAR,
-    POWER_LAYERS,
-    Layer,
-    ready_space,
-)
+from dcsim.model.instant import ready_space
+from dcsim.model.layers import INSTALLATION, ONSITE_KEYS, PLANT_SWITCHGEAR, POWER_LAYERS, Layer
 from dcsim.model.state import HallState, LotState, SiteState
 from dcsim.model.totals import HOURS_PER_DAY
 

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from dcsim.errors import DcsimError
 from dcsim.experiments.results import (
@@ -126,6 +125,8 @@ class _ParquetStream:
         self.pieces = path.parent / path.stem
 
     def append(self, replication: int, header: bytes, rows: pa.Table) -> int:
+        import pyarrow.parquet as pq  # here: a CSV run need not import it
+
         self.pieces.mkdir(exist_ok=True)
         pq.write_table(rows, self.pieces / f"{replication:07d}.parquet")
         return 0
@@ -137,6 +138,8 @@ class _ParquetStream:
         return None  # the pieces are joined at the end: read then
 
     def finish(self) -> Path:
+        import pyarrow.parquet as pq
+
         pieces = sorted(self.pieces.glob("*.parquet"))
         # A column that is empty in one replication is typed null there: unify first.
         schema = pa.unify_schemas([pq.read_schema(p) for p in pieces],

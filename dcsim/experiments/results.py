@@ -121,8 +121,8 @@ def summary_parts(result: ReplicationResult, scenario: Scenario) -> PackedReplic
     empty_events, empty_timeseries = _empty_tables()
     return PackedReplication(
         result.replication,
-        empty_events,
-        empty_timeseries,
+        empty_events.copy(),  # a frame of its own: no replication can change another's
+        empty_timeseries.copy(),
         _summary_frame(result, start),
         result.migration,
         parts,

@@ -53,7 +53,8 @@ def place(lots: Sequence[LotLoad], halls: Sequence[Space], check_cooling: bool =
     """GPUs of each lot that fit in ``halls``; unless ``check_cooling``, any hall fits any lot.
 
     A site asks the same question at many instants (the halls and lots as they were, with
-    only power changed): the answers are remembered (a few thousand, the latest).
+    only power changed): the answers are remembered, a few thousand at most (all are
+    forgotten when that many are kept, and remembering starts again).
     """
     key = (tuple(lots), tuple(halls), check_cooling)
     known = _PLACED.get(key)

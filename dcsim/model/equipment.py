@@ -57,11 +57,6 @@ class ArrivalClock:
         self.rng = rng
         self._uniforms = DrawnAhead(rng)  # the stream is the clock's alone
 
-    @property
-    def constant_rate(self) -> float | None:
-        """The rate, if it never changes (one step, from -inf); otherwise None."""
-        return self.steps[0][1] if len(self.steps) == 1 else None
-
     def exp1(self) -> float:
         """The next Exp(1) draw, by inverse transform of the next uniform."""
         return -math.log1p(-self._uniforms.next())
@@ -127,7 +122,7 @@ class EquipmentMarket:
         opens = env.now - spec.warm_up
         if (spec.output_steps or spec.background_steps) and start_date is None:
             raise ValueError("a market with schedules needs the start date")
-        # When each line next falls free, as two queues in time order (see _take_line):
+        # When each line next falls free, as two queues in time order (see _build):
         # lines not yet used (those a later output step opens free from its date), and
         # lines busy with a unit, by the day it is done.
         opening = [opens] * spec.lines
@@ -170,13 +165,13 @@ class EquipmentMarket:
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
     def _take_lines(self, arrivals: np.ndarray) -> None:
-        """:meth:`_take_line` for each of ``arrivals`` (in order), a row of lines at a time.
+        """:meth:`_build` for each of ``arrivals`` (in order), a row of lines at a time.
 
         While no unused line is free soonest, the unit arriving k-th after now takes the
         line of the unit under way k-th (the line free soonest then), and the ones after
         it take the lines of the units just put in, in turn: with L lines under way,
         L units at a time are max(arrival, their line's free day) + build time, the
-        arithmetic of _take_line element by element. The warm-up takes in tens of
+        arithmetic of _build element by element. The warm-up takes in tens of
         thousands of orders per market this way, a few hundred at a time.
         """
         build_time, unused, used = self.build_time, self._unused, self._used
@@ -185,7 +180,7 @@ class EquipmentMarket:
         while taken < count:
             opening = unused[used] if used < len(unused) else math.inf
             if not free or opening <= free[0]:  # an unused line is free soonest
-                arrival = float(arrivals[taken])
+                arrival = float(arrivals[taken])  # as _build does it
                 free.append((arrival if arrival > opening else opening) + build_time)
                 used += 1
                 taken += 1
@@ -209,38 +204,33 @@ class EquipmentMarket:
         return self._build(now)
 
     def _build(self, now: float) -> float:
-        """Put one unit in production at ``now``; return when it is finished."""
-        return self._take_line(now)
-
-    def _earliest(self) -> float:
-        """When the line free soonest falls free."""
-        unused, done = self._unused, self._done
-        if self._used < len(unused) and (not done or unused[self._used] <= done[0]):
-            return unused[self._used]
-        return done[0]
-
-    def _take_line(self, now: float) -> float:
-        """The line free soonest takes a unit ordered ``now``; returns when it is done.
+        """Put one unit in production at ``now``: the line free soonest takes it. Returns
+        when it is done.
 
         First come, first served with one build time: units start in the order they
         come, so they are done in that order, and the lines' free days are two queues in
         time order, the lines not yet used and the units under way: the line free
         soonest is at the front of one of them (what a heap of free days would give).
         """
-        unused, done = self._unused, self._done
-        if self._used < len(unused) and (not done or unused[self._used] <= done[0]):
-            earliest = unused[self._used]
+        if self._unused_first():
+            earliest = self._unused[self._used]
             self._used += 1
         else:
-            earliest = done.popleft()
+            earliest = self._done.popleft()
         finished = (now if now > earliest else earliest) + self.build_time
-        done.append(finished)
+        self._done.append(finished)
         return finished
+
+    def _unused_first(self) -> bool:
+        """Whether a line not yet used is (one of) the line(s) free soonest."""
+        unused, done = self._unused, self._done
+        return self._used < len(unused) and (not done or unused[self._used] <= done[0])
 
     def backlog_days(self) -> float:
         """How long a unit ordered now would wait for a line."""
         self._catch_up(self.env.now)
-        return max(0.0, self._earliest() - self.env.now)
+        earliest = self._unused[self._used] if self._unused_first() else self._done[0]
+        return max(0.0, earliest - self.env.now)
 
     def order(self, rng: np.random.Generator) -> Generator[simpy.Event, Any, float]:
         """A SimPy process: design, queue, build and ship one unit; returns the lead time."""

@@ -4,9 +4,10 @@ Most rows are logged one at a time, as :class:`~dcsim.model.events.EventRow` tup
 (a site's changes, an agreement, an upgrade). The studies of a serial region's
 background requests — nine rows in ten of a portfolio's log — are logged by the
 thousand as an :class:`EventBlock` of arrays, with no Python object per row.
-:meth:`EventLog.build` merges both into one table of arrays in log order: by time,
-rows of one instant in the order they were logged, block rows (logged when their
-request arrived, ahead of their time) before the rows logged at that instant.
+:meth:`EventLog.build` merges both into one table of arrays in log order: by time, and
+rows of one time in the order they were logged. Each row knows when it was logged: its
+own time, or earlier for a row logged ahead (a background request's studies are worked
+out when it arrives, a background request's energization when it signs).
 """
 
 from __future__ import annotations
@@ -42,18 +43,24 @@ class EventBlock:
     detail: np.ndarray
     strings: Sequence[str]
     background: np.ndarray  # bool
+    logged: np.ndarray  # float64: the day each row was logged (its time, or earlier)
 
     def __len__(self) -> int:
         return len(self.time)
 
     @staticmethod
-    def of_rows(rows: Sequence[EventRow]) -> EventBlock:
-        """Rows logged one at a time, as a block (each row's strings its own)."""
+    def of_rows(rows: Sequence[EventRow], ahead: dict[int, float]) -> EventBlock:
+        """Rows logged one at a time, as a block (each row's strings its own); ``ahead``
+        gives the day a row was logged where that is not its own time (by position)."""
         time, site, _, event, obj, quantity, unit, detail, background = zip(*rows, strict=True)
         count = len(rows)
         codes = np.arange(4 * count, dtype=np.int64).reshape(4, count)
+        times = np.array(time, dtype=np.float64)
+        logged = times.copy()
+        if ahead:
+            logged[list(ahead)] = list(ahead.values())
         return EventBlock(
-            time=np.array(time, dtype=np.float64),
+            time=times,
             event=np.array([EVENT_CODE[e] for e in event], dtype=np.int16),
             quantity=np.array(quantity, dtype=np.float64),
             site=codes[0],
@@ -62,6 +69,7 @@ class EventBlock:
             detail=codes[3],
             strings=[*site, *obj, *unit, *detail],
             background=np.array(background, dtype=bool),
+            logged=logged,
         )
 
 
@@ -84,16 +92,23 @@ class EventLog:
         return len(self.time)
 
     @staticmethod
-    def build(rows: Sequence[EventRow], blocks: Sequence[EventBlock], until: float) -> EventLog:
+    def build(
+        rows: Sequence[EventRow],
+        blocks: Sequence[EventBlock],
+        until: float,
+        ahead: dict[int, float] | None = None,
+    ) -> EventLog:
         """The blocks and rows with a time before ``until``, merged in log order: by time,
-        then blocks before rows, each in its own order."""
-        parts = [*blocks, EventBlock.of_rows(rows)] if rows else list(blocks)
+        then by the day each was logged (``ahead``: a row's, by position, where that is
+        not its time), then blocks before rows, each in its own order."""
+        parts = [*blocks, EventBlock.of_rows(rows, ahead or {})] if rows else list(blocks)
         strings: list[str] = []
         for part in parts:
             strings.extend(part.strings)
-        codes, uniques = pd.factorize(np.array(strings, dtype=object))
+        # A missing text (None) is a name of its own, not the last one of the table.
+        codes, uniques = pd.factorize(np.array(strings, dtype=object), use_na_sentinel=False)
         codes = codes.astype(np.int32)
-        columns: dict[str, list[np.ndarray]] = {key: [] for key in _COLUMNS}
+        columns: dict[str, list[np.ndarray]] = {key: [] for key in (*_COLUMNS, "logged")}
         offset = 0
         for part in parts:
             own = codes[offset : offset + len(part.strings)]
@@ -105,12 +120,14 @@ class EventLog:
             for key in ("site", "obj", "unit", "detail"):
                 columns[key].append(own[getattr(part, key)[keep]])
             columns["background"].append(part.background[keep])
+            columns["logged"].append(part.logged[keep])
         if not parts:
             return EventLog.empty()
         merged = {key: np.concatenate(value) for key, value in columns.items()}
-        order = np.argsort(merged["time"], kind="stable")
-        return EventLog(**{key: value[order] for key, value in merged.items()},
-                        names=np.asarray(uniques, dtype=object))  # fmt: skip
+        order = np.lexsort((merged.pop("logged"), merged["time"]))  # stable: ties in order
+        names = np.asarray(uniques, dtype=object)
+        names[pd.isna(names)] = None  # factorize keeps a missing text as NaN
+        return EventLog(**{key: value[order] for key, value in merged.items()}, names=names)
 
     @staticmethod
     def empty() -> EventLog:
@@ -167,6 +184,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.rows: list[EventRow] = []
+        self.ahead: dict[int, float] = {}  # rows logged before their time: position -> day
         self.blocks: list[EventBlock] = []
         self._sources: list[Callable[[float], EventBlock | None]] = []
 
@@ -180,17 +198,27 @@ class Recorder:
         unit: str = "",
         detail: str = "",
         background: bool = False,
+        logged: float | None = None,
     ) -> None:
-        self.rows.append(
-            EventRow(time, site, event.process, event, obj, quantity, unit, detail, background)
+        """Log a row; ``logged``: the day it is logged on, if before its ``time``."""
+        self.add(
+            EventRow(time, site, event.process, event, obj, quantity, unit, detail, background),
+            logged,
         )
+
+    def add(self, row: EventRow, logged: float | None = None) -> None:
+        """Log ``row``, on day ``logged`` if that is not its own time."""
+        if logged is not None and logged != row.time_days:
+            self.ahead[len(self.rows)] = logged
+        self.rows.append(row)
 
     def add_source(self, source: Callable[[float], EventBlock | None]) -> None:
         """``source(until)`` logs, as a block, its rows of what happened before ``until``."""
         self._sources.append(source)
 
     def collect(self, until: float) -> None:
-        """Ask every source for its rows of what happened before ``until``."""
+        """Ask every source for its rows of what happened before ``until`` (and before
+        now: a source logs nothing of what has not happened)."""
         for source in self._sources:
             block = source(until)
             if block is not None and len(block):
@@ -199,7 +227,7 @@ class Recorder:
     def log(self, until: float = math.inf) -> EventLog:
         """Every row so far with a time before ``until``, as columns in log order
         (collect first for the sources' rows)."""
-        return EventLog.build(self.rows, self.blocks, until)
+        return EventLog.build(self.rows, self.blocks, until, self.ahead)
 
     def all_rows(self, now: float) -> list[EventRow]:
         """Every row of what happened before ``now``, sources' included, as tuples in log

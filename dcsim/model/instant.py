@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar, overload
 
 from dcsim.model.allocation import LotLoad, Space, it_mw, place
 from dcsim.model.state import HallState, LotState
@@ -33,7 +33,9 @@ class View(NamedTuple):
     priority: tuple[int, ...] = ()  # lots in the order power goes to them
     unlimited_space: bool = False
     # Where what follows from the halls and the GPUs on site alone may be kept (the site's
-    # SiteState.known), with the count of changes to its halls; None: nowhere.
+    # SiteState.known), with the count of changes to its halls; None: nowhere. A state is
+    # only ever read through one set of relaxed layers (its SiteCore's), so the keys need
+    # not name them; every change to a hall goes through SiteCore, which counts it.
     known: dict[tuple[object, ...], Any] | None = None
     halls_changed: int = 0
 
@@ -50,7 +52,15 @@ class _once(Generic[_V]):
         self.work = work
         self.name = work.__name__
 
-    def __get__(self, instance: Any, owner: type | None = None) -> _V:
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> _once[_V]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _V: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> _once[_V] | _V:
+        if instance is None:
+            return self  # read from the class
         value = self.work(instance)
         instance.__dict__[self.name] = value  # found before this descriptor from now on
         return value

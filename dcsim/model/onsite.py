@@ -27,7 +27,7 @@ from dcsim.model.site_api import Proc, SiteContext
 
 LAYER = "onsite"
 TURBINES = "turbines"
-_BOTH = (TURBINES, "switchgear")
+SWITCHGEAR = "switchgear"
 
 
 class Plant:
@@ -49,15 +49,15 @@ class Plant:
     def _online(self, block: int, on_hand: frozenset[str] = frozenset()) -> bool:
         return (
             self.built[block]
-            and (self.turbine[block] or "turbines" in on_hand)
-            and (self.switchgear[block] or "switchgear" in on_hand)
+            and (self.turbine[block] or TURBINES in on_hand)
+            and (self.switchgear[block] or SWITCHGEAR in on_hand)
         )
 
     def carrying_mw(self, on_hand: frozenset[str] = frozenset()) -> float:
         if self.retired:
             return 0.0
         # _online for each block, written out: called several times per plant update.
-        any_turbine, any_gear = "turbines" in on_hand, "switchgear" in on_hand
+        any_turbine, any_gear = TURBINES in on_hand, SWITCHGEAR in on_hand
         up = 0
         for built, turbine, switchgear, out in zip(
             self.built, self.turbine, self.switchgear, self.out, strict=True
@@ -85,7 +85,8 @@ class Plant:
                         bare += 1
         blocks, mw = self.spec.blocks, self.spec.block_mw
         ups = {frozenset(): bare, frozenset({TURBINES}): with_turbines,
-               frozenset({"switchgear"}): with_switchgear, frozenset(_BOTH): with_both}  # fmt: skip
+               frozenset({SWITCHGEAR}): with_switchgear,
+               frozenset({TURBINES, SWITCHGEAR}): with_both}  # fmt: skip
         return {key: min(ups[on_hand], blocks) * mw for on_hand, key in ONSITE_WITH.items()}
 
     def _update(self) -> None:

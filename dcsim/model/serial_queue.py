@@ -73,7 +73,8 @@ class SerialQueue(RegionQueue):
 
     @property
     def arrivals(self) -> int:
-        """Background requests taken in so far (the initial backlog included)."""
+        """Background requests taken in so far (the initial backlog included): those that
+        arrived by the last time the line was needed (a site's request, a look, the end)."""
         return self._taken
 
     def submit(self, request: GridRequest) -> None:
@@ -146,7 +147,9 @@ class SerialQueue(RegionQueue):
         studies, for every request that arrived before ``until``: one block of arrays."""
         if self._traffic is None:
             return None
-        self._take_in(until, inclusive=False)
+        # Nothing after now has happened (a request taken in early would go ahead of a
+        # site's request that comes before it).
+        self._take_in(min(until, self.env.now), inclusive=False)
         first, last = self._logged, self._taken
         self._logged = last
         if first == last:
@@ -186,7 +189,8 @@ class SerialQueue(RegionQueue):
             request.upgrade_wait = 0.0
             # Nothing waits on a background request's energization: log it now.
             self.recorder.event(now + plan.energization, request.site, Event.TRANCHE_ENERGIZED,
-                                request.ident, request.mw, "MW", background=True)  # fmt: skip
+                                request.ident, request.mw, "MW", background=True,
+                                logged=now)  # fmt: skip
         else:
             env.process(self._background_upgrade(request))
 
@@ -259,6 +263,7 @@ def _study_rows(
     site = len(strings) - 1
     offset = len(strings)
     return EventBlock(
+        logged=np.repeat(arrival, slots)[keep],  # worked out when the request arrived
         time=time.ravel()[keep],
         event=event.ravel()[keep],
         quantity=quantity.ravel()[keep],

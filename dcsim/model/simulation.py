@@ -162,8 +162,10 @@ def simulate(
         records.append(_record(site, rows[-1], totals))
         for year, idle_by_layer, *stranded in by_year(rows, binding, horizon, scenario.start_date):
             migration.append((name, year, *idle_by_layer, *stranded))
+    for event in events:  # logged after the run: after every row of its instant
+        recorder.add(event, math.inf)
     # The queues log some rows ahead of their time: keep those up to the horizon.
-    log = EventLog.build(recorder.rows + events, recorder.blocks, horizon)
+    log = recorder.log(horizon)
     return ReplicationResult(
         replication, log, timeseries, records, migration,
         {s.spec.name: s.timeseries for s in sites}, {s.spec.name: s.tape for s in sites},

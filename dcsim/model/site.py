@@ -175,7 +175,11 @@ class SiteModel:
 
     def set_power(self, layer: str, mw: float) -> None:
         if self._core.state.power[layer] == mw:
-            return  # no change (a plant's update sets every value it publishes)
+            # No change (a plant's update sets every value it publishes): nothing to
+            # evaluate, but it stays on the tape, so that a replay settles at the same
+            # instants and sums idle time over the same intervals as before.
+            self.tape.append((self._env.now, "set_power", (layer, mw)))
+            return
         self._change("set_power", layer, mw)
         power = self._core.state.power
         if not self._grid_carries.triggered and min(

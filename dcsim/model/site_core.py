@@ -26,6 +26,7 @@ from dcsim.model.state import HallState, LotState, SiteState
 from dcsim.model.totals import HOURS_PER_DAY
 
 _NEW = tuple.__new__
+_STATES_KEPT = 20_000  # evaluated states a site keeps (a ten-year portfolio site meets ~1,000)
 
 # The changes a process can make, by SiteCore method name; a tape replays them by name.
 CHANGES = frozenset(
@@ -195,6 +196,8 @@ class SiteCore:
                 known = evaluate(now, state, self._relaxed, self._depreciation_days, view)
             else:
                 known = idle_now(view, self._hidden)
+            if len(self._evaluated) >= _STATES_KEPT:
+                self._evaluated.clear()  # a long run's memory stays bounded
             self._evaluated[key] = known
         if self._rows:
             self._keep_row(now, _NEW(Snapshot, (now, *known[1:])))

@@ -90,6 +90,7 @@ class _CsvStream:
         self.handle: BinaryIO = path.open("r+b" if offset is not None else "wb")
         # The file's SHA-256 for run.json, taken as it is written (not read again at the end).
         self.sha256 = hashlib.sha256()
+        self.size = 0  # its size once closed
         if offset is not None:
             self.handle.truncate(offset)  # rows of a replication the checkpoint never kept
             self.handle.seek(0)

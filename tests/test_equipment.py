@@ -462,6 +462,22 @@ def test_a_unit_under_way_frees_its_line_before_a_new_line_opens() -> None:
     assert [market._build(0.0), market._build(0.5), market._build(1.0)] == [10.0, 20.0, 21.0]
 
 
+def _market_and_heap(
+    lines: int, opening: list[tuple[int, int]], build: float
+) -> tuple[EquipmentMarket, list[float]]:
+    """A market of ``lines`` lines of ``build`` days, ``opening`` (day, lines) more on
+    later days, and a heap of the same lines' free days."""
+    steps, total = [], lines
+    for when, more in sorted(opening):
+        total += more
+        steps.append((day(when), total / build))
+    spec = supply(lines=lines, output_per_day=lines / build, output_steps=tuple(steps))
+    market = EquipmentMarket(simpy.Environment(), spec, np.random.default_rng(0), day(0))
+    free = [0.0] * lines + [float(when) for when, more in sorted(opening) for _ in range(more)]
+    heapq.heapify(free)
+    return market, free
+
+
 @settings(max_examples=100, deadline=None)
 @given(
     lines=st.integers(1, 5),
@@ -474,14 +490,7 @@ def test_the_lines_free_days_are_those_a_heap_of_them_gives(
     # With one build time, units finish in the order they start: two queues in time
     # order (lines not yet used, units under way) give the line a heap would give.
     build = 10.0
-    steps, total = [], lines
-    for when, more in sorted(opening):
-        total += more
-        steps.append((day(when), total / build))
-    spec = supply(lines=lines, output_per_day=lines / build, output_steps=tuple(steps))
-    market = EquipmentMarket(simpy.Environment(), spec, np.random.default_rng(0), day(0))
-    free = [0.0] * lines + [float(when) for when, more in sorted(opening) for _ in range(more)]
-    heapq.heapify(free)
+    market, free = _market_and_heap(lines, opening, build)
     for now in sorted(orders):
         start = max(now, free[0])
         heapq.heapreplace(free, start + build)
@@ -502,14 +511,7 @@ def test_background_orders_taken_a_row_of_lines_at_a_time_are_a_heap_of_free_day
     # The warm-up puts background orders on the lines a row at a time (_take_lines): the
     # lines' free days afterwards are those one order at a time on a heap gives.
     build = 10.0
-    steps, total = [], lines
-    for when, more in sorted(opening):
-        total += more
-        steps.append((day(when), total / build))
-    spec = supply(lines=lines, output_per_day=lines / build, output_steps=tuple(steps))
-    market = EquipmentMarket(simpy.Environment(), spec, np.random.default_rng(0), day(0))
-    free = [0.0] * lines + [float(when) for when, more in sorted(opening) for _ in range(more)]
-    heapq.heapify(free)
+    market, free = _market_and_heap(lines, opening, build)
     now = 0.0
     for batch in batches:
         arrivals = sorted(now + a for a in batch)

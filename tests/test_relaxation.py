@@ -108,6 +108,22 @@ def test_the_crews_batching_anomaly_is_real_and_inside_its_bound() -> None:
     assert_never_worse(base, relaxed, "cooling", scenario)
 
 
+@pytest.mark.xfail(strict=True, reason="known: crews lock in a roomier lot relaxed cooling let in")
+def test_relaxed_cooling_that_lets_a_roomier_lot_in_first_never_makes_a_site_worse() -> None:
+    # Found by the slow suite (seen at 6ebcb07 too, not made by later speed work). s1's
+    # liquid GPUs (1.7 kW) arrive first; relaxed cooling lets crews install them in its
+    # 17 MW air hall, where air GPUs (1.2 kW) arrive later and no longer fit: from day 457
+    # to 858, 5,895 GPUs sit idle instead of 4,484 (+3.9 M GPU-hours, 3%). Installed GPUs
+    # are never moved, and idle time counts GPUs, not MW. Until crews or placement leave
+    # room for the lots that run more GPUs per MW, this breaks the relaxation rule.
+    scenario = load_text(
+        (Path(__file__).parent / "relaxation_cases" / "cooling_crowding.toml").read_text()
+    )
+    base = simulate(scenario, 48).summary
+    relaxed = simulate(scenario, 48, relaxed={"cooling"}).summary
+    assert_never_worse(base, relaxed, "cooling", scenario)
+
+
 @pytest.mark.parametrize("name", ["ashburn", "abilene", "columbus", "memphis", "santa_clara"])
 def test_relaxing_each_layer_never_makes_a_bundled_site_worse(name: str) -> None:
     spec = dcsim.load(SITES / f"{name}.toml")

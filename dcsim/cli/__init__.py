@@ -11,22 +11,24 @@ from dcsim.cli.commands import main
 
 
 def program() -> None:
-    """The ``dcsim`` program (and ``python -m dcsim``): :func:`main`, and after an
-    interrupt an exit at once.
+    """The ``dcsim`` program (and ``python -m dcsim``): :func:`main`, then an exit at once.
 
-    Once an interrupted run has said what it kept, every file is whole; what is left is
-    the interpreter's own exit, which joins the process pool's manager thread, and after
-    the pool's workers were ended that join can wait for good (seen once in CI: a
-    SIGTERM the run never ended after). Called from Python, :func:`main` exits as usual.
+    When :func:`main` is done, every file is whole and closed and every worker ended;
+    what is left is the interpreter's own exit. That exit is skipped: it joins the
+    process pool's manager thread, which after an interrupt can wait for good (seen once
+    in CI: a SIGTERM the run never ended after), and while it runs Ctrl-C and SIGTERM are
+    back to killing the process outright, with no word of what was written (a signal a
+    moment after a run finished). Called from Python, :func:`main` exits as usual.
     """
     try:
         main(prog_name="dcsim")
     except SystemExit as done:
-        if done.code == 130:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(130)
-        raise
+        code = done.code
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if code is None or isinstance(code, int):
+            os._exit(code or 0)
+        raise  # a message as the exit code (click's usage errors print and exit with 2)
 
 
 __all__ = ["main", "program"]

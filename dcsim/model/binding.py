@@ -32,18 +32,26 @@ def _rises(before: Snapshot, after: Snapshot) -> int:
 def binding_layers(rows: Sequence[Snapshot], horizon: float) -> list[int]:
     """Index into LAYERS of the binding layer at each row, or NONE where nothing is idle."""
     count = len(LAYERS)
+    every = (1 << count) - 1
     next_exit: list[tuple[float, bool]] = [(horizon, False)] * count
     binding = [NONE] * len(rows)
     for k in range(len(rows) - 1, -1, -1):
         row = rows[k]
+        tight, caps = row.tight, row.caps
         if row.gpus_idle > 0:
-            candidates = [i for i in range(count) if row.tight >> i & 1]
-            caps = row.caps
+            candidates = [i for i in range(count) if tight >> i & 1]
             # Ends last; then the one whose capacity rose as it ended (it released the
             # GPUs); then the narrowest now (a tie at the horizon is not decided by order).
             binding[k] = max(candidates, key=lambda i: (*next_exit[i], -caps[i], -i))
-        rose = _rises(rows[k - 1], row) if k > 0 else 0
+            ending = every & ~tight  # the layers not tight here end their shortfall here
+        else:
+            ending = every
+        if not ending:
+            continue
+        before = rows[k - 1].caps if k > 0 else caps
+        rose = 0 if before == caps else _rises(rows[k - 1], row)
+        time = row.time_days
         for i in range(count):
-            if row.gpus_idle == 0 or not row.tight >> i & 1:
-                next_exit[i] = (row.time_days, bool(rose >> i & 1))
+            if ending >> i & 1:
+                next_exit[i] = (time, bool(rose >> i & 1))
     return binding

@@ -22,7 +22,7 @@ import pandas as pd
 from dcsim.model.events import Event, EventRow, Process
 
 EVENTS: tuple[Event, ...] = tuple(Event)
-EVENT_CODE: dict[Event, int] = {event: code for code, event in enumerate(EVENTS)}
+EVENT_CODE: dict[Event, int] = {event: event.code for event in EVENTS}
 PROCESSES: tuple[Process, ...] = tuple(Process)
 # The process of each event code: a row's process follows from its event.
 PROCESS_OF = np.array([PROCESSES.index(event.process) for event in EVENTS], dtype=np.int8)
@@ -61,7 +61,7 @@ class EventBlock:
             logged[list(ahead)] = list(ahead.values())
         return EventBlock(
             time=times,
-            event=np.array([EVENT_CODE[e] for e in event], dtype=np.int16),
+            event=np.array([e.code for e in event], dtype=np.int16),
             quantity=np.array(quantity, dtype=np.float64),
             site=codes[0],
             obj=codes[1],

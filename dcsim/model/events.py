@@ -30,6 +30,7 @@ class Event(StrEnum):
 
     process: Process
     quantity: str  # what the row's quantity (and detail) say, for the README
+    code: int  # its position among the members: its code in a log of columns
 
     def __new__(cls, value: str, process: Process, quantity: str) -> Event:
         member = str.__new__(cls, value)
@@ -191,6 +192,10 @@ class Event(StrEnum):
     )
     ALL_GPUS_RUNNING = "all_gpus_running", Process.SITE, "GPUs running"
 
+
+for _code, _event in enumerate(Event):
+    _event.code = _code  # read per row when a log becomes columns (a dict lookup would
+    # hash the member through Enum's Python-level __hash__)
 
 EVENT_TYPES: dict[str, tuple[str, ...]] = {
     process.value: tuple(e.value for e in Event if e.process is process) for process in Process

@@ -6,7 +6,7 @@
     python scripts/bench.py --against 5da4376   # section 4 also runs that commit's dcsim
 
 1. The region queue configured as M/M/c beside a bare SimPy M/M/c written here:
-   customers per second of each, and their ratio (target: dcsim >= 0.5).
+   customers per second of each, and their ratio (target: dcsim >= 1.0).
 2. One ten-year replication of each bundled site: wall time and events.
 3. How the cost grows with the horizon and with the background request rate:
    seconds per thousand events should stay flat (cost follows events, not
@@ -186,6 +186,13 @@ def dcsim_run(args: list[str], pythonpath: Path | None = None) -> tuple[float, f
 def end_to_end(quick: bool, against: str | None) -> None:
     reps = 4 if quick else 100
     years = "2" if quick else "10"
+
+    def target(text: str, opening: str = "; ") -> str:
+        # A quick run is too small for the targets (start-up is most of it): not shown.
+        if quick:
+            return ""
+        return f"{opening}target {text}" + (")" if opening.endswith("(") else "")
+
     run = ["sites/portfolio.toml", "--years", years, "--reps", str(reps)]
     print(f"\n4. dcsim run {' '.join(run)}, all outputs written")
     dcsim_run(["sites/portfolio.toml", "--years", "1", "--reps", "1"])  # compiles the modules
@@ -196,7 +203,7 @@ def end_to_end(quick: bool, against: str | None) -> None:
         f"   --workers 2   {two:7.1f} s wall  {peak_two:6.0f} MB peak"
         f"  (outside the replications, start-up and finishing the files: {finishing / two:.0%})"
     )
-    print(f"   parallel efficiency on 2 workers = {one / (2 * two):.2f} (target >= 0.9)")
+    print(f"   parallel efficiency on 2 workers = {one / (2 * two):.2f}{target('>= 0.9', ' (')}")
     few, many = (2, 8) if quick else (20, 400)
     peaks = {}
     for count in (few, many):
@@ -204,7 +211,7 @@ def end_to_end(quick: bool, against: str | None) -> None:
                                         str(count), "--workers", "2"])  # fmt: skip
     print(
         f"   peak memory --reps {many} / --reps {few} = {peaks[many] / peaks[few]:.2f}"
-        f" ({peaks[many]:.0f} MB / {peaks[few]:.0f} MB; target <= 1.2, under 400 MB)"
+        f" ({peaks[many]:.0f} MB / {peaks[few]:.0f} MB{target('<= 1.2, under 400 MB')})"
     )
     if against is None:
         return
@@ -216,7 +223,7 @@ def end_to_end(quick: bool, against: str | None) -> None:
         old, old_peak, _ = dcsim_run([*run, "--workers", "2"], pythonpath=tree)
         print(
             f"   commit {against}: {old:7.1f} s wall {old_peak:6.0f} MB peak;"
-            f" this dcsim is {old / two:.1f}x faster (target >= 7)"
+            f" this dcsim is {old / two:.1f}x faster{target('>= 7', ' (')}"
         )
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],

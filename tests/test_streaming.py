@@ -125,8 +125,12 @@ def test_a_run_killed_midway_and_resumed_writes_the_same_bytes(tmp_path: Path, f
     # A plain rerun is refused and says how to go on; --resume goes on.
     refused = run_cli(*args, "--out", resumed)
     assert_refused(refused, "did not finish", "--resume")
-    again = run_cli(*args, "--out", resumed, "--quiet", "--resume", timeout=300)
+    again = run_cli(*args, "--out", resumed, "--resume", timeout=300)
     assert again.returncode == 0, again.stderr
+    if fmt == "csv":  # it says what it takes up: the replications kept, from the first on
+        said = next(line for line in again.stdout.splitlines() if line.startswith("resuming"))
+        kept = int(said.split(": ")[1].split(" of ")[0])
+        assert 3 <= kept < 10 and said.endswith(f"of 10 replications kept, {10 - kept} to run")
     assert _bytes(resumed, fmt) == _bytes(whole, fmt)
     assert not (resumed / ".dcsim-partial").exists()
     # run.json records each file's size and SHA-256 (taken as the rows were written, the

@@ -43,7 +43,7 @@ class _Group(click.Group):
             sys.exit(2)
         except RunInterrupted as exc:
             click.echo(
-                f"dcsim: interrupted; {exc.finished} of {exc.total} tasks finished and kept in"
+                f"dcsim: interrupted; {exc.finished} of {exc.total} {exc.unit} finished and kept in"
                 f" {exc.folder}/. Run the same command with --resume to go on from there.",
                 err=True,
             )
@@ -236,10 +236,16 @@ def run_command(
             **resume_record(defined),
         }
 
-    with checkpointed(out, defined, resume=resume, force=force, total=reps) as checkpoint:
+    with checkpointed(out, defined, resume=resume, force=force, total=reps,
+                      unit="replications") as checkpoint:  # fmt: skip
         if checkpoint.already_complete:
             click.echo(f"{out}: this run already finished; nothing to resume.")
             return
+        # Replications an interrupted run had finished, from the first on (the rest run).
+        kept = next(i for i in range(reps + 1) if f"r{i}" not in checkpoint.known)
+        if kept and not quiet:
+            click.echo(f"resuming the run in {out}/: {kept} of {reps} replications kept,"
+                       f" {reps - kept} to run")  # fmt: skip
         with Progress(reps, quiet) as tick:
             result, written = run_into(
                 scenario, out, replications=reps, layout=layout, checkpoint=checkpoint,
@@ -256,9 +262,10 @@ def run_command(
     if steps:
         click.echo(steps)
     if not quiet:
+        ran = reps - kept  # the kept ones took no time now
         click.echo(
             f"wrote {', '.join(p.name for p in written)} to {out}/ in {wall:.1f} s"
-            f" ({reps / wall:.1f} replications/s, rows written as each finished)"
+            f" ({ran / wall:.1f} replications/s, rows written as each finished)"
         )
 
 

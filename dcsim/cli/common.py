@@ -116,11 +116,13 @@ def engine_options(func: Any) -> Any:
 
 @contextlib.contextmanager
 def checkpointed(
-    out: Path, identity: dict[str, Any], *, resume: bool, force: bool, total: int
-) -> Iterator[Checkpoint]:
+    out: Path, identity: dict[str, Any], *, resume: bool, force: bool, total: int,
+    unit: str = "tasks",
+) -> Iterator[Checkpoint]:  # fmt: skip
     """Hold ``out`` for a run and keep what it finishes, so that --resume can go on.
 
-    Ctrl-C or SIGTERM become :class:`RunInterrupted` (what was kept, and how to go on);
+    Ctrl-C or SIGTERM become :class:`RunInterrupted` (what was kept, counted in ``unit``,
+    and how to go on);
     once the block ends normally the finished tasks are forgotten.
     """
     with folder_lock(out):
@@ -130,7 +132,7 @@ def checkpointed(
         except ExportInterrupted:
             raise
         except KeyboardInterrupt:
-            raise RunInterrupted(out, checkpoint.finished, total) from None
+            raise RunInterrupted(out, checkpoint.finished, total, unit) from None
         except DcsimError:
             checkpoint.abandon()  # refused before any task finished: leave no claim behind
             raise

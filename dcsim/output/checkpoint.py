@@ -31,11 +31,12 @@ _COUNT = "<tasks finished>"  # where the count goes in run.json's text
 
 
 class RunInterrupted(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM stopped a run; ``finished`` of its ``total`` tasks are kept."""
+    """Ctrl-C or SIGTERM stopped a run; ``finished`` of its ``total`` tasks are kept
+    (``unit``: what a task is, to the user: replications for ``dcsim run``)."""
 
-    def __init__(self, folder: Path, finished: int, total: int) -> None:
+    def __init__(self, folder: Path, finished: int, total: int, unit: str = "tasks") -> None:
         super().__init__(folder, finished, total)
-        self.folder, self.finished, self.total = folder, finished, total
+        self.folder, self.finished, self.total, self.unit = folder, finished, total, unit
 
 
 class Checkpoint:

@@ -9,7 +9,7 @@ import simpy
 
 from dcsim.input.distributions import Fixed
 from dcsim.input.spec import StudyPhase
-from dcsim.model.event_log import EVENT_CODE, EventBlock, EventLog, Recorder
+from dcsim.model.event_log import EventBlock, EventLog, Recorder
 from dcsim.model.events import Event, EventRow, Process
 from dcsim.model.serial_queue import SerialQueue
 from dcsim.model.streams import Streams
@@ -25,7 +25,7 @@ def test_rows_of_one_time_come_in_the_order_they_were_logged() -> None:
     # ahead on day 10 (an energization set at an agreement), one logged on day 20.
     block = EventBlock(
         time=np.array([20.0, 25.0]),
-        event=np.array([EVENT_CODE[Event.STUDY_STARTED]] * 2, dtype=np.int16),
+        event=np.array([Event.STUDY_STARTED.code] * 2, dtype=np.int16),
         quantity=np.array([math.nan, math.nan]),
         site=np.array([0, 0]),
         obj=np.array([1, 1]),

@@ -219,10 +219,6 @@ def run_command(
     # Refuse before spending time on the run, and before making any folder.
     scenario = with_run_settings(scenario, years=years, seed=seed)
     check_counts(reps, None, workers)
-    if fmt == "parquet":
-        from dcsim.output.export import require_parquet
-
-        require_parquet()
     scheduler = scheduler_from_environment(scheduler)
     check_scheduler(scheduler)  # before the folder is touched
     layout = Layout(fmt, not no_background, events_format, ocel)

@@ -24,7 +24,7 @@ from dcsim.model.event_log import EVENTS, PROCESS_OF, PROCESSES, EventLog
 from dcsim.model.events import EVENT_COLUMNS
 from dcsim.model.layers import LAYERS, Layer
 from dcsim.model.records import SiteRecord
-from dcsim.model.simulation import TIMESERIES_COLUMNS, ReplicationResult
+from dcsim.model.simulation import TIMESERIES_COLUMNS, TIMESERIES_TYPES, ReplicationResult
 
 DATE_METRICS = SiteRecord.date_columns()
 # The export's categories come from the event vocabulary.
@@ -217,9 +217,8 @@ def _timeseries_frame(result: ReplicationResult, start: pd.Timestamp) -> pd.Data
     frame.insert(0, "replication", result.replication)
     # Typed column by column, so that a table with no rows has the same types.
     frame = frame.astype(
-        {name: "str" if name in ("site", "binding_layer") else
-               "int64" if name == "replication" or name.startswith("gpus_") else "float64"
-         for name in frame.columns}
+        {"replication": "int64",
+         **{name: TIMESERIES_TYPES.get(name, "float64") for name in TIMESERIES_COLUMNS}}
     )  # fmt: skip
     frame.insert(2, "timestamp", _timestamps(frame["time_days"], start))
     return frame

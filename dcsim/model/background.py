@@ -9,8 +9,8 @@ distribution's :meth:`quantiles`, to the last bit what one draw at a time gives.
 What a request will do in its studies follows from its plan alone, whatever its wait:
 how long each phase takes, the phase it withdraws at (if any), and — if it stays —
 how long after its study ends it signs. So is the earliest it can sign: had it
-started at once (:attr:`BackgroundDraws.earliest_agreement`), which tells the queue
-how long it may leave the request untaken without missing its agreement.
+started at once (:meth:`BackgroundDraws.next_after`), which tells the queue how long it
+may leave the request untaken without missing its agreement.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class BackgroundDraws:
         self.runs: list[list[float]] = []  # the durations of the phases it goes through
         self.agreement: list[float] = []  # days from its study's end to signing
         self.stays: list[bool] = []  # not withdrawn in its studies
-        self.earliest_after: list[float] = []  # min of earliest_agreement from here on
+        self.earliest_after: list[float] = []  # the least earliest signing day from here on
         self._arrays: dict[str, list[np.ndarray]] = {key: [] for key in _ARRAYS}
         self._last = opens  # when the last request drawn arrived
         self.exhausted = spec.background_rate <= 0  # no arrivals after those drawn
@@ -107,9 +107,7 @@ class BackgroundDraws:
         agreement = spec.agreement_time.quantiles(plan_u[:, -3])
         # Its agreement had it started on arrival, by the same additions the queue makes
         # (rounding is monotone, so a later start never signs earlier than this).
-        end = times.copy()
-        for index in range(len(phases)):
-            end = np.where(index < through, end + durations[:, index], end)
+        end = phase_ends(times, durations, through)[-1]
         earliest = np.where(withdrawn, math.inf, times + ((end + agreement) - times))
         self.times += times.tolist()
         self.runs += [row[:n] for row, n in zip(durations.tolist(), through.tolist(), strict=True)]
@@ -144,6 +142,17 @@ class BackgroundDraws:
             float(get("energization")[index]),
             float(get("after_agreement")[index]),
         )
+
+
+def phase_ends(start: np.ndarray, durations: np.ndarray, through: np.ndarray) -> list[np.ndarray]:
+    """When each phase ends for requests whose studies start at ``start``, by the additions
+    the queue makes one request at a time (start + first, + second, ...); a phase a request
+    does not go through (after ``through``) ends when the one before it did."""
+    ends, end = [], start
+    for index in range(durations.shape[1]):
+        end = np.where(index < through, end + durations[:, index], end)
+        ends.append(end)
+    return ends or [start]
 
 
 _ARRAYS = ("time", "mw", "durations", "through", "withdrawn", "withdrawal_draws", "upgrade",

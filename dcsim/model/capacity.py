@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from dcsim.model.allocation import LotLoad, it_mw, place, power_share
-from dcsim.model.instant import Instant, View, kept, ready_space
+from dcsim.model.instant import Instant, View, kept, ready_space, remembered
 from dcsim.model.layers import LAYERS, Kind, Layer, fallback
 from dcsim.model.state import LotState, SiteState
 
@@ -53,10 +53,7 @@ def site_pue(state: SiteState, annual: bool = False) -> float:
     """Peak (or ``annual``) PUE of the halls that stand (IT-weighted); before any does, of
     the planned mix. Kept until the halls change."""
     key = ("pue", annual, state.halls_changed)
-    known = state.known.get(key)
-    if known is None:
-        known = state.known[key] = _site_pue(state, annual)
-    return known
+    return remembered(state.known, key, lambda: _site_pue(state, annual))
 
 
 def _site_pue(state: SiteState, annual: bool) -> float:

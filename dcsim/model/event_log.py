@@ -22,7 +22,6 @@ import pandas as pd
 from dcsim.model.events import Event, EventRow, Process
 
 EVENTS: tuple[Event, ...] = tuple(Event)
-EVENT_CODE: dict[Event, int] = {event: event.code for event in EVENTS}
 PROCESSES: tuple[Process, ...] = tuple(Process)
 # The process of each event code: a row's process follows from its event.
 PROCESS_OF = np.array([PROCESSES.index(event.process) for event in EVENTS], dtype=np.int8)

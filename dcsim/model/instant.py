@@ -114,14 +114,9 @@ class Instant:
     def _kept(self, space: str, placed: Callable[[], float]) -> float:
         """``placed()``, kept with the site until its halls or the GPUs on site change
         (they change at few instants; power and installed GPUs at most)."""
-        known = self.view.known
-        if known is None:
-            return placed()
-        key = ("placed", space, self.view.halls_changed, *[load.gpus for load in self.on_site])
-        value = known.get(key)
-        if value is None:
-            value = known[key] = placed()
-        return value
+        view = self.view
+        counts = [load.gpus for load in self.on_site]
+        return remembered(view.known, ("placed", space, view.halls_changed, *counts), placed)
 
 
 _GPU_SLACK = 1000.0  # packing leaves less than one GPU of slack per hall
@@ -135,17 +130,22 @@ def tolerance(instant: Instant) -> float:
 _T = TypeVar("_T")
 
 
-def kept(view: View, what: str, work: Callable[[], _T]) -> _T:
-    """``work()``, which reads only the halls of ``view`` (and what never changes), kept
-    with the site until its halls change; worked out each time for a view with no store."""
-    known = view.known
+def remembered(known: dict[tuple[object, ...], Any] | None, key: tuple[object, ...],
+               work: Callable[[], _T]) -> _T:  # fmt: skip
+    """``work()``, kept in the store ``known`` under ``key`` (``key`` names all it reads);
+    worked out each time where there is no store."""
     if known is None:
         return work()
-    key = (what, view.halls_changed)
     value = known.get(key)
     if value is None:
         value = known[key] = work()
     return value
+
+
+def kept(view: View, what: str, work: Callable[[], _T]) -> _T:
+    """``work()``, which reads only the halls of ``view`` (and what never changes), kept
+    with the site until its halls change."""
+    return remembered(view.known, (what, view.halls_changed), work)
 
 
 def ready_space(view: View) -> Sequence[Space]:

@@ -79,11 +79,6 @@ class Layer:
         return self.name
 
 
-# ------------------------------------------------------------ shared rules
-def _power_used_up(instant: Instant) -> bool:
-    return instant.power_used_up
-
-
 # ------------------------------------------------------------ power layers
 # The on-site plant waits for its turbines and its switchgear, each a layer of its own.
 # So that either can be relaxed as a lens, the plant publishes what it would carry with
@@ -117,7 +112,7 @@ def _plant_waits_for(instant: Instant, gear: str) -> bool:
     power = instant.view.power
     others = frozenset(_GEAR) - {gear}
     held = power[ONSITE_WITH[others]] < power[ONSITE_WITH[frozenset(_GEAR)]]
-    return held and _power_used_up(instant)
+    return held and instant.power_used_up
 
 
 def _switchgear_capacity(instant: Instant) -> float:
@@ -140,7 +135,7 @@ def _series(name: str, color: str, meaning: str, plant_gear: bool = False) -> La
 
     def tight(instant: Instant) -> bool:
         own = instant.view.power[name] / instant.view.pue
-        if _power_used_up(instant) and own <= instant.series_it + 1e-9:
+        if instant.power_used_up and own <= instant.series_it + 1e-9:
             return True
         return plant_gear and _plant_waits_for(instant, name)
 
@@ -165,7 +160,7 @@ def _source(name: str, color: str, meaning: str) -> Layer:
         # theirs (their layers), not the plant's.
         view = instant.view
         with_gear = view.power[ONSITE_WITH[frozenset(_GEAR)]]
-        return _power_used_up(instant) and with_gear < view.planned[name]
+        return instant.power_used_up and with_gear < view.planned[name]
 
     def relax(view: View) -> View:
         # Instantly available: every planned block online from the start, whatever gear it

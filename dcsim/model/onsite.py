@@ -46,29 +46,17 @@ class Plant:
         self.announced = [False] * count  # ONSITE_BLOCK_ONLINE logged
         self.retired = False
 
-    def _online(self, block: int, on_hand: frozenset[str] = frozenset()) -> bool:
-        return (
-            self.built[block]
-            and (self.turbine[block] or TURBINES in on_hand)
-            and (self.switchgear[block] or SWITCHGEAR in on_hand)
-        )
+    def _online(self, block: int) -> bool:
+        return self.built[block] and self.turbine[block] and self.switchgear[block]
 
-    def carrying_mw(self, on_hand: frozenset[str] = frozenset()) -> float:
-        if self.retired:
-            return 0.0
-        # _online for each block, written out: called several times per plant update.
-        any_turbine, any_gear = TURBINES in on_hand, SWITCHGEAR in on_hand
-        up = 0
-        for built, turbine, switchgear, out in zip(
-            self.built, self.turbine, self.switchgear, self.out, strict=True
-        ):
-            if built and not out and (turbine or any_turbine) and (switchgear or any_gear):
-                up += 1
-        return min(up, self.spec.blocks) * self.spec.block_mw
+    def carrying_mw(self) -> float:
+        """MW the plant carries now (its gear as it is)."""
+        return self._carrying_each()[LAYER]
 
     def _carrying_each(self) -> dict[str, float]:
-        """carrying_mw() with each set of gear on hand (by ONSITE_WITH's key), in one pass
-        over the blocks: a plant whose blocks fail and come back updates at every one."""
+        """MW the plant would carry with each set of gear on hand at once (by
+        ONSITE_WITH's key): up blocks, at most ``blocks`` of them, counted in one pass (a
+        plant whose blocks fail and come back updates at every one)."""
         if self.retired:
             return dict.fromkeys(ONSITE_WITH.values(), 0.0)
         bare = with_turbines = with_switchgear = with_both = 0

@@ -15,9 +15,9 @@ import numpy as np
 import simpy
 
 from dcsim.input.spec import Region
-from dcsim.model.background import BackgroundDraws
+from dcsim.model.background import BackgroundDraws, phase_ends
 from dcsim.model.clock import timeout_at
-from dcsim.model.event_log import EVENT_CODE, EventBlock, Recorder
+from dcsim.model.event_log import EventBlock, Recorder
 from dcsim.model.events import Event
 from dcsim.model.grid_request import GridRequest
 from dcsim.model.interconnection import NAN, RegionQueue
@@ -242,20 +242,18 @@ def _study_rows(
     present = np.ones((count, slots), dtype=bool)
     strings = ["", "MW", "days", _WAITED, *(p.name for p in spec.phases), spec.name]
     phase_code = 4  # strings[4 + p] is phase p's name
-    time[:, 0], event[:, 0] = arrival, EVENT_CODE[Event.REQUEST_SUBMITTED]
+    time[:, 0], event[:, 0] = arrival, Event.REQUEST_SUBMITTED.code
     quantity[:, 0], unit[:, 0] = draws.array("mw")[first:last], 1
-    time[:, 1], event[:, 1] = start, EVENT_CODE[Event.STUDY_STARTED]
+    time[:, 1], event[:, 1] = start, Event.STUDY_STARTED.code
     quantity[:, 1], unit[:, 1], detail[:, 1] = start - arrival, 2, 3
-    end = start.copy()
+    ends = phase_ends(start, durations, through)
     for index in range(phases):
-        went = index < through
-        end = np.where(went, end + durations[:, index], end)  # the additions the queue made
         column = 2 + index
-        time[:, column], event[:, column] = end, EVENT_CODE[Event.PHASE_COMPLETED]
-        detail[:, column], present[:, column] = phase_code + index, went
-    time[:, -1] = end
-    event[:, -1] = np.where(withdrawn, EVENT_CODE[Event.REQUEST_WITHDRAWN],
-                            EVENT_CODE[Event.STUDY_COMPLETED])  # fmt: skip
+        time[:, column], event[:, column] = ends[index], Event.PHASE_COMPLETED.code
+        detail[:, column], present[:, column] = phase_code + index, index < through
+    time[:, -1] = ends[-1]
+    event[:, -1] = np.where(withdrawn, Event.REQUEST_WITHDRAWN.code,
+                            Event.STUDY_COMPLETED.code)  # fmt: skip
     detail[:, -1] = np.where(withdrawn, phase_code + through - 1, 0)
     request = np.repeat(np.arange(count), slots).reshape(count, slots)
     keep = present.ravel()

@@ -45,6 +45,12 @@ TIMESERIES_COLUMNS = (
     "binding_layer",
     "stranded_it_mw",
 )
+# Each timeseries column's type (the others are float64): a table with no rows has them too.
+TIMESERIES_TYPES = {
+    "site": "str",
+    "binding_layer": "str",
+    **{name: "int64" for name in TIMESERIES_COLUMNS if name.startswith("gpus_")},
+}
 
 
 @dataclass

@@ -55,7 +55,8 @@ class SiteState:
     max_level: int = 0  # the most demanding cooling level among the site's lots
     priority: tuple[int, ...] = ()  # lots in the order power goes to them
     # Counts changes to the halls (commissioning, retrofits): what is worked out from the
-    # halls alone (the site's PUE) is kept until the next change.
+    # halls alone (the site's PUE, its spaces) is kept in ``known`` until the next change,
+    # and what also reads the GPUs on site under their counts (dcsim.model.instant).
     halls_changed: int = 0
     known: dict[tuple[object, ...], Any] = field(default_factory=dict, compare=False,
                                                    repr=False)  # fmt: skip

@@ -18,13 +18,11 @@ import pyarrow as pa
 
 from dcsim.model.event_log import EVENTS, PROCESS_OF, PROCESSES, EventLog
 from dcsim.model.events import EVENT_COLUMNS
-from dcsim.model.simulation import TIMESERIES_COLUMNS
+from dcsim.model.simulation import TIMESERIES_COLUMNS, TIMESERIES_TYPES
 from dcsim.output.csv_text import iso_text
 
 _EVENT_NAMES = pa.array([event.value for event in EVENTS], type=pa.string())
 _PROCESS_NAMES = pa.array([process.value for process in PROCESSES], type=pa.string())
-_INTEGER_COLUMNS = {"gpus_on_site", "gpus_installed", "gpus_running", "gpus_idle",
-                    "gpus_in_transit"}  # fmt: skip
 
 
 def timestamps(days: np.ndarray, start: dt.date) -> np.ndarray:
@@ -110,9 +108,10 @@ def timeseries_table(
         "replication": pa.array(np.full(len(rows), replication, dtype=np.int64))
     }
     for name, column in zip(TIMESERIES_COLUMNS, values, strict=True):
-        if name in ("site", "binding_layer"):
+        kind = TIMESERIES_TYPES.get(name, "float64")
+        if kind == "str":
             columns[name] = pa.array(column, type=pa.string())
-        elif name in _INTEGER_COLUMNS:
+        elif kind == "int64":
             columns[name] = pa.array(np.array(column, dtype=np.int64))
         else:
             numbers = np.array(column, dtype=np.float64)

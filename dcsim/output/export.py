@@ -95,15 +95,6 @@ def version() -> str:
         return "unknown"
 
 
-def require_parquet() -> None:
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        raise DcsimError(
-            "Parquet output needs pyarrow: pip install 'dcsim[parquet]', or use --format csv."
-        ) from None
-
-
 def write_tables(
     result: RunTables,
     folder: Path,
@@ -119,8 +110,6 @@ def write_tables(
     written."""
     if fmt not in FORMATS:
         raise DcsimError(f"format {fmt!r} is not known; expected one of {', '.join(FORMATS)}.")
-    if fmt == "parquet":
-        require_parquet()
     if events_format not in ("dcsim", "pm4py"):
         raise DcsimError(f"events format {events_format!r} is not known; expected dcsim or pm4py.")
     layout = Layout(fmt, include_background, events_format, ocel)

@@ -95,12 +95,17 @@ def power_share(
     those drawing least first (which runs the most GPUs)."""
     left = power_mw
     running = [0] * len(counts)
-    for i in order or sorted(range(len(counts)), key=lambda i: kws[i]):
+    for i in order or power_order(kws):
         need = counts[i] * kws[i] / 1000.0
         take = min(need, max(0.0, left))
         left -= take
         running[i] = counts[i] if take >= need else min(counts[i], _gpus_in(take, kws[i]))
     return running
+
+
+def power_order(kws: Sequence[float]) -> tuple[int, ...]:
+    """Lots in the order power goes to them by default: those drawing least first."""
+    return tuple(sorted(range(len(kws)), key=kws.__getitem__))
 
 
 def _gpus_in(mw: float, kw: float) -> int:

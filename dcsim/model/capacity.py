@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from dcsim.model.allocation import LotLoad, it_mw, place, power_share
+from dcsim.model.allocation import LotLoad, it_mw, place, power_order, power_share
 from dcsim.model.instant import Instant, View, kept, ready_space, remembered
 from dcsim.model.layers import LAYERS, Kind, Layer, fallback
 from dcsim.model.state import LotState, SiteState
@@ -181,7 +181,9 @@ def _what_runs(view: View) -> tuple[Instant, list[int]]:
     kws = kept(view, "kws", lambda: [lot.kw for lot in lots])  # never change
     installed = [_NEW(LotLoad, (lot.installed, lot.kw, lot.level)) for lot in lots]
     ready = ready_space(view)
-    running = power_share(place(installed, ready), kws, power_it, view.priority)
+    # The default order (least drawing first) is sorted once: the lots' kW never change.
+    order = view.priority or kept(view, "power order", lambda: power_order(kws))
+    running = power_share(place(installed, ready), kws, power_it, order)
     on_site = [_NEW(LotLoad, (lot.on_site, lot.kw, lot.level)) for lot in lots]
     instant = Instant(view, series / view.pue, power_it, power_mw, it_mw(running, kws), kws,
                       on_site, ready)  # fmt: skip

@@ -22,7 +22,7 @@ import math
 
 from dcsim.model import gear
 from dcsim.model.events import Event
-from dcsim.model.layers import ONSITE_WITH, PLANT_SWITCHGEAR
+from dcsim.model.layers import ONSITE_KEYS, PLANT_SWITCHGEAR
 from dcsim.model.site_api import Proc, SiteContext
 
 LAYER = "onsite"
@@ -55,10 +55,10 @@ class Plant:
 
     def _carrying_each(self) -> dict[str, float]:
         """MW the plant would carry with each set of gear on hand at once (by
-        ONSITE_WITH's key): up blocks, at most ``blocks`` of them, counted in one pass (a
+        ONSITE_KEYS): up blocks, at most ``blocks`` of them, counted in one pass (a
         plant whose blocks fail and come back updates at every one)."""
         if self.retired:
-            return dict.fromkeys(ONSITE_WITH.values(), 0.0)
+            return dict.fromkeys(ONSITE_KEYS, 0.0)
         bare = with_turbines = with_switchgear = with_both = 0
         for built, turbine, switchgear, out in zip(
             self.built, self.turbine, self.switchgear, self.out, strict=True
@@ -72,10 +72,9 @@ class Plant:
                     if turbine:
                         bare += 1
         blocks, mw = self.spec.blocks, self.spec.block_mw
-        ups = {frozenset(): bare, frozenset({TURBINES}): with_turbines,
-               frozenset({SWITCHGEAR}): with_switchgear,
-               frozenset({TURBINES, SWITCHGEAR}): with_both}  # fmt: skip
-        return {key: min(ups[on_hand], blocks) * mw for on_hand, key in ONSITE_WITH.items()}
+        # In ONSITE_KEYS' order: no gear, turbines, switchgear, both on hand at once.
+        ups = (bare, with_turbines, with_switchgear, with_both)
+        return dict(zip(ONSITE_KEYS, [min(up, blocks) * mw for up in ups], strict=True))
 
     def _update(self) -> None:
         site, spec = self.site, self.spec

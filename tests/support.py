@@ -657,11 +657,9 @@ def batch_slack(site: Site) -> tuple[float, float]:
     """What the crews' batching may cost a relaxed run: (GPU-hours, days).
 
     Crews install batch by batch in dispatch order, and a batch's GPUs all come into service
-    when it is done. A GPU a relaxation lets in earlier (a liquid GPU in an air hall, say)
-    takes a place in an early batch, so the GPU it displaced makes a later batch one larger,
-    and that batch's GPUs wait for it: a list-scheduling anomaly (Graham), bounded by one
-    batch's GPUs waiting one batch's install time (found by hypothesis: 512 GPU-hours of
-    352 M, where the bound is 289 k).
+    when it is done. Crews busy with a batch a relaxation let them start (a liquid GPU in an
+    air hall, say) keep a lot that comes meanwhile waiting for that batch: a list-scheduling
+    anomaly (Graham), bounded by one batch's GPUs waiting one batch's install time.
     """
     days = site.installation.batch / site.installation.rate_per_day
     return site.installation.batch * days * HOURS, days

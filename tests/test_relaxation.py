@@ -4,8 +4,7 @@ Relaxing a layer makes it instantly available and unlimited (see
 dcsim.model.layers). With common random numbers (the same replication), any set
 of relaxed layers must leave every site with no more idle GPU-hours, no later
 first power and no later all-running date than the base run, up to the crews' batching
-(batch_slack: one batch's GPUs waiting one batch's install time, a list-scheduling anomaly
-shown by tests/relaxation_cases/batch_anomaly.toml).
+(batch_slack: one batch's GPUs waiting one batch's install time, a list-scheduling anomaly).
 """
 
 from __future__ import annotations
@@ -92,30 +91,55 @@ def test_relaxing_never_makes_worse_many_more_examples(text: str, replication: i
     check_subsets(text, replication, 20_000, ALL_SUBSETS)
 
 
-def test_the_crews_batching_anomaly_is_real_and_inside_its_bound() -> None:
-    # s1's one liquid GPU, let into an air hall by relaxed cooling, is installed on day 420
-    # in place of an air GPU; that GPU makes the last batch 306 instead of 305, and those
-    # 305 wait 0.07 days more for it: +512 GPU-hours (base: 305, then the liquid GPU alone).
+def test_a_liquid_gpu_relaxed_cooling_lets_in_waits_for_no_air_gpu() -> None:
+    # s1: 16,921 air GPUs (1.2 kW) and one liquid GPU, an air hall of 5 MW from day 129,
+    # crews of 100 GPUs a week. By day 420.4 the hall holds the 4,166 air GPUs it can;
+    # relaxed cooling lets the liquid GPU stand there too, so crews install it at once
+    # (one GPU: 0.07 days) instead of after the last air GPU (day 1,375). It runs only on
+    # power and space no air GPU takes (they come first in the dispatch order), so the
+    # site is never worse for it. (When crews installed only what fitted beside the GPUs
+    # installed, it took an air GPU's place in a batch: 512 GPU-hours worse, the anomaly
+    # this case was found for.)
     scenario = load_text(
         (Path(__file__).parent / "relaxation_cases" / "batch_anomaly.toml").read_text()
     )
-    base = simulate(scenario, 26).summary
-    relaxed = simulate(scenario, 26, relaxed={"cooling"}).summary
-    worse = relaxed[1].idle_gpu_hours - base[1].idle_gpu_hours
     site = scenario.sites[1]
-    assert worse == pytest.approx(305 * HOURS / site.installation.rate_per_day, rel=1e-6)
-    assert worse <= batch_slack(site)[0]
-    assert_never_worse(base, relaxed, "cooling", scenario)
+    base = simulate(scenario, 26)
+    relaxed = simulate(scenario, 26, relaxed={"cooling"})
+
+    def liquid_installed(result) -> float:
+        (day,) = [
+            e.time_days
+            for e in result.events
+            if e.site == "s1" and e.event == "gpus_installed" and e.object == "lot0"
+        ]
+        return day
+
+    last_air = max(
+        e.time_days
+        for e in base.events
+        if e.site == "s1" and e.event == "gpus_installed" and e.object == "lot2"
+    )
+    one_gpu = 1 / site.installation.rate_per_day
+    assert liquid_installed(base) == pytest.approx(last_air + one_gpu)
+    # The first hall is full once 4,166 GPUs of lot2 stand in its 5 MW (5 MW / 1.2 kW).
+    (full,) = [
+        e.time_days
+        for e in relaxed.events
+        if e.site == "s1" and e.object == "lot2" and e.detail.startswith("4166 of")
+    ]
+    assert liquid_installed(relaxed) == pytest.approx(full + one_gpu)
+    assert relaxed.summary[1].all_running_days == pytest.approx(last_air)
+    assert relaxed.summary[1].idle_gpu_hours < base.summary[1].idle_gpu_hours
+    assert_never_worse(base.summary, relaxed.summary, "cooling", scenario)
 
 
-@pytest.mark.xfail(strict=True, reason="known: crews lock in a roomier lot relaxed cooling let in")
 def test_relaxed_cooling_that_lets_a_roomier_lot_in_first_never_makes_a_site_worse() -> None:
-    # Found by the slow suite (seen at 6ebcb07 too, not made by later speed work). s1's
-    # liquid GPUs (1.7 kW) arrive first; relaxed cooling lets crews install them in its
-    # 17 MW air hall, where air GPUs (1.2 kW) arrive later and no longer fit: from day 457
-    # to 858, 5,895 GPUs sit idle instead of 4,484 (+3.9 M GPU-hours, 3%). Installed GPUs
-    # are never moved, and idle time counts GPUs, not MW. Until crews or placement leave
-    # room for the lots that run more GPUs per MW, this breaks the relaxation rule.
+    # Found by the slow suite. s1's liquid GPUs (1.7 kW) arrive first; relaxed cooling lets
+    # crews install them in its 17 MW air hall, where air GPUs (1.2 kW) arrive later. When
+    # installed GPUs kept their places, the air GPUs no longer fitted: 5,895 GPUs sat idle
+    # from day 457 to 858 instead of 4,484 (+3.9 M GPU-hours). Now the air GPUs, first in
+    # the dispatch order, are installed and take the space; the liquid ones stand idle.
     scenario = load_text(
         (Path(__file__).parent / "relaxation_cases" / "cooling_crowding.toml").read_text()
     )

@@ -3,9 +3,13 @@
 GPUs come in lots that differ in IT power per GPU and in the cooling they need.
 Placement fills halls greedily: the most demanding lots first (they have the
 fewest halls to choose from), each into the least capable hall that can host
-it, so liquid-cooled space is kept for the GPUs that need it. Power then goes
-to the GPUs that draw the least first (lot order among equals), which runs the
-most GPUs a given power can run.
+it, so liquid-cooled space is kept for the GPUs that need it. Among lots of one
+cooling level, space goes in the dispatch order, the order power goes in: by
+default to the GPUs that draw the least first (lot order among equals), which
+runs the most GPUs a given space or power can run. A GPU installed earlier has no
+claim on its place: when a lot first in that order comes and is installed, the
+GPUs it displaces stand idle (so a relaxation that lets a roomier lot in early
+never keeps a leaner one out later).
 
 Both work on IT MW as a continuous quantity and round each lot down to whole
 GPUs only at the end. Rounding each step instead would let a lot use the
@@ -49,26 +53,37 @@ _PLACED: dict[tuple[object, ...], tuple[int, ...]] = {}  # place()'s answers, by
 _REMEMBERED = 4096
 
 
-def place(lots: Sequence[LotLoad], halls: Sequence[Space], check_cooling: bool = True) -> list[int]:
+def place(
+    lots: Sequence[LotLoad],
+    halls: Sequence[Space],
+    check_cooling: bool = True,
+    order: Sequence[int] = (),
+) -> list[int]:
     """GPUs of each lot that fit in ``halls``; unless ``check_cooling``, any hall fits any lot.
+
+    Lots of one cooling level take space in ``order`` (indexes of ``lots``; by default
+    their own order), the most demanding level first.
 
     A site asks the same question at many instants (the halls and lots as they were, with
     only power changed): the answers are remembered, a few thousand at most (all are
     forgotten when that many are kept, and remembering starts again).
     """
-    key = (tuple(lots), tuple(halls), check_cooling)
+    key = (tuple(lots), tuple(halls), check_cooling, tuple(order))
     known = _PLACED.get(key)
     if known is None:
         if len(_PLACED) >= _REMEMBERED:
             _PLACED.clear()
-        known = _PLACED[key] = tuple(_place(lots, halls, check_cooling))
+        known = _PLACED[key] = tuple(_place(lots, halls, check_cooling, order))
     return list(known)
 
 
-def _place(lots: Sequence[LotLoad], halls: Sequence[Space], check_cooling: bool) -> list[int]:
+def _place(
+    lots: Sequence[LotLoad], halls: Sequence[Space], check_cooling: bool, order: Sequence[int]
+) -> list[int]:
     remaining = [h.mw for h in halls]
     hall_order = sorted(range(len(halls)), key=lambda h: halls[h].level)
-    lot_order = sorted(range(len(lots)), key=lambda i: -lots[i].level)
+    # sorted() is stable: within a level, lots keep ``order``.
+    lot_order = sorted(order or range(len(lots)), key=lambda i: -lots[i].level)
     placed = [0] * len(lots)
     for i in lot_order:
         lot = lots[i]

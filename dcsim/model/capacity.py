@@ -9,7 +9,7 @@ future, so it is done after the run by :mod:`dcsim.model.binding`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from dcsim.model.allocation import LotLoad, it_mw, place, power_order, power_share
@@ -181,13 +181,20 @@ def _what_runs(view: View) -> tuple[Instant, list[int]]:
     kws = kept(view, "kws", lambda: [lot.kw for lot in lots])  # never change
     installed = [_NEW(LotLoad, (lot.installed, lot.kw, lot.level)) for lot in lots]
     ready = ready_space(view)
-    # The default order (least drawing first) is sorted once: the lots' kW never change.
-    order = view.priority or kept(view, "power order", lambda: power_order(kws))
-    running = power_share(place(installed, ready), kws, power_it, order)
+    order = dispatch(view)
+    running = power_share(place(installed, ready, order=order), kws, power_it, order)
     on_site = [_NEW(LotLoad, (lot.on_site, lot.kw, lot.level)) for lot in lots]
     instant = Instant(view, series / view.pue, power_it, power_mw, it_mw(running, kws), kws,
-                      on_site, ready)  # fmt: skip
+                      on_site, ready, order)  # fmt: skip
     return instant, running
+
+
+def dispatch(view: View) -> Sequence[int]:
+    """The lots in the order power goes to them, and space among lots of one cooling level:
+    the site's dispatch order, else those drawing least first (sorted once: the lots' kW
+    never change)."""
+    return view.priority or kept(view, "power order", lambda: power_order(
+        [lot.kw for lot in view.lots]))  # fmt: skip
 
 
 def _stranded(instant: Instant, lots: list[LotState]) -> tuple[float, float, float]:
@@ -213,9 +220,11 @@ def _stranded(instant: Instant, lots: list[LotState]) -> tuple[float, float, flo
     loads = [LotLoad(lot.installed, lot.kw, lot.level) for lot in lots]
     loads += [LotLoad(n, lot.kw, lot.level) for n, lot in zip(waiting, lots, strict=True)]
     n = len(lots)
+    # Into the space the installed GPUs leave: each lot's installed GPUs before the waiting.
+    order = [*instant.order, *(n + index for index in instant.order)]
 
     def fits(check_cooling: bool) -> float:
-        return it_mw(place(loads, space, check_cooling)[n:], kws)
+        return it_mw(place(loads, space, check_cooling, order)[n:], kws)
 
     installable = min(stranded, fits(True))
     cooling = min(stranded - installable, max(0.0, fits(False) - installable))

@@ -78,6 +78,7 @@ class Instant:
     kws: list[float]
     on_site: list[LotLoad]
     ready: Sequence[Space]  # ready_space(view)
+    order: Sequence[int]  # lots in the order power, and space within a level, go to them
 
     @_once
     def slack(self) -> float:
@@ -183,4 +184,4 @@ def cooled_space(view: View) -> Sequence[Space]:
 
 def placed_mw(instant: Instant, space: Sequence[Space], check_cooling: bool = True) -> float:
     """IT MW of the GPUs on site that fit ``space``."""
-    return it_mw(place(instant.on_site, space, check_cooling), instant.kws)
+    return it_mw(place(instant.on_site, space, check_cooling, instant.order), instant.kws)

@@ -206,10 +206,15 @@ class SiteCore:
         if self.crew is not None or not self._crews_matter:
             return None
         if self._fits is None:
-            # What fits moves only with a change (a finished batch moves no space).
+            # What fits moves only with a change (a finished batch moves no space). Each
+            # lot's GPUs that have a place they could stand in (the lots' cooling as
+            # relaxed), whatever else stands there: which installed GPUs run is the
+            # evaluation's choice, so GPUs installed earlier never keep out a lot that
+            # comes first in the dispatch order, and crews that could work never wait.
             view = view or view_of(state, self._relaxed)
-            loads = [_NEW(LotLoad, (lot.on_site, lot.kw, lot.level)) for lot in state.lots]
-            self._fits = place(loads, ready_space(view))
+            space = ready_space(view)
+            self._fits = [place([_NEW(LotLoad, (lot.on_site, lot.kw, lot.level))], space)[0]
+                          for lot in view.lots]  # fmt: skip
         lot, count = self._next_batch()
         if count == 0:
             return None

@@ -10,7 +10,7 @@ import dcsim
 from dcsim.experiments.cascade import NEAR_ZERO
 from dcsim.output import terminal
 from dcsim.output.tables import cascade_text, compare_text
-from tests.support import ASHBURN
+from tests.support import ASHBURN, SITES
 
 LONG = "interim-service-during-the-upgrade"
 
@@ -95,3 +95,13 @@ def test_the_cascade_prints_the_layers_in_the_order_they_were_removed() -> None:
         assert left <= NEAR_ZERO and f"stopped: {left:.1%}" in text, text
     else:
         assert "stopped:" not in text
+
+
+def test_the_run_table_counts_gpus_whole_as_the_report_does() -> None:
+    # "GPUs on site 47,000", as the report's first screen prints GPUs delivered, not "47.00k".
+    from dcsim.output.tables import site_table
+
+    result = dcsim.run(dcsim.load(SITES / "columbus.toml"), years=3, replications=2, workers=1)
+    delivered = int(result.summary["gpus_delivered"].mean())
+    row = next(line for line in site_table(result).splitlines() if line.startswith("columbus"))
+    assert f" {delivered:,} " in row, row

@@ -23,7 +23,7 @@ from dcsim.experiments.compare import ALL_SITES
 from dcsim.experiments.statistics import summary_stats, why
 from dcsim.model.records import SiteRecord
 from dcsim.output.next_step import next_steps
-from dcsim.output.numbers import big, energy, percent
+from dcsim.output.numbers import big, count, energy, percent
 from dcsim.output.run_folder import read_run_info, read_table
 from dcsim.output.tables import p_date
 
@@ -107,7 +107,7 @@ def headline(
         rows.append(
             {
                 "site": site,
-                "GPUs delivered": f"{mean[site, 'gpus_delivered']:,.0f}",
+                "GPUs delivered": count(mean[site, "gpus_delivered"]),
                 "first power P50 [P10, P90]": p_date(by_key[site, "first_power_days"], day0),
                 "all running P50 [P10, P90]": p_date(by_key[site, "all_running_days"], day0),
                 "idle GPU-hours (95% CI)": _with_interval(mean, high, site, "idle_gpu_hours", ""),

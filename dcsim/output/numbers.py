@@ -16,6 +16,14 @@ def big(value: float) -> str:
     return _no_minus_zero(f"{value:.0f}")
 
 
+def count(value: float) -> str:
+    """A number of things (GPUs) as 290,000: whole, with thousands separated, as the
+    report's pages print it ("-" for none known)."""
+    if value != value:
+        return "-"
+    return f"{round(value):,}"
+
+
 def _no_minus_zero(text: str) -> str:
     """A value that rounds to zero is shown as zero, whatever its sign ("-0.00 yr": "0.00 yr")."""
     if text.startswith("-") and not any(ch in "123456789" for ch in text):

@@ -15,6 +15,7 @@ from dcsim.experiments.statistics import why
 from dcsim.experiments.sweep import point_summary
 from dcsim.output.numbers import (
     big,
+    count,
     difference,
     few_replications_note,
     metric_words,
@@ -64,7 +65,7 @@ def site_table(result: RunResult) -> str:
         half = (idle["ci95_high"] - idle["mean"]) if not math.isnan(idle["ci95_high"]) else 0
         rows.append((
             site,
-            big(_stat(stats, site, "gpus_delivered")["mean"]),
+            count(_stat(stats, site, "gpus_delivered")["mean"]),
             p_date(_stat(stats, site, "first_power_days"), start),
             p_date(_stat(stats, site, "all_running_days"), start),
             f"{big(idle['mean'])} ± {big(half)}" if reps > 1 else big(idle["mean"]),

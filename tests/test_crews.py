@@ -2,10 +2,12 @@
 
 Crews install any GPU on site that has a place it could stand (a commissioned hall whose
 cooling fits it), in the dispatch order, whatever stands there already. Which installed
-GPUs run is the evaluation's choice: space, like power, goes first to the lots first in
-the dispatch order (by default those drawing least per GPU), so a lot installed early
-has no claim on its place. That is what keeps a relaxation from making a site worse when
-it lets a roomier lot in early (tests/relaxation_cases/cooling_crowding.toml).
+GPUs run is the evaluation's choice: space, like power, goes lot by lot in the dispatch
+order (by default those drawing least per GPU first), each lot into the least capable
+halls that host it, so a lot installed early has no claim on its place. That places the
+most GPUs the halls can hold (theory: a linear program), and it keeps a relaxation from
+making a site worse when it lets a roomier lot in early
+(tests/relaxation_cases/cooling_crowding.toml) or installs a roomier lot at once.
 """
 
 from __future__ import annotations
@@ -79,52 +81,90 @@ def test_with_the_building_relaxed_every_installed_gpu_runs(tmp_path: Path) -> N
     assert summary["idle_gpu_hours"] == pytest.approx((10_000 + 55_000) * HOURS)
 
 
-@settings(max_examples=200, deadline=None)
-@given(
-    gpus=st.lists(st.integers(0, 5000), min_size=2, max_size=4),
-    kws=st.lists(st.sampled_from([0.7, 1.0, 1.2, 1.7, 2.0]), min_size=4, max_size=4),
-    halls=st.lists(st.floats(0.0, 10.0), min_size=1, max_size=3),
-    lot=st.integers(0, 3),
-    more=st.integers(1, 3000),
+_LOTS = st.lists(
+    st.tuples(st.integers(0, 5000), st.sampled_from([0.7, 1.0, 1.2, 1.7, 2.0]), st.integers(0, 2)),
+    min_size=1,
+    max_size=4,
 )
-def test_more_gpus_of_a_lot_never_run_fewer_gpus_in_one_level(
-    gpus: list[int], kws: list[float], halls: list[float], lot: int, more: int
+_HALLS = st.lists(st.tuples(st.floats(0.0, 10.0), st.integers(0, 2)), min_size=1, max_size=3)
+
+
+def _placed(lots: list[tuple[int, float, int]], halls: list[tuple[float, int]]) -> list[int]:
+    """GPUs of each lot placed in the default order (least drawing first)."""
+    order = sorted(range(len(lots)), key=lambda i: lots[i][1])
+    return place([LotLoad(*lot) for lot in lots], [Space(*hall) for hall in halls], order=order)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lots=_LOTS, halls=_HALLS, lot=st.integers(0, 3), more=st.integers(1, 3000))
+def test_more_gpus_of_a_lot_never_run_fewer_gpus(
+    lots: list[tuple[int, float, int]], halls: list[tuple[float, int]], lot: int, more: int
 ) -> None:
-    # In space of one cooling level, lots placed least drawing first: installing more GPUs
-    # of any lot runs at least as many GPUs (a leaner one displaces no more than it adds).
-    lot %= len(gpus)
-    space = [Space(mw, 0) for mw in halls]
-    order = sorted(range(len(gpus)), key=lambda i: kws[i])
-    before = [LotLoad(n, kws[i], 0) for i, n in enumerate(gpus)]
-    after = list(before)
-    after[lot] = before[lot]._replace(gpus=before[lot].gpus + more)
-    assert sum(place(after, space, order=order)) >= sum(place(before, space, order=order))
+    # Whatever the halls' and lots' cooling levels: installing more GPUs of any lot places
+    # at least as many GPUs (a leaner lot displaces no more GPUs than it adds, and a
+    # roomier one displaces none).
+    lot %= len(lots)
+    after = list(lots)
+    after[lot] = (lots[lot][0] + more, *lots[lot][1:])
+    assert sum(_placed(after, halls)) >= sum(_placed(lots, halls))
 
 
-@settings(max_examples=200, deadline=None)
-@given(
-    gpus=st.lists(st.integers(0, 5000), min_size=1, max_size=4),
-    kws=st.lists(st.sampled_from([0.7, 1.0, 1.2, 1.7, 2.0]), min_size=4, max_size=4),
-    halls=st.lists(st.floats(0.0, 10.0), min_size=1, max_size=3),
-)
+@settings(max_examples=300, deadline=None)
+@given(lots=_LOTS, halls=_HALLS)
 def test_space_in_the_default_order_runs_the_most_gpus_a_linear_program_finds(
-    gpus: list[int], kws: list[float], halls: list[float]
+    lots: list[tuple[int, float, int]], halls: list[tuple[float, int]]
 ) -> None:
-    # Theory: in space of one cooling level, the most GPUs that fit solve the linear
-    # program max sum(n) subject to sum(n * kW) <= MW, 0 <= n <= GPUs (a fractional
-    # knapsack, which least drawing first solves exactly). Placement rounds each lot down
-    # to whole GPUs, so it may fall short by less than one GPU a lot.
+    # Theory: the most GPUs that fit solve the linear program max sum(x) over x[lot, hall] >= 0
+    # where the hall's cooling fits the lot, each lot's x summing to at most its GPUs and
+    # each hall's x * kW to at most its MW (a transportation problem). With cooling levels
+    # nested, least drawing first, each lot into the least capable hall that fits it, solves
+    # it exactly; placement rounds each lot down to whole GPUs, so it may fall short by
+    # less than one GPU a lot.
     from scipy.optimize import linprog
 
-    kws = kws[: len(gpus)]
-    order = sorted(range(len(gpus)), key=lambda i: kws[i])
-    placed = place([LotLoad(n, kw, 0) for n, kw in zip(gpus, kws, strict=True)],
-                   [Space(mw, 0) for mw in halls], order=order)  # fmt: skip
+    pairs = [(i, h) for i in range(len(lots)) for h in range(len(halls))
+             if halls[h][1] >= lots[i][2]]  # fmt: skip
+    placed = sum(_placed(lots, halls))
+    if not pairs:
+        assert placed == 0
+        return
+    per_lot = [[1.0 if i == lot else 0.0 for i, _ in pairs] for lot in range(len(lots))]
+    per_hall = [[lots[i][1] / 1000.0 if h == hall else 0.0 for i, h in pairs]
+                for hall in range(len(halls))]  # fmt: skip
     best = linprog(
-        c=[-1.0] * len(gpus),
-        A_ub=[[kw / 1000.0 for kw in kws]],
-        b_ub=[sum(halls)],
-        bounds=[(0, n) for n in gpus],
+        c=[-1.0] * len(pairs),
+        A_ub=per_lot + per_hall,
+        b_ub=[lot[0] for lot in lots] + [hall[0] for hall in halls],
     )
     assert best.status == 0
-    assert -best.fun - len(gpus) <= sum(placed) <= -best.fun + 1e-6
+    assert -best.fun - len(lots) <= placed <= -best.fun + 1e-6
+
+
+# Site B bridged again (20 MW IT from day 50), its one hall 10 MW of liquid, commissioned on
+# day 100. Lot H (8,000 air GPUs of 1.2 kW, 9.6 MW) comes on day 110 and stands in the
+# liquid hall (an air GPU fits any hall); lot G (5,000 liquid GPUs of 1.7 kW, 8.5 MW) on
+# day 130. Crews install 1,000 GPUs a day.
+AIR_THEN_LIQUID = (
+    BRIDGED.replace('it_power = "30 MW"', 'it_power = "10 MW"')
+    .replace(
+        '[[sites.b.lots]]\nname = "L1"\ndelivery = 2025-05-01\ncount = 10000\nmodel = "G"\n',
+        '[[sites.b.lots]]\nname = "H"\ndelivery = 2025-04-21\ncount = 8000\nmodel = "H"\n'
+        '[[sites.b.lots]]\nname = "G"\ndelivery = 2025-05-11\ncount = 5000\nmodel = "L"\n',
+    )
+    .replace('rate = "10000 GPU/day"\nbatch = 10000', 'rate = "1000 GPU/day"\nbatch = 1000')
+    + '\n[gpus.H]\nit_power = "1.2 kW"\ncooling = "air"\nprice = "8760 USD"\n'
+    + '\n[gpus.L]\nit_power = "1.7 kW"\ncooling = "liquid"\nprice = "8760 USD"\n'
+)
+
+
+def test_a_liquid_lot_does_not_push_air_gpus_out_of_the_space_they_run_in(tmp_path: Path) -> None:
+    # Under most_gpus space goes to the air GPUs (1.2 kW) before the liquid ones (1.7 kW),
+    # whatever hall they need: all 8,000 run in the liquid hall, and G's GPUs run in the
+    # 0.4 MW left: 235. Installing G (days 131-135) changes nothing that runs; so neither
+    # does relaxing installation, which installs G at once.
+    spec = load(scenario_file(tmp_path, AIR_THEN_LIQUID))
+    base = simulate(spec)
+    for day in (125.0, 132.5, 140.0):
+        assert _running(base, day).gpus_running == (8000 if day < 130 else 8000 + 235)
+    relaxed = simulate(spec, relaxed={"installation"}).summary[0]
+    assert relaxed["idle_gpu_hours"] <= base.summary[0]["idle_gpu_hours"]

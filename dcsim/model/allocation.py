@@ -1,15 +1,17 @@
 """Which GPUs on a site can run, given halls, cooling and power: pure functions, no SimPy.
 
 GPUs come in lots that differ in IT power per GPU and in the cooling they need.
-Placement fills halls greedily: the most demanding lots first (they have the
-fewest halls to choose from), each into the least capable hall that can host
-it, so liquid-cooled space is kept for the GPUs that need it. Among lots of one
-cooling level, space goes in the dispatch order, the order power goes in: by
-default to the GPUs that draw the least first (lot order among equals), which
-runs the most GPUs a given space or power can run. A GPU installed earlier has no
-claim on its place: when a lot first in that order comes and is installed, the
-GPUs it displaces stand idle (so a relaxation that lets a roomier lot in early
-never keeps a leaner one out later).
+Placement fills halls greedily, lot by lot in the dispatch order (the order power
+goes in; by default the GPUs that draw the least first, lot order among equals),
+each lot into the least capable halls that can host it, so that better-cooled space
+is left for the lots after it that need it. Cooling levels are nested (a hall hosts
+every lot of its level or below), so in the default order this places the most GPUs
+the halls can hold (a fractional transportation problem; tests/test_crews.py checks
+it against a linear program), and more GPUs of any lot never place fewer in all. A
+GPU installed earlier has no claim on its place: when a lot first in the order comes
+and is installed, the GPUs it displaces stand idle (so a relaxation that lets a
+roomier lot in early never keeps a leaner one out later). Power then goes in the
+same order.
 
 Both work on IT MW as a continuous quantity and round each lot down to whole
 GPUs only at the end. Rounding each step instead would let a lot use the
@@ -61,8 +63,8 @@ def place(
 ) -> list[int]:
     """GPUs of each lot that fit in ``halls``; unless ``check_cooling``, any hall fits any lot.
 
-    Lots of one cooling level take space in ``order`` (indexes of ``lots``; by default
-    their own order), the most demanding level first.
+    Lots take space in ``order`` (indexes of ``lots``; by default their own order), each
+    in the least capable halls that can host it.
 
     A site asks the same question at many instants (the halls and lots as they were, with
     only power changed): the answers are remembered, a few thousand at most (all are
@@ -82,10 +84,8 @@ def _place(
 ) -> list[int]:
     remaining = [h.mw for h in halls]
     hall_order = sorted(range(len(halls)), key=lambda h: halls[h].level)
-    # sorted() is stable: within a level, lots keep ``order``.
-    lot_order = sorted(order or range(len(lots)), key=lambda i: -lots[i].level)
     placed = [0] * len(lots)
-    for i in lot_order:
+    for i in order or range(len(lots)):
         lot = lots[i]
         need = lot.gpus * lot.kw / 1000.0
         taken = 0.0

@@ -13,9 +13,8 @@ evaluation reads of the relaxed layer is replaced. The one process that reads
 the evaluation, installation, sees the relaxed space: its crews install every GPU
 with a place it could stand there, so they install no fewer. As the evaluation
 never runs fewer GPUs with more power, space or installed GPUs under the default
-dispatch (:mod:`~dcsim.model.allocation`; a relaxed cooling puts every lot on one
-level), relaxing any set of layers never leaves more GPUs idle, up to the crews'
-batching.
+dispatch (:mod:`~dcsim.model.allocation`), relaxing any set of layers never leaves
+more GPUs idle, up to the crews' batching.
 
 Everything is in IT MW: facility power is divided by the PUE of the halls that
 stand, which a relaxation does not change (relaxing a layer replaces that
@@ -212,16 +211,11 @@ def _cooling_tight(instant: Instant) -> bool:
 
 def _relax_cooling(view: View) -> View:
     # Every hall fits every GPU and no retrofit holds space offline; the PUE stays
-    # that of the halls as they are (View.pue), so relaxing never costs power. The lots
-    # all need the least cooling: with none more demanding than another, space goes in
-    # the dispatch order alone, as power does (a liquid lot has no first call on it).
+    # that of the halls as they are (View.pue), so relaxing never costs power.
     top = view.top_level
     halls = [HallState(h.name, h.it_mw, h.cooling, top, h.pue, h.commissioned, 0.0, h.annual_pue)
              for h in view.halls]  # fmt: skip
-    least = min((lot.level for lot in view.lots), default=0)
-    lots = [LotState(lot.name, lot.model, lot.count, lot.kw, least, lot.price_usd, lot.on_site,
-                     lot.installed, lot.in_transit, lot.bound) for lot in view.lots]  # fmt: skip
-    return view._replace(halls=halls, lots=lots)
+    return view._replace(halls=halls)
 
 
 def _installation_capacity(instant: Instant) -> float:

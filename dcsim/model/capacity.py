@@ -203,7 +203,7 @@ def _stranded(instant: Instant, lots: list[LotState]) -> tuple[float, float, flo
     if their cooling fitted.
 
     The rest waits for GPUs that have not arrived (chips). The GPUs waiting are placed
-    beside those installed (installed first among lots of one cooling level). A relaxed
+    into the space those installed leave (all installed first, in the dispatch order). A relaxed
     (unlimited) layer strands nothing: stranded power is read on runs as built.
     """
     space = instant.ready

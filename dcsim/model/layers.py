@@ -288,7 +288,7 @@ LAYERS: tuple[Layer, ...] = _registry(
         "installation",
         Kind.CREWS,
         "#9467bd",
-        "installed GPUs",
+        "installed GPUs, those a leaner lot keeps out of the space (idle) too",
         _installation_capacity,
         _installation_tight,
         _relax_installation,

@@ -13,8 +13,10 @@
    calendar time).
 4. ``dcsim run`` of the portfolio end to end, all outputs written: wall time
    and peak memory of the whole process tree, parallel efficiency on two
-   workers, the share of the wall time spent outside the replications (start-up,
-   and finishing the files after the last one), the peak against the number of
+   workers (beside the machine's own for the same simulations in two bare
+   processes: its ceiling), the share of the wall time spent outside the
+   replications (start-up, and finishing the files after the last one), the peak
+   against the number of
    replications, and, with --against COMMIT, the speed-up over that commit's dcsim
    run back to back. Each command runs with Python's compiled-module cache on, as
    an installed dcsim does.
@@ -43,6 +45,7 @@ import simpy
 
 from dcsim.input.distributions import Exponential, Fixed
 from dcsim.input.load import load
+from dcsim.input.overrides import with_run_settings
 from dcsim.input.spec import Region, StudyPhase
 from dcsim.model.event_log import Recorder
 from dcsim.model.serial_queue import SerialQueue
@@ -183,6 +186,34 @@ def dcsim_run(args: list[str], pythonpath: Path | None = None) -> tuple[float, f
         shutil.rmtree(out, ignore_errors=True)
 
 
+def _simulate_all(scenario: Any, replications: range) -> None:
+    for replication in replications:
+        simulate(scenario, replication)
+
+
+def machine_efficiency(years: str, reps: int) -> float:
+    """The parallel efficiency this machine gives the same simulations with nothing else:
+    ``reps`` replications in this process, then split between two forked processes (no
+    runner, no output). dcsim's own efficiency is to be read against it."""
+    import multiprocessing
+
+    scenario = with_run_settings(load(SITES / "portfolio.toml"), years=float(years), seed=None)
+    simulate(scenario, 0)  # warm
+    one, _ = timed(lambda: _simulate_all(scenario, range(reps)))
+    context = multiprocessing.get_context("fork")
+    halves = [context.Process(target=_simulate_all, args=(scenario, range(k, reps, 2)))
+              for k in (0, 1)]  # fmt: skip
+
+    def both() -> None:
+        for process in halves:
+            process.start()
+        for process in halves:
+            process.join()
+
+    two, _ = timed(both)
+    return one / (2 * two)
+
+
 def end_to_end(quick: bool, against: str | None) -> None:
     reps = 4 if quick else 100
     years = "2" if quick else "10"
@@ -204,6 +235,8 @@ def end_to_end(quick: bool, against: str | None) -> None:
         f"  (outside the replications, start-up and finishing the files: {finishing / two:.0%})"
     )
     print(f"   parallel efficiency on 2 workers = {one / (2 * two):.2f}{target('>= 0.9', ' (')}")
+    bare = machine_efficiency(years, reps // 2)
+    print(f"   (the machine's own: {bare:.2f}, {reps // 2} bare simulations, 1 then 2 processes)")
     few, many = (2, 8) if quick else (20, 400)
     peaks = {}
     for count in (few, many):

@@ -278,8 +278,8 @@ LAYERS: tuple[Layer, ...] = _registry(
         "cooling",
         Kind.SPACE,
         "#17becf",
-        "halls whose cooling fits the most demanding GPU model the site has contracted,"
-        " less space offline for retrofits",
+        "halls, built or not, whose cooling fits the most demanding GPU model the site has"
+        " contracted, less space offline for retrofits",
         _cooling_capacity,
         _cooling_tight,
         _relax_cooling,

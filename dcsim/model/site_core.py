@@ -19,7 +19,7 @@ from typing import Any
 
 from dcsim.input.spec import Scenario, Site
 from dcsim.model.allocation import LotLoad, dispatch_order, place
-from dcsim.model.capacity import Snapshot, evaluate, idle_now, view_of
+from dcsim.model.capacity import Snapshot, dispatch, evaluate, idle_now, view_of
 from dcsim.model.instant import ready_space
 from dcsim.model.layers import INSTALLATION, ONSITE_KEYS, PLANT_SWITCHGEAR, POWER_LAYERS, Layer
 from dcsim.model.state import HallState, LotState, SiteState
@@ -206,15 +206,14 @@ class SiteCore:
         if self.crew is not None or not self._crews_matter:
             return None
         if self._fits is None:
-            # What fits moves only with a change (a finished batch moves no space). Each
-            # lot's GPUs that have a place they could stand in (the lots' cooling as
-            # relaxed), whatever else stands there: which installed GPUs run is the
-            # evaluation's choice, so GPUs installed earlier never keep out a lot that
-            # comes first in the dispatch order, and crews that could work never wait.
+            # What fits moves only with a change (a finished batch moves no space): the
+            # GPUs on site placed as the evaluation places them, lot by lot in the dispatch
+            # order, whatever is installed already. So crews never install more than the
+            # halls hold, and GPUs installed earlier never keep out a lot that comes first
+            # in that order (the evaluation gives it their place).
             view = view or view_of(state, self._relaxed)
-            space = ready_space(view)
-            self._fits = [place([_NEW(LotLoad, (lot.on_site, lot.kw, lot.level))], space)[0]
-                          for lot in view.lots]  # fmt: skip
+            loads = [_NEW(LotLoad, (lot.on_site, lot.kw, lot.level)) for lot in view.lots]
+            self._fits = place(loads, ready_space(view), order=dispatch(view))
         lot, count = self._next_batch()
         if count == 0:
             return None

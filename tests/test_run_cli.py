@@ -273,3 +273,18 @@ def test_dates_are_written_to_the_second_and_missing_ones_empty(tmp_path: Path) 
         '"n","when","day"\n1,"2025-01-01T06:30:00",0.5\n2,,\n3,"1969-12-31T23:59:59",1\n'
         '4,"2031-07-04T00:00:00",2\n'
     )
+
+
+def test_the_closing_line_counts_the_report_charts(tmp_path: Path) -> None:
+    # The "wrote ..." line names every table and report.html, and says how many charts the
+    # report wrote beside them (a newcomer thought fewer files were written than were).
+    from tests.support import SITES, run_cli
+
+    out = tmp_path / "run"
+    done = run_cli("run", SITES / "columbus.toml", "--years", "3", "--reps", "1", "--out", out,
+                   "--report", "--workers", "1", timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    charts = len(list(out.glob("*.png")))
+    assert charts > 0
+    line = next(line for line in done.stdout.splitlines() if line.startswith("wrote "))
+    assert f"report.html and {charts} charts (PNG) to {out}/" in line, line

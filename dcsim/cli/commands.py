@@ -259,8 +259,11 @@ def run_command(
         click.echo(steps)
     if not quiet:
         ran = reps - kept  # the kept ones took no time now
+        charts = len(list(out.glob("*.png"))) if report else 0
+        names = ", ".join(p.name for p in written)
+        names += f" and {charts} charts (PNG)" if charts else ""
         click.echo(
-            f"wrote {', '.join(p.name for p in written)} to {out}/ in {wall:.1f} s"
+            f"wrote {names} to {out}/ in {wall:.1f} s"
             f" ({ran / wall:.1f} replications/s, rows written as each finished)"
         )
 

@@ -62,6 +62,8 @@ def test_a_lean_lot_installed_later_takes_the_space_of_a_roomy_one(tmp_path: Pat
     for k in range(11):
         row = _running(result, 130.0 + k + 0.5)
         assert row.gpus_running == 1000 * k + min(4000, (12 - k) * 1000 // 2), k
+        # Space for all but the R GPUs A displaced (power is not short: 20 MW IT).
+        assert row.gpus_displaced == 4000 - min(4000, (12 - k) * 1000 // 2), k
     # Idle GPU-hours: R waits for crews (4 + 3 + 2 + 1 thousand GPU-days), A too
     # (10 + 9 + ... + 1), and from day 135 R gives up 500 GPUs a day to A, down to the
     # 1,000 that run from day 140 on: 0.5 + 1 + ... + 2.5 thousand, then 3,000 to day 600.
@@ -166,5 +168,6 @@ def test_a_liquid_lot_does_not_push_air_gpus_out_of_the_space_they_run_in(tmp_pa
     base = simulate(spec)
     for day in (125.0, 132.5, 140.0):
         assert _running(base, day).gpus_running == (8000 if day < 130 else 8000 + 235)
+        assert _running(base, day).gpus_displaced == 0
     relaxed = simulate(spec, relaxed={"installation"}).summary[0]
     assert relaxed["idle_gpu_hours"] <= base.summary[0]["idle_gpu_hours"]

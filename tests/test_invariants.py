@@ -37,6 +37,8 @@ def test_invariants_hold_at_every_instant(text: str, replication: int) -> None:
                 "installation never exceeded"
             )
             assert row.gpus_running <= row.gpus_installed <= row.gpus_on_site
+            # Displaced GPUs are installed GPUs that stand idle (no space for them).
+            assert 0 <= row.gpus_displaced <= row.gpus_installed - row.gpus_running
             if row.power_mw == 0:
                 assert row.gpus_running == 0, "no GPU runs before the site has power"
         # The recorded idle GPU-hours are the integral of the idle timeseries.

@@ -44,6 +44,7 @@ class Snapshot(NamedTuple):
     stranded_cooling_mw: float  # ... of which such GPUs could use if their cooling fitted
     onsite_used_mw: float  # facility MW drawn from on-site generation (what the grid path lacks)
     gpus_in_transit: int = 0  # delivered to the fleet, on their way here or held for here
+    gpus_displaced: int = 0  # installed, but kept out of the space by a lot first in dispatch
 
     def cap(self, layer: Layer) -> float:
         return self.caps[layer.index]
@@ -98,12 +99,13 @@ def evaluate(
     view = view_of(state, relaxed) if view is None else view
     instant, running = _what_runs(view)
     lots, kws, running_mw = view.lots, instant.kws, instant.running_mw
-    on_site = installed = in_transit = 0
+    on_site = installed = in_transit = displaced = 0
     waiting_list = []
-    for lot, run in zip(lots, running, strict=True):
+    for lot, run, placed in zip(lots, running, instant.placed, strict=True):
         on_site += lot.on_site
         installed += lot.installed
         in_transit += lot.in_transit
+        displaced += lot.installed - placed
         # GPUs in transit earn nothing and depreciate: they count in cost and value lost.
         waiting_list.append(lot.on_site - run + lot.in_transit)
     waiting = tuple(waiting_list)
@@ -126,7 +128,7 @@ def evaluate(
         time, caps, on_site, installed, gpus_running, idle, running_mw,
         it_mw([lot.on_site for lot in lots], kws), cost_per_day, tight, instant.power_mw,
         waiting, stranded, not_installed, cooling,
-        _onsite_used(instant, site_pue(state, annual=True)), in_transit,
+        _onsite_used(instant, site_pue(state, annual=True)), in_transit, displaced,
     ))  # fmt: skip
 
 
@@ -182,10 +184,11 @@ def _what_runs(view: View) -> tuple[Instant, list[int]]:
     installed = [_NEW(LotLoad, (lot.installed, lot.kw, lot.level)) for lot in lots]
     ready = ready_space(view)
     order = dispatch(view)
-    running = power_share(place(installed, ready, order=order), kws, power_it, order)
+    placed = place(installed, ready, order=order)
+    running = power_share(placed, kws, power_it, order)
     on_site = [_NEW(LotLoad, (lot.on_site, lot.kw, lot.level)) for lot in lots]
     instant = Instant(view, series / view.pue, power_it, power_mw, it_mw(running, kws), kws,
-                      on_site, ready, order)  # fmt: skip
+                      on_site, ready, order, placed)  # fmt: skip
     return instant, running
 
 

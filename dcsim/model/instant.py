@@ -78,7 +78,8 @@ class Instant:
     kws: list[float]
     on_site: list[LotLoad]
     ready: Sequence[Space]  # ready_space(view)
-    order: Sequence[int]  # lots in the order power, and space within a level, go to them
+    order: Sequence[int]  # lots in the order space, then power, go to them
+    placed: Sequence[int]  # installed GPUs of each lot that stand in the ready space
 
     @_once
     def slack(self) -> float:

@@ -288,7 +288,7 @@ LAYERS: tuple[Layer, ...] = _registry(
         "installation",
         Kind.CREWS,
         "#9467bd",
-        "installed GPUs, those a leaner lot keeps out of the space (idle) too",
+        "installed GPUs, displaced ones too (`gpus_displaced`)",
         _installation_capacity,
         _installation_tight,
         _relax_installation,

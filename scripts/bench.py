@@ -16,10 +16,9 @@
    workers (beside the machine's own for the same simulations in two bare
    processes: its ceiling), the share of the wall time spent outside the
    replications (start-up, and finishing the files after the last one), the peak
-   against the number of
-   replications, and, with --against COMMIT, the speed-up over that commit's dcsim
-   run back to back. Each command runs with Python's compiled-module cache on, as
-   an installed dcsim does.
+   against the number of replications, and, with --against COMMIT, the speed-up
+   over that commit's dcsim run back to back. Each command runs with Python's
+   compiled-module cache on, as an installed dcsim does.
 Ratios, not absolute seconds, are what to compare between machines.
 """
 

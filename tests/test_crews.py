@@ -1,10 +1,10 @@
 """What crews install, and which of the installed GPUs run, checked by hand.
 
-Crews install any GPU on site that has a place it could stand (a commissioned hall whose
-cooling fits it), in the dispatch order, whatever stands there already. Which installed
-GPUs run is the evaluation's choice: space, like power, goes lot by lot in the dispatch
-order (by default those drawing least per GPU first), each lot into the least capable
-halls that host it, so a lot installed early has no claim on its place. That places the
+Space, like power, goes lot by lot in the dispatch order (by default those drawing least
+per GPU first), each lot into the least capable halls that host it. Crews install the GPUs
+on site as that placement places them, whatever is installed already, so they never
+install more than the halls hold; and which installed GPUs run is decided the same way, so
+a lot installed early has no claim on its place (the GPUs it loses are displaced). That places the
 most GPUs the halls can hold (theory: a linear program), and it keeps a relaxation from
 making a site worse when it lets a roomier lot in early
 (tests/relaxation_cases/cooling_crowding.toml) or installs a roomier lot at once.
@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from dcsim.input.load import load
 from dcsim.model.allocation import LotLoad, Space, place
+from dcsim.model.capacity import Snapshot
 from dcsim.model.simulation import simulate
 from tests.support import BRIDGED, HOURS, scenario_file
 
@@ -42,7 +43,8 @@ ROOMY_THEN_LEAN = (
 )
 
 
-def _running(result: object, day: float) -> int:
+def _running(result: object, day: float) -> Snapshot:
+    """Site b's timeseries row in force on ``day``."""
     rows = result.snapshots["b"]  # type: ignore[attr-defined]
     return max((row for row in rows if row.time_days <= day), key=lambda r: r.time_days)
 
@@ -53,7 +55,7 @@ def test_a_lean_lot_installed_later_takes_the_space_of_a_roomy_one(tmp_path: Pat
     installed = [(e.time_days, e.object, e.quantity) for e in result.events
                  if e.event == "gpus_installed"]  # fmt: skip
     # R from day 110, a batch a day; A from day 130, though the hall is two-thirds full
-    # of R: each A GPU has a place it could stand.
+    # of R: A comes first in the dispatch order, so the placement gives it R's space.
     assert installed == [(110.0 + k, "R", 1000.0) for k in range(1, 5)] + [
         (130.0 + k, "A", 1000.0) for k in range(1, 11)
     ]
@@ -162,10 +164,12 @@ AIR_THEN_LIQUID = (
 def test_a_liquid_lot_does_not_push_air_gpus_out_of_the_space_they_run_in(tmp_path: Path) -> None:
     # Under most_gpus space goes to the air GPUs (1.2 kW) before the liquid ones (1.7 kW),
     # whatever hall they need: all 8,000 run in the liquid hall, and G's GPUs run in the
-    # 0.4 MW left: 235. Installing G (days 131-135) changes nothing that runs; so neither
-    # does relaxing installation, which installs G at once.
+    # 0.4 MW left: 235. Crews install only those 235 (the halls hold no more), and
+    # relaxing installation, which installs all of G at once, runs no fewer.
     spec = load(scenario_file(tmp_path, AIR_THEN_LIQUID))
     base = simulate(spec)
+    installed = [(e.object, e.quantity) for e in base.events if e.event == "gpus_installed"]
+    assert installed == [("H", 1000.0)] * 8 + [("G", 235.0)]
     for day in (125.0, 132.5, 140.0):
         assert _running(base, day).gpus_running == (8000 if day < 130 else 8000 + 235)
         assert _running(base, day).gpus_displaced == 0

@@ -193,9 +193,8 @@ def _what_runs(view: View) -> tuple[Instant, list[int]]:
 
 
 def dispatch(view: View) -> Sequence[int]:
-    """The lots in the order power goes to them, and space among lots of one cooling level:
-    the site's dispatch order, else those drawing least first (sorted once: the lots' kW
-    never change)."""
+    """The lots in the order space, then power, go to them: the site's dispatch order,
+    else those drawing least first (sorted once: the lots' kW never change)."""
     return view.priority or kept(view, "power order", lambda: power_order(
         [lot.kw for lot in view.lots]))  # fmt: skip
 

@@ -10,8 +10,9 @@ one entry here plus the process that feeds it (through
 Relaxing is a lens on the evaluation, never a change to the processes: every
 process runs, draws and logs exactly as in the base run, and only what the
 evaluation reads of the relaxed layer is replaced. The one process that reads
-the evaluation, installation, sees the relaxed space: its crews install every GPU
-with a place it could stand there, so they install no fewer. As the evaluation
+the evaluation, installation, sees the relaxed space: its crews install the GPUs on
+site as the evaluation places them there, which more space never makes fewer of any
+lot, so they may install no fewer. As the evaluation
 never runs fewer GPUs with more power, space or installed GPUs under the default
 dispatch (:mod:`~dcsim.model.allocation`), relaxing any set of layers never leaves
 more GPUs idle, up to the crews' batching.

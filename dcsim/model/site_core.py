@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dcsim.input.spec import Scenario, Site
-from dcsim.model.allocation import LotLoad, dispatch_order, place
+from dcsim.model.allocation import LotLoad, dispatch_order, place, power_order
 from dcsim.model.capacity import Snapshot, dispatch, evaluate, idle_now, view_of
 from dcsim.model.instant import ready_space
 from dcsim.model.layers import INSTALLATION, ONSITE_KEYS, PLANT_SWITCHGEAR, POWER_LAYERS, Layer
@@ -258,7 +258,7 @@ class SiteCore:
         assert self._fits is not None
         # Crews bring in first the GPUs power goes to first (the dispatch order): a GPU
         # that would sit unpowered must not hold up one that would run.
-        for index in self.state.priority or range(len(lots)):
+        for index in self.state.priority or power_order([lot.kw for lot in lots]):
             lot = lots[index]
             room = min(self._fits[index], lot.on_site) - lot.installed
             if room > 0:

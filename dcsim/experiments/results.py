@@ -13,6 +13,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -194,18 +195,25 @@ def event_frame(replication: int, log: EventLog, scenario: Scenario) -> pd.DataF
 
 def _event_frame(replication: int, log: EventLog, start: pd.Timestamp) -> pd.DataFrame:
     days = log.time
+    # Each text column taken by its codes from the log's strings made a string array once
+    # (not tens of thousands of Python strings converted column by column).
+    names = pd.array(log.names, dtype="str")
+
+    def text(codes: np.ndarray) -> pd.Series:
+        return pd.Series(names.take(codes) if len(codes) else pd.array([], dtype="str"))
+
     frame = pd.DataFrame(
         {
             "replication": np.full(len(days), replication, dtype="int64"),
             "time_days": days,
             "timestamp": start + pd.to_timedelta(days, unit="D"),
-            "site": pd.Series(log.text(log.site), dtype="str"),
+            "site": text(log.site),
             "process": pd.Categorical.from_codes(PROCESS_OF[log.event], dtype=PROCESS_CATEGORIES),
             "event": pd.Categorical.from_codes(log.event, dtype=EVENT_CATEGORIES),
-            "object": pd.Series(log.text(log.obj), dtype="str"),
+            "object": text(log.obj),
             "quantity": log.quantity,
-            "unit": pd.Series(log.text(log.unit), dtype="str"),
-            "detail": pd.Series(log.text(log.detail), dtype="str"),
+            "unit": text(log.unit),
+            "detail": text(log.detail),
             "background": log.background,
         }
     )
@@ -213,13 +221,15 @@ def _event_frame(replication: int, log: EventLog, start: pd.Timestamp) -> pd.Dat
 
 
 def _timeseries_frame(result: ReplicationResult, start: pd.Timestamp) -> pd.DataFrame:
-    frame = pd.DataFrame(result.timeseries, columns=list(TIMESERIES_COLUMNS))
-    frame.insert(0, "replication", result.replication)
-    # Typed column by column, so that a table with no rows has the same types.
-    frame = frame.astype(
-        {"replication": "int64",
-         **{name: TIMESERIES_TYPES.get(name, "float64") for name in TIMESERIES_COLUMNS}}
-    )  # fmt: skip
+    rows = result.timeseries
+    # Column by column from the rows, each made with its type (so a table with no rows has
+    # the same types), not a frame of Python objects converted afterwards.
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(TIMESERIES_COLUMNS)
+    data: dict[str, Any] = {"replication": np.full(len(rows), result.replication, dtype="int64")}
+    for name, values in zip(TIMESERIES_COLUMNS, columns, strict=True):
+        kind = TIMESERIES_TYPES.get(name, "float64")
+        data[name] = pd.array(values, dtype="str") if kind == "str" else np.array(values, kind)
+    frame = pd.DataFrame(data)
     frame.insert(2, "timestamp", _timestamps(frame["time_days"], start))
     return frame
 

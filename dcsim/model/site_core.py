@@ -12,6 +12,7 @@ rerun with other layers relaxed from a recorded :data:`Tape` of its changes
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,7 +27,38 @@ from dcsim.model.state import HallState, LotState, SiteState
 from dcsim.model.totals import HOURS_PER_DAY
 
 _NEW = tuple.__new__
-_STATES_KEPT = 20_000  # evaluated states a site keeps (a ten-year portfolio site meets ~1,000)
+# What settle() made of each state it met, by what the state is (not by replication): a
+# site meets the same states in many replications (the same power steps, the same batches
+# installed), so a worker's later replications mostly find theirs here. A state is named
+# by its site's context (a number for all the evaluation reads that no change moves, see
+# SiteCore._constants) and its moving parts. All are forgotten when this many are kept,
+# so a worker's memory stays bounded (a state kept takes about 1 kB).
+_STATES_KEPT = 10_000
+_EVALUATED: dict[tuple[object, ...], Any] = {}
+_CONTEXTS: dict[tuple[object, ...], int] = {}  # a number for each context met
+_contexts_made = 0  # numbers are never given twice, so forgetting _CONTEXTS is safe
+
+
+def forget_evaluations() -> None:
+    """Empty the store of evaluated states (what runs next evaluates every state again)."""
+    _EVALUATED.clear()
+    _CONTEXTS.clear()
+
+
+def _forget_least_recent() -> None:
+    """Forget the quarter of the states kept that were used least recently."""
+    for key in list(itertools.islice(_EVALUATED, len(_EVALUATED) // 4 + 1)):
+        del _EVALUATED[key]
+
+
+def _context_number(context: tuple[object, ...]) -> int:
+    global _contexts_made
+    number = _CONTEXTS.get(context)
+    if number is None:
+        _contexts_made += 1
+        number = _CONTEXTS[context] = _contexts_made
+    return number
+
 
 # The changes a process can make, by SiteCore method name; a tape replays them by name.
 CHANGES = frozenset(
@@ -126,8 +158,32 @@ class SiteCore:
         self._idle_hours = 0.0
         self.power_tight = 0  # bits of power layers tight at some instant with idle GPUs
         # What settle() made of each state it met: a Snapshot (its time aside), or with
-        # rows=False idle_now's (idle GPUs, tight power layers).
-        self._evaluated: dict[tuple[object, ...], Any] = {}
+        # rows=False idle_now's (idle GPUs, tight power layers); shared with every SiteCore
+        # in this process with the same constants (_EVALUATED).
+        self._context = _context_number(self._constants(rows))
+        self._halls_seen = -1  # state.halls_changed when _halls was last read
+        self._halls: tuple[object, ...] = ()
+
+    def _constants(self, rows: bool) -> tuple[object, ...]:
+        """All the evaluation reads of the site that no change moves: with the halls' and
+        GPUs' moving parts and the power, it names an evaluated state in _EVALUATED."""
+        state = self.state
+        lots = tuple((x.name, x.model, x.count, x.kw, x.level, x.price_usd) for x in state.lots)
+        return (
+            tuple(state.power), tuple(state.planned.items()), state.existing_mw,
+            tuple((h.name, h.it_mw) for h in state.halls), lots, state.top_level,
+            state.max_level, state.priority, tuple(layer.name for layer in self._relaxed),
+            self._depreciation_days, rows,
+        )  # fmt: skip
+
+    def _halls_now(self) -> tuple[object, ...]:
+        """The halls' moving parts, read again only after a change to them."""
+        state = self.state
+        if self._halls_seen != state.halls_changed:
+            self._halls_seen = state.halls_changed
+            self._halls = tuple((h.cooling, h.level, h.pue, h.annual_pue, h.commissioned,
+                                 h.offline_share) for h in state.halls)  # fmt: skip
+        return self._halls
 
     # -- changes: made through apply() only, by name, as a tape replays them
     def _set_power(self, layer: str, mw: float) -> None:
@@ -187,18 +243,20 @@ class SiteCore:
         """
         state = self.state
         lots = tuple([(lot.on_site, lot.installed, lot.in_transit) for lot in state.lots])
-        key = (tuple(state.power.values()), state.halls_changed, lots)
-        known: Any = self._evaluated.get(key)
+        key = (self._context, tuple(state.power.values()), self._halls_now(), lots)
+        known: Any = _EVALUATED.pop(key, None)
         view = None
-        if known is None:
+        if known is not None:
+            _EVALUATED[key] = known  # the most recently used last: the last to be forgotten
+        else:
             view = view_of(state, self._relaxed)
             if self._rows:
                 known = evaluate(now, state, self._relaxed, self._depreciation_days, view)
             else:
                 known = idle_now(view, self._hidden)
-            if len(self._evaluated) >= _STATES_KEPT:
-                self._evaluated.clear()  # a long run's memory stays bounded
-            self._evaluated[key] = known
+            if len(_EVALUATED) >= _STATES_KEPT:
+                _forget_least_recent()
+            _EVALUATED[key] = known
         if self._rows:
             self._keep_row(now, _NEW(Snapshot, (now, *known[1:])))
         else:

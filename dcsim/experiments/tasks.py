@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import importlib
 import multiprocessing
 import os
@@ -80,7 +81,7 @@ def execute(
     if scheduler is not None:
         source: Iterator[tuple[int, _R]] = _on_dask(func, todo, scheduler, workers, handed)
     elif workers == 1 or len(todo) <= 1:
-        source = ((position, func(task[1])) for position, task in todo)
+        source = _here(func, todo)
     else:
         source = _on_pool(func, todo, workers, handed)
     waiting: dict[int, _R] = {}
@@ -113,6 +114,21 @@ def execute(
     yield from ready()  # only known results can be left
 
 
+def _here(
+    func: Callable[[_T], _R], todo: list[tuple[int, tuple[str, _T]]]
+) -> Iterator[tuple[int, _R]]:
+    """The tasks run in this process, what lived before them out of the collector's sight."""
+    # What is alive when the tasks start (modules, the scenario) outlives them: frozen,
+    # the collections the tasks set off walk only what the tasks make (a replication's
+    # many short-lived objects set off hundreds), a tenth of the time of a replication.
+    gc.freeze()
+    try:
+        for position, (_, argument) in todo:
+            yield position, func(argument)
+    finally:
+        gc.unfreeze()
+
+
 def _call(func: Callable[[_T], _R], position: int, argument: _T) -> tuple[int, _R]:
     return position, func(argument)
 
@@ -124,6 +140,10 @@ def _worker_started() -> None:
     pool, so a worker must not print a traceback of its own. If the parent is
     killed outright (SIGKILL), Linux ends the workers too.
     """
+    # What the worker inherits from the parent lives as long as it does: frozen, the
+    # collector never walks it (a tenth of a replication's time goes to collections
+    # otherwise), nor writes to the memory pages the worker shares with the parent.
+    gc.freeze()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if sys.platform.startswith("linux"):

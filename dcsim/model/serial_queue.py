@@ -187,19 +187,22 @@ class SerialQueue(RegionQueue):
         if request.need <= self.capacity.headroom:
             self.capacity.headroom -= request.need
             request.upgrade_wait = 0.0
-            # Nothing waits on a background request's energization: log it now.
-            self.recorder.event(now + plan.energization, request.site, Event.TRANCHE_ENERGIZED,
-                                request.ident, request.mw, "MW", background=True,
-                                logged=now)  # fmt: skip
+            self._energize_background(request)
         else:
-            env.process(self._background_upgrade(request))
+            # No process either: a callback when an upgrade lets it on. (A process would
+            # start at the next step, which is this instant's before anything else: no
+            # other event comes in between.)
+            cleared = self.capacity.wait_for_upgrade(request)
+            cleared.callbacks.append(lambda _: self._energize_background(request))
 
-    def _background_upgrade(self, request: GridRequest) -> Generator[simpy.Event, Any, None]:
+    def _energize_background(self, request: GridRequest) -> None:
+        """A background request is connected now and energized after its energization
+        time. Nothing waits on that: it is logged now, at the day it will happen."""
         assert request.plan is not None
-        yield from self.capacity.connect(request)
-        if request.plan.energization > 0:
-            yield self.env.timeout(request.plan.energization)
-        self._log(request, Event.TRANCHE_ENERGIZED, request.mw, "MW")
+        now = self.env.now
+        self.recorder.event(now + request.plan.energization, request.site,
+                            Event.TRANCHE_ENERGIZED, request.ident, request.mw, "MW",
+                            background=True, logged=now)  # fmt: skip
 
     def _site_studies(
         self, request: GridRequest, start: float, ends: list[float]

@@ -253,7 +253,7 @@ class SiteModel:
             self._settle_pending = True
             EndOfInstant(self._env).callbacks.append(self._settle)
 
-    def _settle(self, _: simpy.Event) -> None:
+    def _settle(self, _: simpy.Event | None) -> None:
         self._settle_pending = False
         core, now = self._core, self._env.now
         had_power, had_all = core.first_power_at is not None, core.all_running_at is not None
@@ -271,7 +271,12 @@ class SiteModel:
         lot = self._core.lots[batch.lot]
         self.log(Event.GPUS_INSTALLED, lot.name, batch.count, "GPU",
                  f"{lot.installed} of {lot.count}")  # fmt: skip
-        self._request_settle()
+        if self._env.peek() > self._env.now:
+            # Nothing else happens at this instant (most batches end alone): settle now,
+            # as the end of the instant would, without an event for it.
+            self._settle(None)
+        else:
+            self._request_settle()
 
     def _start(self) -> None:
         env, spec = self._env, self._spec

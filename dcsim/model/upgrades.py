@@ -56,7 +56,7 @@ class GridCapacity:
             self.headroom -= request.need
             request.upgrade_wait = 0.0
         else:
-            yield from self._wait_for_upgrade(request)
+            yield self.wait_for_upgrade(request)
 
     def take_interim(self, request: GridRequest) -> None:
         """Interim service: a request the headroom does not cover takes what there is, and
@@ -81,10 +81,11 @@ class GridCapacity:
         self.headroom = headroom
         self._share_headroom()
 
-    def _wait_for_upgrade(self, request: GridRequest) -> Generator[simpy.Event, Any, None]:
-        """Wait for the spare of an upgrade under way if it covers the request (the one
-        done soonest), else for an upgrade crew in the line. With a crew free, a spare
-        due after the request's own upgrade would be done is not worth waiting for."""
+    def wait_for_upgrade(self, request: GridRequest) -> simpy.Event:
+        """The event that lets a request the headroom does not cover go on: the spare of an
+        upgrade under way if it covers the request (the one done soonest), else an upgrade
+        crew in the line. With a crew free, a spare due after the request's own upgrade
+        would be done is not worth waiting for."""
         assert request.plan is not None
         cleared = self.env.event()
         upgrade = min(
@@ -110,7 +111,7 @@ class GridCapacity:
             )
             self._upgrade_line.append((request, cleared))
             self._start_upgrades()
-        yield cleared
+        return cleared
 
     def _left_line(self, request: GridRequest) -> None:
         request.upgrade_wait = self.env.now - request.line_joined_at

@@ -189,20 +189,36 @@ class SerialQueue(RegionQueue):
             request.upgrade_wait = 0.0
             self._energize_background(request)
         else:
-            # No process either: a callback when an upgrade lets it on. (A process would
-            # start at the next step, which is this instant's before anything else: no
-            # other event comes in between.)
+            # No process either: callbacks when an upgrade lets it on and when it is
+            # energized. (A process would start at the next step, which is this
+            # instant's before anything else: no other event comes in between.)
             cleared = self.capacity.wait_for_upgrade(request)
-            cleared.callbacks.append(lambda _: self._energize_background(request))
+            cleared.callbacks.append(lambda _: self._upgraded(request))
 
     def _energize_background(self, request: GridRequest) -> None:
-        """A background request is connected now and energized after its energization
-        time. Nothing waits on that: it is logged now, at the day it will happen."""
+        """A background request the headroom covers is connected now and energized after
+        its energization time. Nothing waits on that: it is logged now, at the day it will
+        happen."""
         assert request.plan is not None
         now = self.env.now
         self.recorder.event(now + request.plan.energization, request.site,
                             Event.TRANCHE_ENERGIZED, request.ident, request.mw, "MW",
                             background=True, logged=now)  # fmt: skip
+
+    def _upgraded(self, request: GridRequest) -> None:
+        """A background request's upgrade is done (or another's spare covers it): it is
+        energized after its energization time, and logged then, as its process did (rows
+        logged ahead sort before others of their day: logging this one ahead too would
+        reorder rows that tie)."""
+        assert request.plan is not None
+        if request.plan.energization > 0:
+            energized = self.env.timeout(request.plan.energization)
+            energized.callbacks.append(lambda _: self._energized(request))
+        else:
+            self._energized(request)
+
+    def _energized(self, request: GridRequest) -> None:
+        self._log(request, Event.TRANCHE_ENERGIZED, request.mw, "MW")
 
     def _site_studies(
         self, request: GridRequest, start: float, ends: list[float]

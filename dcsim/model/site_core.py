@@ -48,7 +48,7 @@ def forget_evaluations() -> None:
 def _forget_least_recent() -> None:
     """Forget the quarter of the states kept that were used least recently."""
     for key in list(itertools.islice(_EVALUATED, len(_EVALUATED) // 4 + 1)):
-        del _EVALUATED[key]
+        _EVALUATED.pop(key, None)  # not del: a thread of a Dask worker may have taken it
 
 
 def _context_number(context: tuple[object, ...]) -> int:

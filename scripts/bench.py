@@ -19,6 +19,8 @@
    against the number of replications, and, with --against COMMIT, the speed-up
    over that commit's dcsim run back to back. Each command runs with Python's
    compiled-module cache on, as an installed dcsim does.
+5. Where a replication of that run goes, in one process: the share of the simulation
+   and of making its tables and CSV text, and the SimPy events it takes.
 Ratios, not absolute seconds, are what to compare between machines.
 """
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import gc
 import json
 import os
@@ -49,6 +52,8 @@ from dcsim.input.spec import Region, StudyPhase
 from dcsim.model.event_log import Recorder
 from dcsim.model.serial_queue import SerialQueue
 from dcsim.model.simulation import simulate
+from dcsim.output.export import Layout
+from dcsim.output.streamed_run import replication_task
 
 ROOT = Path(__file__).resolve().parent.parent
 SITES = ROOT / "sites"
@@ -213,6 +218,38 @@ def machine_efficiency(years: str, reps: int) -> float:
     return one / (2 * two)
 
 
+def replication_shares(quick: bool) -> None:
+    """Section 5: one replication as a ``dcsim run`` worker makes it (simulation, then its
+    tables and CSV text), timed in this process once the worker's store of evaluated
+    states is warm, and the SimPy events it takes."""
+    years, warm, timed_reps = (2.0, 2, 4) if quick else (10.0, 20, 30)
+    scenario = with_run_settings(load(SITES / "portfolio.toml"), years=years, seed=None)
+    layout = Layout()
+    for replication in range(warm):
+        replication_task((scenario, replication, layout))
+    reps = range(warm, warm + timed_reps)
+    whole, _ = timed(lambda: [replication_task((scenario, r, layout)) for r in reps])
+    simulation, _ = timed(lambda: [simulate(scenario, r) for r in reps])
+    steps = 0
+    step = simpy.Environment.step
+
+    def counted(env: simpy.Environment) -> None:
+        nonlocal steps
+        steps += 1
+        step(env)
+
+    simpy.Environment.step = counted  # type: ignore[method-assign,assignment]
+    try:
+        simulate(scenario, warm)
+    finally:
+        simpy.Environment.step = step  # type: ignore[method-assign]
+    print(f"\n5. One portfolio replication ({years:g} years) as a dcsim run worker makes it,")
+    print(f"   {timed_reps} replications after {warm} (the store of evaluated states warm)")
+    print(f"   simulation              {simulation / whole:6.0%}")
+    print(f"   tables and CSV text     {1 - simulation / whole:6.0%}")
+    print(f"   SimPy events a replication: {steps:,}")
+
+
 def end_to_end(quick: bool, against: str | None) -> None:
     reps = 4 if quick else 100
     years = "2" if quick else "10"
@@ -290,7 +327,7 @@ def main() -> None:
     print("\n2. One ten-year replication of each bundled site")
     for path in sorted(SITES.glob("*.toml")):
         scenario = load(path, [("scenario.horizon", "10 years")])
-        seconds, result = timed(lambda s=scenario: simulate(s, 0))
+        seconds, result = timed(functools.partial(simulate, scenario, 0))
         print(
             f"   {path.name:24s} {seconds:7.3f} s  {len(result.events):7d} events"
             f"  {1e3 * seconds / max(1, len(result.events)):.3f} ms/event"
@@ -301,7 +338,7 @@ def main() -> None:
     print("   horizon   seconds    events   ms per event")
     for years in (5, 10, 20, 40):
         scenario = dataclasses.replace(base, horizon_days=years * 365.25)
-        seconds, result = timed(lambda s=scenario: simulate(s, 0))
+        seconds, result = timed(functools.partial(simulate, scenario, 0))
         print(
             f"   {years:3d} yr   {seconds:7.3f}  {len(result.events):8d}"
             f"   {1e3 * seconds / len(result.events):.4f}"
@@ -312,12 +349,13 @@ def main() -> None:
         faster = dataclasses.replace(region, background_rate=region.background_rate * factor)
         regions = tuple(faster if r.name == region.name else r for r in base.regions)
         scenario = dataclasses.replace(base, regions=regions)
-        seconds, result = timed(lambda s=scenario: simulate(s, 0))
+        seconds, result = timed(functools.partial(simulate, scenario, 0))
         print(
             f"   {factor:7d}   {seconds:7.3f}  {len(result.events):8d}"
             f"   {1e3 * seconds / len(result.events):.4f}"
         )
     end_to_end(args.quick, args.against)
+    replication_shares(args.quick)
 
 
 if __name__ == "__main__":

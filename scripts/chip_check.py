@@ -41,6 +41,7 @@ def lead_weeks(spec: GpuSupply, when: dt.date, replication: int) -> float:
 
     env.process(order())
     env.run(until=done)
+    assert done.value is not None
     return float(done.value) / 7
 
 

@@ -37,6 +37,12 @@ def test_bench_quick_reports_ratios_and_event_growth() -> None:
     memory = re.search(r"peak memory --reps \d+ / --reps \d+ = ([0-9.]+)", out)
     assert efficiency is not None and 0 < float(efficiency.group(1)) < 2, out
     assert memory is not None and 0 < float(memory.group(1)) < 10, out
+    # Section 5: the two shares of a replication add up, and it takes SimPy events.
+    shares = [int(m) for m in re.findall(r"^\s+(?:simulation|tables and CSV text)\s+(-?\d+)%$",
+                                         out, flags=re.M)]  # fmt: skip
+    steps = re.search(r"SimPy events a replication: ([0-9,]+)", out)
+    assert len(shares) == 2 and 99 <= sum(shares) <= 101 and min(shares) > 0, out
+    assert steps is not None and int(steps.group(1).replace(",", "")) > 0, out
 
 
 def test_portfolio_study_writes_a_table_per_schedule(tmp_path: Path) -> None:

@@ -52,7 +52,7 @@ class _Done:
     offsets: dict[str, int]  # each streamed CSV's size once this replication was appended
 
 
-def _task(
+def replication_task(
     task: tuple[Scenario, int, Layout],
 ) -> tuple[PackedReplication, dict[str, Any]]:
     """In the worker: the replication's summary parts, and its rows ready to append (with,
@@ -225,7 +225,7 @@ def run_into(
     ]
     try:
         # Each result is appended to disk and dropped: only its summary parts stay.
-        for key, each in execute(_task, tasks, workers=workers, scheduler=scheduler,
+        for key, each in execute(replication_task, tasks, workers=workers, scheduler=scheduler,
                                  known=known, progress=progress):  # fmt: skip
             if key not in known:
                 smalls.append(keep(key, each))

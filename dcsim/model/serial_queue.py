@@ -173,7 +173,8 @@ class SerialQueue(RegionQueue):
 
     def _background_agreement(self, request: GridRequest) -> None:
         """A background request signs (or withdraws); if the headroom covers it, it is
-        connected now and energized after its energization time, with no process."""
+        connected now and energized after its energization time; either way with no
+        process."""
         env, plan, log = self.env, request.plan, self._log
         assert plan is not None
         now = env.now
@@ -189,11 +190,15 @@ class SerialQueue(RegionQueue):
             request.upgrade_wait = 0.0
             self._energize_background(request)
         else:
-            # No process either: callbacks when an upgrade lets it on and when it is
-            # energized. (A process would start at the next step, which is this
-            # instant's before anything else: no other event comes in between.)
-            cleared = self.capacity.wait_for_upgrade(request)
-            cleared.callbacks.append(lambda _: self._upgraded(request))
+            self._await_upgrade(request)
+
+    def _await_upgrade(self, request: GridRequest) -> None:
+        """A background request the headroom does not cover waits for an upgrade, then for
+        its energization: callbacks, not a process. (A process would start at the next
+        step, which is this instant's before anything else: no other event comes in
+        between; tests/test_callbacks_as_processes.py runs both.)"""
+        cleared = self.capacity.wait_for_upgrade(request)
+        cleared.callbacks.append(lambda _: self._upgraded(request))
 
     def _energize_background(self, request: GridRequest) -> None:
         """A background request the headroom covers is connected now and energized after

@@ -273,7 +273,8 @@ class SiteModel:
                  f"{lot.installed} of {lot.count}")  # fmt: skip
         if self._env.peek() > self._env.now:
             # Nothing else happens at this instant (most batches end alone): settle now,
-            # as the end of the instant would, without an event for it.
+            # as the end of the instant would, without an event for it (the same rows:
+            # tests/test_callbacks_as_processes.py).
             self._settle(None)
         else:
             self._request_settle()

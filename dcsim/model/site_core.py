@@ -31,8 +31,9 @@ _NEW = tuple.__new__
 # site meets the same states in many replications (the same power steps, the same batches
 # installed), so a worker's later replications mostly find theirs here. A state is named
 # by its site's context (a number for all the evaluation reads that no change moves, see
-# SiteCore._constants) and its moving parts. All are forgotten when this many are kept,
-# so a worker's memory stays bounded (a state kept takes about 1 kB).
+# SiteCore._constants) and its moving parts. When this many are kept, the quarter used
+# least recently is forgotten, so a worker's memory stays bounded (a state kept takes
+# about 1 kB).
 _STATES_KEPT = 10_000
 _EVALUATED: dict[tuple[object, ...], Any] = {}
 _CONTEXTS: dict[tuple[object, ...], int] = {}  # a number for each context met

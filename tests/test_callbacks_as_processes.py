@@ -1,0 +1,194 @@
+"""Where a SimPy process or an end-of-instant event was replaced by a callback for speed,
+the run is the same, row for row and in the same order, as with the process or the
+event it replaced.
+
+Each test runs the model as it is and with the replaced mechanism put back (a reference
+written here, as the model had it), on scenarios whose fixed durations make events of
+different requests and sites fall on the same instant: where an order could change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import simpy
+
+import dcsim
+from dcsim.input.overrides import with_run_settings
+from dcsim.input.spec import Scenario
+from dcsim.model.events import Event
+from dcsim.model.grid_request import GridRequest
+from dcsim.model.serial_queue import SerialQueue
+from dcsim.model.simulation import ReplicationResult, simulate
+from dcsim.model.site import SiteModel
+from tests.support import load_text
+
+SITES = Path(__file__).resolve().parent.parent / "sites"
+
+# A site on a grid with no headroom: every background request waits for an upgrade, and
+# studies, agreements, upgrades and energizations all take whole, fixed numbers of days.
+TIED = """
+[scenario]
+name = "tied"
+start_date = 2025-01-01
+horizon = "{horizon}"
+catalog = false
+transformer_supply = "t"
+
+[sites.a]
+start_date = 2025-01-01
+[sites.a.interconnection]
+request = "100 MW"
+request_date = 2025-01-01
+region = "r"
+[sites.a.substation]
+transformers = 2
+rating = "50 MVA"
+power_factor = 1.0
+order_policy = "at_agreement"
+# Crews start a 20-day batch of 20,000 GPUs when h1 (20,500 GPUs) stands, on day 200.
+# h2 is started on day 205 and stands on day 220, the day the batch ends: the batch's
+# event comes first (it was made first), and crews must see h2 before they pick the next
+# batch (20,000 GPUs, not the 500 h1 has left).
+[[sites.a.halls]]
+name = "h1"
+it_power = "20.5 MW"
+cooling = "liquid"
+construction_start = 2025-01-01
+construction_time = "200 days"
+[[sites.a.halls]]
+name = "h2"
+it_power = "20 MW"
+cooling = "liquid"
+construction_start = 2025-07-25
+construction_time = "15 days"
+[[sites.a.lots]]
+name = "L1"
+delivery = 2025-05-31
+count = 40000
+model = "G"
+[sites.a.installation]
+rate = "1000 GPU/day"
+batch = 20000
+[sites.a.economics]
+depreciation_life = "365 days"
+
+[cooling.liquid]
+level = 1
+max_rack_power = "120 kW"
+pue = 1.25
+
+[gpus.G]
+it_power = "1 kW"
+cooling = "liquid"
+price = "8760 USD"
+
+[regions.r]
+discipline = "serial"
+study_engineers = 5
+phases = [{{ name = "study", duration = "100 days", withdrawal = 0.0 }}]
+agreement_time = "10 days"
+energization_time = "{energization}"
+headroom = "0 MW"
+{upgrades}
+background_rate = "{rate}"
+background_size = "1 MW"
+
+[transformer_supplies.t]
+output = "1 units/day"
+lines = 1
+design_time = "20 days"
+transport_time = "5 days"
+installation_time = "5 days"
+background_rate = "0 units/year"
+"""
+
+TIED_CASES = {
+    "one crew": dict(horizon="1000 days", energization="100 days", rate="6 requests/year",
+                     upgrades='upgrade_crews = 1\nnetwork_upgrade_time = "100 days"'),
+    "shared spares": dict(horizon="600 days", energization="50 days", rate="10 requests/year",
+                          upgrades='upgrade_size = "1000 MW"\nnetwork_upgrade_time = "200 days"'),
+    "energized at once": dict(horizon="800 days", energization="0 days", rate="8 requests/year",
+                              upgrades='upgrade_crews = 2\nnetwork_upgrade_time = "50 days"'),
+}  # fmt: skip
+
+
+def _scenarios() -> list[tuple[str, Scenario]]:
+    tied = [(name, load_text(TIED.format(**case))) for name, case in TIED_CASES.items()]
+    bundled = [
+        (name, with_run_settings(dcsim.load(SITES / f"{name}.toml"), years=4.0, seed=None))
+        for name in ("columbus", "abilene")
+    ]
+    return tied + bundled
+
+
+SCENARIOS = _scenarios()
+
+
+def _fingerprint(result: ReplicationResult) -> str:
+    # As text (NaN never equals itself), hashed (a failure's report stays short).
+    text = repr((result.log.rows(), result.timeseries, result.summary))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _await_upgrade_in_a_process(self: SerialQueue, request: GridRequest) -> None:
+    """The process a background request waiting for an upgrade ran before it was
+    made of callbacks."""
+
+    def waits() -> Generator[simpy.Event, Any, None]:
+        assert request.plan is not None
+        yield from self.capacity.connect(request)
+        if request.plan.energization > 0:
+            yield self.env.timeout(request.plan.energization)
+        self._log(request, Event.TRANCHE_ENERGIZED, request.mw, "MW")
+
+    self.env.process(waits())
+
+
+@pytest.mark.parametrize(("name", "scenario"), SCENARIOS, ids=[n for n, _ in SCENARIOS])
+def test_background_upgrades_as_callbacks_are_the_process(
+    name: str, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = [_fingerprint(simulate(scenario, r)) for r in range(3)]
+    monkeypatch.setattr(SerialQueue, "_await_upgrade", _await_upgrade_in_a_process)
+    assert [_fingerprint(simulate(scenario, r)) for r in range(3)] == fast
+
+
+def _finish_batch_at_end_of_instant(self: SiteModel, _: simpy.Event) -> None:
+    """A finished batch as the model had it: the settle always waits for the end of the
+    instant's event."""
+    batch = self._core.finish_batch()
+    lot = self._core.lots[batch.lot]
+    self.log(Event.GPUS_INSTALLED, lot.name, batch.count, "GPU", f"{lot.installed} of {lot.count}")
+    self._request_settle()
+
+
+@pytest.mark.parametrize(("name", "scenario"), SCENARIOS, ids=[n for n, _ in SCENARIOS])
+def test_a_batch_settled_at_once_is_the_end_of_its_instant(
+    name: str, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = [_fingerprint(simulate(scenario, r)) for r in range(3)]
+    monkeypatch.setattr(SiteModel, "_finish_batch", _finish_batch_at_end_of_instant)
+    assert [_fingerprint(simulate(scenario, r)) for r in range(3)] == fast
+
+
+def test_the_tied_scenarios_tie() -> None:
+    """The scenarios do what they are for: background requests wait for upgrades and are
+    energized on days other rows fall on too, and a batch ends as a hall comes to stand."""
+    for name, scenario in SCENARIOS[: len(TIED_CASES)]:
+        rows = [row for r in range(3) for row in simulate(scenario, r).log.rows()]
+        energized = {(row.time_days, row.object) for row in rows
+                     if row.event is Event.TRANCHE_ENERGIZED and row.background}  # fmt: skip
+        waits = (Event.NETWORK_UPGRADE_QUEUED, Event.NETWORK_UPGRADE_SHARED)
+        queued = {row.object for row in rows if row.event in waits}
+        days = [row.time_days for row in rows]
+        waited = [(day, obj) for day, obj in energized if obj in queued]
+        assert waited, name
+        assert any(days.count(day) > 1 for day, _ in waited), name
+        installed = {row.time_days for row in rows if row.event is Event.GPUS_INSTALLED}
+        built = {row.time_days for row in rows if row.event is Event.HALL_COMMISSIONED}
+        assert installed & built, name  # a batch ends as a hall comes to stand

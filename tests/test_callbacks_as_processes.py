@@ -25,100 +25,62 @@ from dcsim.model.grid_request import GridRequest
 from dcsim.model.serial_queue import SerialQueue
 from dcsim.model.simulation import ReplicationResult, simulate
 from dcsim.model.site import SiteModel
-from tests.support import load_text
+from tests.support import HAND_CATALOG, SITE_A, load_text
 
 SITES = Path(__file__).resolve().parent.parent / "sites"
 
-# A site on a grid with no headroom: every background request waits for an upgrade, and
-# studies, agreements, upgrades and energizations all take whole, fixed numbers of days.
-TIED = """
-[scenario]
-name = "tied"
-start_date = 2025-01-01
-horizon = "{horizon}"
-catalog = false
-transformer_supply = "t"
-
-[sites.a]
-start_date = 2025-01-01
-[sites.a.interconnection]
-request = "100 MW"
-request_date = 2025-01-01
-region = "r"
-[sites.a.substation]
-transformers = 2
-rating = "50 MVA"
-power_factor = 1.0
-order_policy = "at_agreement"
-# Crews start a 20-day batch of 20,000 GPUs when h1 (20,500 GPUs) stands, on day 200.
+# SITE_A on the hand catalog's grid with no headroom: every background request waits for
+# an upgrade, and studies, agreements, upgrades and energizations take whole, fixed days.
+# Its crews start a 20-day batch of 20,000 GPUs when h1 (20,500 GPUs) stands, on day 200;
 # h2 is started on day 205 and stands on day 220, the day the batch ends: the batch's
 # event comes first (it was made first), and crews must see h2 before they pick the next
 # batch (20,000 GPUs, not the 500 h1 has left).
-[[sites.a.halls]]
-name = "h1"
-it_power = "20.5 MW"
-cooling = "liquid"
-construction_start = 2025-01-01
-construction_time = "200 days"
-[[sites.a.halls]]
+_H2 = """[[sites.a.halls]]
 name = "h2"
 it_power = "20 MW"
 cooling = "liquid"
 construction_start = 2025-07-25
 construction_time = "15 days"
-[[sites.a.lots]]
-name = "L1"
-delivery = 2025-05-31
-count = 40000
-model = "G"
-[sites.a.installation]
-rate = "1000 GPU/day"
-batch = 20000
-[sites.a.economics]
-depreciation_life = "365 days"
-
-[cooling.liquid]
-level = 1
-max_rack_power = "120 kW"
-pue = 1.25
-
-[gpus.G]
-it_power = "1 kW"
-cooling = "liquid"
-price = "8760 USD"
-
-[regions.r]
-discipline = "serial"
-study_engineers = 5
-phases = [{{ name = "study", duration = "100 days", withdrawal = 0.0 }}]
-agreement_time = "10 days"
-energization_time = "{energization}"
-headroom = "0 MW"
-{upgrades}
-background_rate = "{rate}"
-background_size = "1 MW"
-
-[transformer_supplies.t]
-output = "1 units/day"
-lines = 1
-design_time = "20 days"
-transport_time = "5 days"
-installation_time = "5 days"
-background_rate = "0 units/year"
 """
+_SITE = (
+    SITE_A.replace('it_power = "40 MW"', 'it_power = "20.5 MW"')
+    .replace("count = 20000", "count = 40000")
+    .replace("[[sites.a.lots]]", _H2 + "[[sites.a.lots]]")
+)
+
+
+def _tied(horizon: str, energization: str, rate: str, upgrades: str) -> str:
+    region = (
+        'study_engineers = 5\nagreement_time = "10 days"\n'
+        f'energization_time = "{energization}"\nheadroom = "0 MW"\n{upgrades}\n'
+        f'background_rate = "{rate}"\n'
+    )
+    catalog = HAND_CATALOG.replace("STUDY", "100 days")
+    for line in ("study_engineers = 1", 'agreement_time = "10 days"', 'energization_time = "50 days"',
+                 'headroom = "1000 MW"', 'network_upgrade_time = "0 days"',
+                 'background_rate = "0 requests/year"'):  # fmt: skip
+        assert line in catalog, line
+        catalog = catalog.replace(line + "\n", "")
+    catalog = catalog.replace('background_size = "1 MW"', region + 'background_size = "1 MW"')
+    head = (
+        f'[scenario]\nname = "tied"\nstart_date = 2025-01-01\nhorizon = "{horizon}"\n'
+        'catalog = false\ntransformer_supply = "t"\n'
+    )
+    return head + _SITE + catalog
+
 
 TIED_CASES = {
-    "one crew": dict(horizon="1000 days", energization="100 days", rate="6 requests/year",
-                     upgrades='upgrade_crews = 1\nnetwork_upgrade_time = "100 days"'),
-    "shared spares": dict(horizon="600 days", energization="50 days", rate="10 requests/year",
-                          upgrades='upgrade_size = "1000 MW"\nnetwork_upgrade_time = "200 days"'),
-    "energized at once": dict(horizon="800 days", energization="0 days", rate="8 requests/year",
-                              upgrades='upgrade_crews = 2\nnetwork_upgrade_time = "50 days"'),
+    "one crew": _tied("1000 days", "100 days", "6 requests/year",
+                      'upgrade_crews = 1\nnetwork_upgrade_time = "100 days"'),
+    "shared spares": _tied("600 days", "50 days", "10 requests/year",
+                           'upgrade_size = "1000 MW"\nnetwork_upgrade_time = "200 days"'),
+    "energized at once": _tied("800 days", "0 days", "8 requests/year",
+                               'upgrade_crews = 2\nnetwork_upgrade_time = "50 days"'),
 }  # fmt: skip
 
 
 def _scenarios() -> list[tuple[str, Scenario]]:
-    tied = [(name, load_text(TIED.format(**case))) for name, case in TIED_CASES.items()]
+    tied = [(name, load_text(text)) for name, text in TIED_CASES.items()]
     bundled = [
         (name, with_run_settings(dcsim.load(SITES / f"{name}.toml"), years=4.0, seed=None))
         for name in ("columbus", "abilene")

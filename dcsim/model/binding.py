@@ -21,37 +21,46 @@ from dcsim.model.layers import LAYERS
 NONE = -1
 
 
-def _rises(before: Snapshot, after: Snapshot) -> int:
-    mask = 0
-    for index, (a, b) in enumerate(zip(before.caps, after.caps, strict=True)):
-        if b > a + 1e-12:
-            mask |= 1 << index
-    return mask
+# The indices of the bits set in each mask of len(LAYERS) bits, lowest first.
+_BITS: tuple[tuple[int, ...], ...] = tuple(
+    tuple(i for i in range(len(LAYERS)) if mask >> i & 1) for mask in range(1 << len(LAYERS))
+)
 
 
 def binding_layers(rows: Sequence[Snapshot], horizon: float) -> list[int]:
     """Index into LAYERS of the binding layer at each row, or NONE where nothing is idle."""
     count = len(LAYERS)
     every = (1 << count) - 1
-    next_exit: list[tuple[float, bool]] = [(horizon, False)] * count
+    # When each layer's shortfall ends next (from the rows after the one at hand), and
+    # whether its capacity rose then.
+    exit_time = [horizon] * count
+    exit_rose = [False] * count
     binding = [NONE] * len(rows)
     for k in range(len(rows) - 1, -1, -1):
         row = rows[k]
-        tight, caps = row.tight, row.caps
+        caps = row.caps
         if row.gpus_idle > 0:
-            candidates = [i for i in range(count) if tight >> i & 1]
-            # Ends last; then the one whose capacity rose as it ended (it released the
-            # GPUs); then the narrowest now (a tie at the horizon is not decided by order).
-            binding[k] = max(candidates, key=lambda i: (*next_exit[i], -caps[i], -i))
+            tight = row.tight  # never 0 with GPUs idle (capacity.evaluate)
+            candidates = _BITS[tight]
+            if len(candidates) == 1:
+                binding[k] = candidates[0]
+            else:
+                # Ends last; then the one whose capacity rose as it ended (it released the
+                # GPUs); then the narrowest now (a tie at the horizon is not decided by order).
+                binding[k] = max(
+                    candidates, key=lambda i: (exit_time[i], exit_rose[i], -caps[i], -i)
+                )
             ending = every & ~tight  # the layers not tight here end their shortfall here
+            if not ending:
+                continue
         else:
             ending = every
-        if not ending:
-            continue
-        before = rows[k - 1].caps if k > 0 else caps
-        rose = 0 if before == caps else _rises(rows[k - 1], row)
         time = row.time_days
-        for i in range(count):
-            if ending >> i & 1:
-                next_exit[i] = (time, bool(rose >> i & 1))
+        before = rows[k - 1].caps if k > 0 else caps
+        if before == caps:
+            for i in _BITS[ending]:
+                exit_time[i], exit_rose[i] = time, False
+        else:
+            for i in _BITS[ending]:
+                exit_time[i], exit_rose[i] = time, caps[i] > before[i] + 1e-12
     return binding

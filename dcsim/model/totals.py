@@ -58,30 +58,41 @@ def integrate(rows: Sequence[Snapshot], binding: Sequence[int], horizon: float,
               lots: Sequence[LotValue]) -> Totals:  # fmt: skip
     by_layer = [0.0] * len(LAYERS)
     idle = cost = running = lost = stranded = not_installed = cooling = onsite = transit = 0.0
-    for k, row in enumerate(rows):
-        end = min(rows[k + 1].time_days if k + 1 < len(rows) else horizon, horizon)
-        days = max(0.0, end - row.time_days)
-        if days == 0.0:
+    priced = [(index, lot) for index, lot in enumerate(lots) if lot.per_hour_usd]
+    for row, end, layer in zip(rows, _ends(rows, horizon), binding, strict=True):
+        (start, _, _, _, gpus_running, gpus_idle, _, _, idle_cost_per_day, _, _, idle_by_lot,
+         stranded_mw, not_installed_mw, cooling_mw, onsite_mw, in_transit, _) = row  # fmt: skip
+        days = end - start
+        if days <= 0.0:
             continue
         hours = days * HOURS_PER_DAY
-        running += row.gpus_running * hours
-        stranded += row.stranded_mw * hours
-        not_installed += row.stranded_not_installed_mw * hours
-        cooling += row.stranded_cooling_mw * hours
-        onsite += row.onsite_used_mw * hours
-        transit += row.gpus_in_transit * hours
-        if row.gpus_idle == 0 and row.gpus_in_transit == 0:
+        running += gpus_running * hours
+        stranded += stranded_mw * hours
+        not_installed += not_installed_mw * hours
+        cooling += cooling_mw * hours
+        onsite += onsite_mw * hours
+        transit += in_transit * hours
+        if gpus_idle == 0 and in_transit == 0:
             continue
-        if row.gpus_idle:
-            idle += row.gpus_idle * hours
-            by_layer[binding[k]] += row.gpus_idle * hours
-        cost += row.idle_cost_per_day * days
-        for count, lot in zip(row.idle_by_lot, lots, strict=True):
-            if count and lot.per_hour_usd:
-                lost += count * lot.per_hour_usd * value_hours(lot.decline, row.time_days, end)
+        if gpus_idle:
+            idle += gpus_idle * hours
+            by_layer[layer] += gpus_idle * hours
+        cost += idle_cost_per_day * days
+        for index, lot in priced:
+            count = idle_by_lot[index]
+            if count:
+                lost += count * lot.per_hour_usd * value_hours(lot.decline, start, end)
     return Totals(idle, tuple(by_layer), cost, running, lost, stranded,
                   max(0.0, stranded - not_installed - cooling), not_installed, cooling,
                   onsite, transit)  # fmt: skip
+
+
+def _ends(rows: Sequence[Snapshot], horizon: float) -> list[float]:
+    """Where each row's interval ends: the next row's time, or the horizon (whichever is
+    first)."""
+    ends = [row.time_days for row in rows[1:]]
+    ends.append(horizon)
+    return [end if end < horizon else horizon for end in ends]
 
 
 def by_year(rows: Sequence[Snapshot], binding: Sequence[int], horizon: float,
@@ -102,21 +113,23 @@ def by_year(rows: Sequence[Snapshot], binding: Sequence[int], horizon: float,
     }
     spans = list(zip(bounds, [*bounds[1:], (math.inf, 0)], strict=True))
     starts = [year_start for year_start, _ in bounds]
-    for k, row in enumerate(rows):
-        end = min(rows[k + 1].time_days if k + 1 < len(rows) else horizon, horizon)
+    for row, end, layer in zip(rows, _ends(rows, horizon), binding, strict=True):
+        begins, gpus_idle = row.time_days, row.gpus_idle
+        stranded_mw = row.stranded_mw
+        waiting_mw = stranded_mw - row.stranded_not_installed_mw - row.stranded_cooling_mw
         # Only the years the row's interval can reach (those before give hi <= lo).
-        first = max(0, bisect.bisect_right(starts, row.time_days) - 1)
-        for (year_start, year), (year_end, _) in spans[first:]:
+        for index in range(max(0, bisect.bisect_right(starts, begins) - 1), len(spans)):
+            (year_start, year), (year_end, _) = spans[index]
             if year_start >= end:
                 break
-            lo, hi = max(row.time_days, year_start), min(end, year_end)
+            lo = begins if begins > year_start else year_start
+            hi = end if end < year_end else year_end
             if hi <= lo:
                 continue
             hours = (hi - lo) * HOURS_PER_DAY
             idle, stranded = years[year]
-            if row.gpus_idle:
-                idle[binding[k]] += row.gpus_idle * hours
-            stranded[0] += row.stranded_mw * hours
-            stranded[1] += (row.stranded_mw - row.stranded_not_installed_mw
-                            - row.stranded_cooling_mw) * hours  # fmt: skip
+            if gpus_idle:
+                idle[layer] += gpus_idle * hours
+            stranded[0] += stranded_mw * hours
+            stranded[1] += waiting_mw * hours
     return [(y, tuple(idle), stranded[0], stranded[1]) for y, (idle, stranded) in years.items()]

@@ -38,58 +38,54 @@ class Plant:
         spec = site.spec.onsite
         assert spec is not None
         self.spec = spec
-        count = spec.blocks + spec.spare_blocks
-        self.built = [False] * count  # permit chain done: online as far as the plant goes
-        self.turbine = [spec.turbine_supply is None] * count  # its turbine installed
-        self.switchgear = [spec.switchgear_supply is None] * count  # its switchgear installed
-        self.out = [False] * count  # in a forced outage
-        self.announced = [False] * count  # ONSITE_BLOCK_ONLINE logged
+        self.count = spec.blocks + spec.spare_blocks
+        every = (1 << self.count) - 1
+        # Each a bit mask over the blocks (bit k: block k), as a plant whose blocks fail
+        # and come back counts them at every change.
+        self.built = 0  # permit chain done: online as far as the plant goes
+        self.turbine = 0 if spec.turbine_supply is not None else every  # turbine installed
+        self.switchgear = 0 if spec.switchgear_supply is not None else every  # its switchgear
+        self.out = 0  # in a forced outage
+        self.announced = 0  # ONSITE_BLOCK_ONLINE logged
         self.retired = False
+        self._carrying = dict.fromkeys(ONSITE_KEYS, 0.0)  # as of the last _update
 
     def _online(self, block: int) -> bool:
-        return self.built[block] and self.turbine[block] and self.switchgear[block]
+        return bool((self.built & self.turbine & self.switchgear) >> block & 1)
 
     def carrying_mw(self) -> float:
         """MW the plant carries now (its gear as it is)."""
-        return self._carrying_each()[LAYER]
+        return self._carrying[LAYER]
 
     def _carrying_each(self) -> dict[str, float]:
         """MW the plant would carry with each set of gear on hand at once (by
-        ONSITE_KEYS): up blocks, at most ``blocks`` of them, counted in one pass (a
-        plant whose blocks fail and come back updates at every one)."""
+        ONSITE_KEYS): up blocks, at most ``blocks`` of them."""
         if self.retired:
             return dict.fromkeys(ONSITE_KEYS, 0.0)
-        bare = with_turbines = with_switchgear = with_both = 0
-        for built, turbine, switchgear, out in zip(
-            self.built, self.turbine, self.switchgear, self.out, strict=True
-        ):
-            if built and not out:
-                with_both += 1
-                if turbine:
-                    with_switchgear += 1
-                if switchgear:
-                    with_turbines += 1
-                    if turbine:
-                        bare += 1
+        up = self.built & ~self.out
         blocks, mw = self.spec.blocks, self.spec.block_mw
         # In ONSITE_KEYS' order: no gear, turbines, switchgear, both on hand at once.
-        ups = (bare, with_turbines, with_switchgear, with_both)
-        return dict(zip(ONSITE_KEYS, [min(up, blocks) * mw for up in ups], strict=True))
+        ups = ((up & self.turbine & self.switchgear).bit_count(),
+               (up & self.switchgear).bit_count(), (up & self.turbine).bit_count(),
+               up.bit_count())  # fmt: skip
+        return dict(zip(ONSITE_KEYS, [min(n, blocks) * mw for n in ups], strict=True))
 
     def _update(self) -> None:
         site, spec = self.site, self.spec
-        for k, announced in enumerate(self.announced):
-            if not announced and self._online(k) and not self.retired:
-                self.announced[k] = True
+        online = 0 if self.retired else self.built & self.turbine & self.switchgear
+        for k in range(self.count):
+            if (online & ~self.announced) >> k & 1:
+                self.announced |= 1 << k
                 spare = "spare" if k >= spec.blocks else ""
                 site.log(Event.ONSITE_BLOCK_ONLINE, self._name(k), spec.block_mw, "MW", spare)
-        for key, mw in self._carrying_each().items():
+        self._carrying = self._carrying_each()
+        for key, mw in self._carrying.items():
             site.set_power(key, mw)
         if spec.turbine_supply is not None:
-            turbines = 0.0 if self.retired else min(sum(self.turbine), spec.blocks)
+            turbines = 0.0 if self.retired else min(self.turbine.bit_count(), spec.blocks)
             site.set_power(TURBINES, turbines * spec.block_mw)
         if spec.switchgear_supply is not None:
-            units = 0.0 if self.retired else min(sum(self.switchgear), spec.blocks)
+            units = 0.0 if self.retired else min(self.switchgear.bit_count(), spec.blocks)
             site.set_power(PLANT_SWITCHGEAR, units * spec.block_mw)
 
     @staticmethod
@@ -101,7 +97,7 @@ class Plant:
         rng = site.stream("onsite")
         permit, lead = spec.permit_time.sample(rng), spec.lead_time.sample(rng)
         yield site.at(spec.start)
-        for block in range(len(self.built)):
+        for block in range(self.count):
             if spec.turbine_supply is not None:
                 site.env.process(self._turbine(block, spec.turbine_supply))
             if spec.switchgear_supply is not None:
@@ -112,14 +108,14 @@ class Plant:
         spares = f"{spec.spare_blocks} spare block(s) besides" if spec.spare_blocks else ""
         site.log(Event.ONSITE_PERMIT_GRANTED, "onsite", spec.total_mw, "MW", spares)
         yield site.env.timeout(lead)
-        for block in range(len(self.built)):
+        for block in range(self.count):
             if block > 0:
                 gap = spec.block_interval.sample(rng)
                 if gap > 0:
                     yield site.env.timeout(gap)
             if self.retired:
                 return
-            self.built[block] = True
+            self.built |= 1 << block
             self._update()
             if spec.forced_outage_rate > 0:
                 site.env.process(self._outages(block))
@@ -128,7 +124,7 @@ class Plant:
         name = self._name(block)
         rng = self.site.stream(f"{name}/turbine")
         yield from gear.obtain(self.site, gear.TURBINE, supply, f"{name}/turbine", rng)
-        self.turbine[block] = True
+        self.turbine |= 1 << block
         self.site.log(Event.TURBINE_INSTALLED, f"{name}/turbine", self.spec.block_mw, "MW")
         if not self.retired:
             self._update()
@@ -137,7 +133,7 @@ class Plant:
         name = self._name(block)
         rng = self.site.stream(f"{name}/switchgear")
         yield from gear.obtain(self.site, gear.SWITCHGEAR, supply, f"{name}/switchgear", rng)
-        self.switchgear[block] = True
+        self.switchgear |= 1 << block
         self.site.log(Event.SWITCHGEAR_IN_SERVICE, f"{name}/switchgear", self.spec.block_mw,
                       "MW", "on-site block")  # fmt: skip
         if not self.retired:
@@ -154,7 +150,7 @@ class Plant:
             repair = spec.repair_time.sample(rng)
             if self.retired:
                 return
-            self.out[block] = True
+            self.out |= 1 << block
             self._update()
             if self._online(block):
                 site.log(Event.ONSITE_BLOCK_OUT, name, self.carrying_mw(), "MW",
@@ -162,7 +158,7 @@ class Plant:
             yield site.env.timeout(repair)
             if self.retired:
                 return
-            self.out[block] = False
+            self.out &= ~(1 << block)
             self._update()
             if self._online(block):
                 site.log(Event.ONSITE_BLOCK_BACK, name, self.carrying_mw(), "MW")

@@ -110,7 +110,9 @@ class BackgroundDraws:
         end = phase_ends(times, durations, through)[-1]
         earliest = np.where(withdrawn, math.inf, times + ((end + agreement) - times))
         self.times += times.tolist()
-        self.runs += [row[:n] for row, n in zip(durations.tolist(), through.tolist(), strict=True)]
+        full = len(phases)  # most go through every phase: their row as it is, not a copy
+        rows = zip(durations.tolist(), through.tolist(), strict=True)
+        self.runs += [row if n == full else row[:n] for row, n in rows]
         self.agreement += agreement.tolist()
         self.stays += [not gone for gone in withdrawn.tolist()]
         columns: dict[str, np.ndarray] = {

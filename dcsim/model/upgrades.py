@@ -49,6 +49,9 @@ class GridCapacity:
         # event that lets it go on (an upgrade built for it, or headroom left by another).
         self._upgrade_line: deque[tuple[GridRequest, simpy.Event]] = deque()
         self._under_way: list[_Upgrade] = []
+        # Those of them with MW nobody has claimed, in the same order: only these can
+        # cover a request (one waiting has need > headroom >= 0).
+        self._with_spare: list[_Upgrade] = []
 
     def connect(self, request: GridRequest) -> Generator[simpy.Event, Any, None]:
         """Until the grid can carry the ``request.need`` MW: at once if the headroom covers them."""
@@ -89,7 +92,7 @@ class GridCapacity:
         assert request.plan is not None
         cleared = self.env.event()
         upgrade = min(
-            (u for u in self._under_way if u.spare >= request.need),
+            (u for u in self._with_spare if u.spare >= request.need),
             key=lambda u: u.done_at,
             default=None,
         )
@@ -119,6 +122,8 @@ class GridCapacity:
     def _claim(self, request: GridRequest, cleared: simpy.Event, upgrade: _Upgrade) -> None:
         self._left_line(request)
         upgrade.spare -= request.need
+        if upgrade.spare <= 0:
+            self._forget_spare(upgrade)
         upgrade.claims.append(cleared)
         detail = f"spare of the upgrade for {upgrade.owner}, due day {upgrade.done_at:g}"
         self._log(request, Event.NETWORK_UPGRADE_SHARED, request.need, "MW", detail)
@@ -139,6 +144,8 @@ class GridCapacity:
         duration = request.plan.network_upgrade
         upgrade = _Upgrade(request.ident, self.env.now + duration, added - shortfall, [cleared])
         self._under_way.append(upgrade)
+        if upgrade.spare > 0:
+            self._with_spare.append(upgrade)
         self._log(request, Event.NETWORK_UPGRADE_STARTED, added, "MW",
                   f"{shortfall:g} MW of it for this request")  # fmt: skip
         # Requests behind in the line that its spare covers wait for it, not for a crew.
@@ -151,12 +158,16 @@ class GridCapacity:
     ) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(duration)
         self._under_way.remove(upgrade)
+        self._forget_spare(upgrade)
         self.headroom += upgrade.spare
         self._log(request, Event.NETWORK_UPGRADE_COMPLETED, duration, "days")
         for claim in upgrade.claims:
             claim.succeed()
         self._share_headroom()
         self._start_upgrades()
+
+    def _forget_spare(self, upgrade: _Upgrade) -> None:
+        self._with_spare = [u for u in self._with_spare if u is not upgrade]
 
     def _share_headroom(self) -> None:
         """Requests still in the line that the headroom now covers leave it, in line order;

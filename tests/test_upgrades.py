@@ -26,6 +26,7 @@ from dcsim.model.grid_request import GridRequest
 from dcsim.model.interconnection import RegionQueue
 from dcsim.model.queues import make_queue
 from dcsim.model.streams import Streams
+from dcsim.model.upgrades import GridCapacity
 from tests.support import assert_in_ci, grid_region, mean_ci, mmc_wq, time_average
 
 SEED = 20261202
@@ -187,6 +188,44 @@ def test_upgrade_line_invariants(case: tuple[Region, list[tuple[float, str, floa
     spec, requests = case
     queue, rows = run(spec, requests, until=3000.0 if spec.background_rate else 30000.0)
     check_upgrade_invariants(spec, rows, queue)
+
+
+@settings(max_examples=40, deadline=None)
+@given(upgrade_case())
+def test_a_waiting_request_picks_the_upgrade_a_scan_of_all_under_way_picks(
+    case: tuple[Region, list[tuple[float, str, float]]],
+) -> None:
+    """GridCapacity keeps the upgrades with unclaimed MW apart, so that a request waiting
+    for one need not look at the others: at every wait that list is exactly the ones
+    under way with spare left, in their order, and the upgrade taken is the one the
+    old scan of every upgrade under way takes (the one done soonest, the first on a tie)."""
+    spec, requests = case
+    shared: list[str] = []
+    original = GridCapacity.wait_for_upgrade
+
+    def checked(capacity: GridCapacity, request: GridRequest) -> simpy.Event:
+        spare = [u for u in capacity._under_way if u.spare > 0]
+        assert [id(u) for u in capacity._with_spare] == [id(u) for u in spare]
+        fits = [u for u in capacity._under_way if u.spare >= request.need]
+        soonest = min(fits, key=lambda u: u.done_at, default=None)
+        claims = {id(u): len(u.claims) for u in capacity._under_way}
+        cleared = original(capacity, request)
+        # Upgrades under way before the call that gained a claim (one it started for this
+        # request is new): the spare it took, if it took one.
+        claimed = [u for u in capacity._under_way
+                   if id(u) in claims and len(u.claims) > claims[id(u)]]  # fmt: skip
+        assert claimed in ([], [soonest])
+        if claimed:
+            shared.append(request.ident)
+        return cleared
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(GridCapacity, "wait_for_upgrade", checked)
+        _, rows = run(spec, requests, until=3000.0 if spec.background_rate else 30000.0)
+    # Every request the check saw take a spare is one the log shows sharing an upgrade's.
+    spare_rows = {r.object for r in rows if r.event == "network_upgrade_shared"
+                  and r.detail.startswith("spare of the upgrade")}  # fmt: skip
+    assert set(shared) <= spare_rows
 
 
 def committed_energized(spec: Region, requests: Sequence[tuple[float, str, float]],

@@ -50,7 +50,7 @@ class GridCapacity:
         self._upgrade_line: deque[tuple[GridRequest, simpy.Event]] = deque()
         self._under_way: list[_Upgrade] = []
         # Those of them with MW nobody has claimed, in the same order: only these can
-        # cover a request (one waiting has need > headroom >= 0).
+        # cover a request that needs more than nothing (one waiting always does).
         self._with_spare: list[_Upgrade] = []
 
     def connect(self, request: GridRequest) -> Generator[simpy.Event, Any, None]:
@@ -91,8 +91,10 @@ class GridCapacity:
         would be done is not worth waiting for."""
         assert request.plan is not None
         cleared = self.env.event()
+        # Only an upgrade with unclaimed MW can cover a need above nothing.
+        candidates = self._with_spare if request.need > 0 else self._under_way
         upgrade = min(
-            (u for u in self._with_spare if u.spare >= request.need),
+            (u for u in candidates if u.spare >= request.need),
             key=lambda u: u.done_at,
             default=None,
         )

@@ -8,6 +8,7 @@ the ones the Python API writes from the same run held in memory.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -229,6 +230,44 @@ def test_the_task_runner_hands_back_every_result_in_task_order(
         -i if f"t{i}" in already else i * i for i in range(count)
     ]
     assert seen == sorted(seen) and (not tasks or seen[-1] == count)
+
+
+class _Cycle:
+    """An object in a reference cycle: only the cyclic collector can free it."""
+
+    made = 0  # in this process
+    freed = 0
+
+    def __init__(self) -> None:
+        self.me = self
+        _Cycle.made += 1
+
+    def __del__(self) -> None:
+        _Cycle.freed += 1
+
+
+def _collector_seen(value: int) -> tuple[bool, int]:
+    """In a task: whether the collector is on, and how many cycles of earlier tasks in this
+    process are still unfreed; then leave a cycle behind."""
+    unfreed = _Cycle.made - _Cycle.freed
+    _Cycle()
+    return gc.isenabled(), unfreed
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_tasks_run_with_the_collector_off_and_what_they_leave_is_collected(workers: int) -> None:
+    """The runner turns the collector off for each task (its full passes walked the store of
+    evaluated states again and again), and collects what a task left in cycles before the
+    next one starts, so memory does not grow with the tasks; the caller's collector is
+    as it was afterwards, its objects no longer frozen."""
+    assert gc.isenabled()
+    gc.collect()  # no cycle of an earlier test for a worker to inherit
+    frozen = gc.get_freeze_count()
+    tasks = [(f"t{i}", i) for i in range(6)]
+    results = [value for _, value in execute(_collector_seen, tasks, workers=workers)]
+    assert all(not enabled for enabled, _ in results)
+    assert all(unfreed == 0 for _, unfreed in results)  # the last task's cycle: collected
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
 
 
 def _die_on_three(value: int) -> int:

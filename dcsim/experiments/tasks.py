@@ -117,20 +117,49 @@ def execute(
 def _here(
     func: Callable[[_T], _R], todo: list[tuple[int, tuple[str, _T]]]
 ) -> Iterator[tuple[int, _R]]:
-    """The tasks run in this process, what lived before them out of the collector's sight."""
-    # What is alive when the tasks start (modules, the scenario) outlives them: frozen,
-    # the collections the tasks set off walk only what the tasks make (a replication's
-    # many short-lived objects set off hundreds), a tenth of the time of a replication.
-    gc.freeze()
+    """The tasks run in this process, each with the collector off (see _collector_off)."""
     try:
         for position, (_, argument) in todo:
-            yield position, func(argument)
+            with _collector_off():
+                result = func(argument)
+            yield position, result
     finally:
-        gc.unfreeze()
+        gc.unfreeze()  # what this process had before the tasks is the collector's again
 
 
 def _call(func: Callable[[_T], _R], position: int, argument: _T) -> tuple[int, _R]:
     return position, func(argument)
+
+
+def _call_in_pool(func: Callable[[_T], _R], position: int, argument: _T) -> tuple[int, _R]:
+    """_call in a pool worker: the task runs with the collector off (see _collector_off)."""
+    with _collector_off():
+        return position, func(argument)
+
+
+@contextlib.contextmanager
+def _collector_off() -> Iterator[None]:
+    """Run a task with Python's cyclic garbage collector off, in a process that runs one
+    task at a time (a pool worker, or this process).
+
+    A replication makes hundreds of thousands of objects, so the collector runs
+    hundreds of times in one, and each of its full passes walks what lives on between
+    tasks too: the store of evaluated states (tens of thousands of rows) among them;
+    that was a tenth of a replication's time, and more the longer a worker ran. So
+    before each task, one collection takes what the last one left in cycles, and what
+    is still alive (modules, the scenario, the store) is frozen: no collection walks it
+    again. Freed rows of the store still go by reference counting. A task's own
+    garbage in cycles waits for the next task's collection: one replication's worth.
+    """
+    enabled = gc.isenabled()
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _worker_started() -> None:
@@ -179,7 +208,11 @@ def _on_pool(
             while (sent < len(todo) and sent - received < ahead
                    and todo[sent][0] < handed[0] + ahead):  # fmt: skip
                 position, (_, argument) = todo[sent]
-                pool.submit(_call, func, position, argument).add_done_callback(done.put)
+                try:
+                    future = pool.submit(_call_in_pool, func, position, argument)
+                except BrokenProcessPool:  # a worker died since the last result came
+                    raise DcsimError(_WORKER_DIED) from None
+                future.add_done_callback(done.put)
                 sent += 1
             future = _next(done)
             try:

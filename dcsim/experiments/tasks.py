@@ -117,10 +117,10 @@ def execute(
 def _here(
     func: Callable[[_T], _R], todo: list[tuple[int, tuple[str, _T]]]
 ) -> Iterator[tuple[int, _R]]:
-    """The tasks run in this process, each with the collector off (see _collector_off)."""
+    """The tasks run in this process, each with the collector off (see collector_off)."""
     try:
         for position, (_, argument) in todo:
-            with _collector_off():
+            with collector_off():
                 result = func(argument)
             yield position, result
     finally:
@@ -132,13 +132,13 @@ def _call(func: Callable[[_T], _R], position: int, argument: _T) -> tuple[int, _
 
 
 def _call_in_pool(func: Callable[[_T], _R], position: int, argument: _T) -> tuple[int, _R]:
-    """_call in a pool worker: the task runs with the collector off (see _collector_off)."""
-    with _collector_off():
+    """_call in a pool worker: the task runs with the collector off (see collector_off)."""
+    with collector_off():
         return position, func(argument)
 
 
 @contextlib.contextmanager
-def _collector_off() -> Iterator[None]:
+def collector_off() -> Iterator[None]:
     """Run a task with Python's cyclic garbage collector off, in a process that runs one
     task at a time (a pool worker, or this process).
 

@@ -33,7 +33,7 @@ from dcsim.experiments.results import (
 from dcsim.experiments.tasks import execute
 from dcsim.input.dump import to_document
 from dcsim.input.spec import Scenario
-from dcsim.model.simulation import simulate
+from dcsim.model.simulation import ReplicationResult, simulate
 from dcsim.output.arrow_tables import event_tables, timeseries_table
 from dcsim.output.checkpoint import Checkpoint
 from dcsim.output.csv_text import csv_bytes
@@ -58,7 +58,14 @@ def replication_task(
     """In the worker: the replication's summary parts, and its rows ready to append (with,
     for CSV, each table's header line). No pandas frame is made of its rows."""
     scenario, replication, layout = task
-    result = simulate(scenario, replication)
+    return packed(scenario, simulate(scenario, replication), layout)
+
+
+def packed(
+    scenario: Scenario, result: ReplicationResult, layout: Layout
+) -> tuple[PackedReplication, dict[str, Any]]:
+    """What :func:`replication_task` sends back of a simulated replication."""
+    replication = result.replication
     csv = layout.fmt == "csv"
     start = scenario.start_date
     tables = {

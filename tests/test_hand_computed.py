@@ -8,6 +8,7 @@ one unit a day, 20 days of design, 5 of transport, 5 of installation.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 from dcsim.input.load import load
 from dcsim.model.simulation import simulate
+from dcsim.model.totals import by_year, integrate
 from tests.support import HOURS, SITE_A, SITE_B, scenario_file
 
 
@@ -141,3 +143,9 @@ def test_relaxing_onsite_means_all_blocks_at_once_not_unlimited_power(tmp_path: 
     result = simulate(spec, relaxed=frozenset({"onsite"}))
     assert result.summary[0]["first_power_days"] == 0
     assert max(row.power_mw for row in result.snapshots["b"]) == 30
+
+
+def test_a_site_with_no_timeseries_rows_sums_to_nothing() -> None:
+    totals = integrate([], [], 365.0, [])
+    assert totals.idle_gpu_hours == 0.0 and totals.gpu_hours_running == 0.0
+    assert by_year([], [], 365.0, dt.date(2025, 1, 1)) == [(2025, (0.0,) * 8, 0.0, 0.0)]

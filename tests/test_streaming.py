@@ -246,12 +246,13 @@ class _Cycle:
         _Cycle.freed += 1
 
 
-def _collector_seen(value: int) -> tuple[bool, int]:
+def _collector_seen(value: int) -> tuple[bool, int, _Cycle]:
     """In a task: whether the collector is on, and how many cycles of earlier tasks in this
-    process are still unfreed; then leave a cycle behind."""
+    process are still unfreed; then leave a cycle behind, and return another (a result
+    the caller drops)."""
     unfreed = _Cycle.made - _Cycle.freed
     _Cycle()
-    return gc.isenabled(), unfreed
+    return gc.isenabled(), unfreed, _Cycle()
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -264,10 +265,29 @@ def test_tasks_run_with_the_collector_off_and_what_they_leave_is_collected(worke
     gc.collect()  # no cycle of an earlier test for a worker to inherit
     frozen = gc.get_freeze_count()
     tasks = [(f"t{i}", i) for i in range(6)]
-    results = [value for _, value in execute(_collector_seen, tasks, workers=workers)]
-    assert all(not enabled for enabled, _ in results)
-    assert all(unfreed == 0 for _, unfreed in results)  # the last task's cycle: collected
+    seen = []
+    for _, (enabled, unfreed, result) in execute(_collector_seen, tasks, workers=workers):
+        seen.append((enabled, unfreed))
+        del result  # as a streamed run drops each result once it is on disk
+    assert all(not enabled for enabled, _ in seen)
+    # The last task's garbage and the result dropped since: collected, not frozen alive.
+    assert all(unfreed == 0 for _, unfreed in seen)
     assert gc.isenabled() and gc.get_freeze_count() == frozen
+
+
+def test_the_runner_leaves_what_the_caller_froze_frozen() -> None:
+    kept = [object() for _ in range(3)]
+    gc.collect()
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        tasks = [(f"t{i}", i) for i in range(3)]
+        assert [v for _, v in execute(_square, tasks, workers=1)] == [0, 1, 4]
+        assert gc.get_freeze_count() == frozen and gc.isenabled()
+    finally:
+        gc.unfreeze()
+    del kept
 
 
 def _die_on_three(value: int) -> int:

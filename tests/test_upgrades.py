@@ -22,7 +22,7 @@ from dcsim.input.distributions import Exponential, Fixed
 from dcsim.input.spec import Region, StudyPhase
 from dcsim.model.event_log import Recorder
 from dcsim.model.events import EventRow
-from dcsim.model.grid_request import GridRequest
+from dcsim.model.grid_request import GridRequest, RequestPlan
 from dcsim.model.interconnection import RegionQueue
 from dcsim.model.queues import make_queue
 from dcsim.model.streams import Streams
@@ -226,6 +226,28 @@ def test_a_waiting_request_picks_the_upgrade_a_scan_of_all_under_way_picks(
     spare_rows = {r.object for r in rows if r.event == "network_upgrade_shared"
                   and r.detail.startswith("spare of the upgrade")}  # fmt: skip
     assert set(shared) <= spare_rows
+
+
+def test_a_claim_that_gives_spare_back_puts_the_upgrade_among_those_with_spare() -> None:
+    """Validated input never has a request needing nothing or less, but GridCapacity
+    built by hand can: a claim of -5 MW raises an upgrade's spare from 0 to 5, and a
+    request of 3 MW after it shares that spare, as the scan of every upgrade did."""
+    env = simpy.Environment()
+    rows: list[tuple[str, str]] = []
+    capacity = GridCapacity(env, region(headroom_mw=-100.0, upgrade_crews=1),
+                            lambda request, event, *_: rows.append((request.ident, event.value)))  # fmt: skip
+
+    def request(name: str, need: float) -> GridRequest:
+        made = GridRequest(name, name, need, (), np.random.default_rng(0))
+        made.need = need
+        made.plan = RequestPlan((), (), 200.0, 0.0, 0.0, 0.0)
+        return made
+
+    capacity.wait_for_upgrade(request("A", 50.0))  # an upgrade with no spare
+    capacity.reset(-100.0)
+    capacity.wait_for_upgrade(request("B", -5.0))  # claims it: its spare is 5 now
+    capacity.wait_for_upgrade(request("C", 3.0))
+    assert ("C", "network_upgrade_shared") in rows
 
 
 def committed_energized(spec: Region, requests: Sequence[tuple[float, str, float]],

@@ -103,6 +103,7 @@ def execute(
         yield from ready()  # known results first: the window then starts at the first to run
         for done_position, result in source:
             waiting[done_position] = result
+            del result  # held only where it waits: the next task's collection may free it
             finished += 1
             if progress is not None:
                 progress(finished)
@@ -118,13 +119,18 @@ def _here(
     func: Callable[[_T], _R], todo: list[tuple[int, tuple[str, _T]]]
 ) -> Iterator[tuple[int, _R]]:
     """The tasks run in this process, each with the collector off (see collector_off)."""
+    # Freeze only if nothing is frozen yet: unfreezing at the end must not hand back to
+    # the collector what the caller froze itself.
+    owner = gc.get_freeze_count() == 0
     try:
         for position, (_, argument) in todo:
-            with collector_off():
+            with collector_off(freeze=owner):
                 result = func(argument)
             yield position, result
+            del result  # not kept alive (and frozen) by this frame at the next task
     finally:
-        gc.unfreeze()  # what this process had before the tasks is the collector's again
+        if owner:
+            gc.unfreeze()  # what this process had before the tasks is the collector's again
 
 
 def _call(func: Callable[[_T], _R], position: int, argument: _T) -> tuple[int, _R]:
@@ -138,7 +144,7 @@ def _call_in_pool(func: Callable[[_T], _R], position: int, argument: _T) -> tupl
 
 
 @contextlib.contextmanager
-def collector_off() -> Iterator[None]:
+def collector_off(freeze: bool = True) -> Iterator[None]:
     """Run a task with Python's cyclic garbage collector off, in a process that runs one
     task at a time (a pool worker, or this process).
 
@@ -150,16 +156,20 @@ def collector_off() -> Iterator[None]:
     is still alive (modules, the scenario, the store) is frozen: no collection walks it
     again. Freed rows of the store still go by reference counting. A task's own
     garbage in cycles waits for the next task's collection: one replication's worth.
+    A process whose collector is off already is left as it is; ``freeze=False`` leaves
+    the frozen objects as they are (only the collection and the switch).
     """
-    enabled = gc.isenabled()
-    gc.collect()
-    gc.freeze()
-    gc.disable()
+    if not gc.isenabled():
+        yield
+        return
     try:
+        gc.collect()
+        if freeze:
+            gc.freeze()
+        gc.disable()
         yield
     finally:
-        if enabled:
-            gc.enable()
+        gc.enable()
 
 
 def _worker_started() -> None:

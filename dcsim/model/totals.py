@@ -90,6 +90,8 @@ def integrate(rows: Sequence[Snapshot], binding: Sequence[int], horizon: float,
 def _ends(rows: Sequence[Snapshot], horizon: float) -> list[float]:
     """Where each row's interval ends: the next row's time, or the horizon (whichever is
     first)."""
+    if not rows:
+        return []
     ends = [row.time_days for row in rows[1:]]
     ends.append(horizon)
     return [end if end < horizon else horizon for end in ends]

@@ -124,7 +124,9 @@ class GridCapacity:
     def _claim(self, request: GridRequest, cleared: simpy.Event, upgrade: _Upgrade) -> None:
         self._left_line(request)
         upgrade.spare -= request.need
-        if upgrade.spare <= 0:
+        if request.need <= 0:  # never from validated input: it gives spare back
+            self._with_spare = [u for u in self._under_way if u.spare > 0]
+        elif upgrade.spare <= 0:
             self._forget_spare(upgrade)
         upgrade.claims.append(cleared)
         detail = f"spare of the upgrade for {upgrade.owner}, due day {upgrade.done_at:g}"

@@ -33,10 +33,8 @@ _NEW = tuple.__new__
 # by its site's context (a number for all the evaluation reads that no change moves, see
 # SiteCore._constants) and its moving parts. When this many are kept, the quarter used
 # least recently is forgotten, so a worker's memory stays bounded (a state kept takes
-# about 1.8 kB: 27 MB at most). A portfolio worker meets ~14,000 states in 50
-# replications: at 10,000 it evaluated twice as many states a replication (233 against
-# 120), forgetting ones it would meet again (2% more instructions over the 50).
-_STATES_KEPT = 15_000
+# about 1 kB).
+_STATES_KEPT = 10_000
 _EVALUATED: dict[tuple[object, ...], Any] = {}
 _CONTEXTS: dict[tuple[object, ...], int] = {}  # a number for each context met
 _contexts_made = 0  # numbers are never given twice, so forgetting _CONTEXTS is safe

@@ -40,18 +40,25 @@ def event_tables(
     dates as text for CSV, else as timestamps."""
     own = ~log.background
     kept = log.background if background else np.zeros(len(log), dtype=bool)
+    names = _names(log)  # the log's table of names (thousands), made into Arrow once
     return {
-        "events": event_table(log.take(own), replication, start, pm4py, csv),
-        "events_background": event_table(log.take(kept), replication, start, pm4py, csv),
+        "events": event_table(log.take(own), replication, start, pm4py, csv, names),
+        "events_background": event_table(log.take(kept), replication, start, pm4py, csv, names),
     }
 
 
+def _names(log: EventLog) -> pa.Array:
+    return pa.array(log.names.tolist(), type=pa.string())
+
+
 def event_table(
-    log: EventLog, replication: int, start: dt.date, pm4py: bool = False, csv: bool = True
-) -> pa.Table:
+    log: EventLog, replication: int, start: dt.date, pm4py: bool = False, csv: bool = True,
+    names: pa.Array | None = None,
+) -> pa.Table:  # fmt: skip
     """The rows of ``log`` in the columns of EVENT_COLUMNS (dates as text for ``csv``;
-    else as timestamps, and names as plain strings, as pandas writes Parquet)."""
-    names = pa.array(log.names.tolist(), type=pa.string())
+    else as timestamps, and names as plain strings, as pandas writes Parquet).
+    ``names``: ``log.names`` as an Arrow array, if made already."""
+    names = _names(log) if names is None else names
 
     def text(codes: np.ndarray, dictionary: pa.Array = names) -> pa.Array:
         array = pa.DictionaryArray.from_arrays(pa.array(codes, type=pa.int32()), dictionary)

@@ -54,11 +54,15 @@ def funnel_parts(events: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
 def log_funnel_parts(log: EventLog, scenario: Scenario) -> pd.DataFrame:
     """:func:`funnel_parts` of one replication's log, read from its columns."""
     kinds = _KIND_OF_CODE[log.event]
-    rows = log.take(kinds >= 0)
-    late = np.zeros(len(log.names) + 1, dtype=bool)
-    late[[i for i, name in enumerate(log.names.tolist()) if name == "after_agreement"]] = True
-    return _parts(rows.time, rows.obj, log.text(rows.site), kinds[kinds >= 0], rows.quantity,
-                  late[rows.detail], scenario)  # fmt: skip
+    keep = np.flatnonzero(kinds >= 0)
+    names = log.names.tolist()
+    # Names are unique in a log: "after_agreement" has one code, if any row has it.
+    late = names.index(_LATE) if _LATE in names else -1
+    return _parts(log.time[keep], log.obj[keep], log.text(log.site[keep]), kinds[keep],
+                  log.quantity[keep], log.detail[keep] == late, scenario)  # fmt: skip
+
+
+_LATE = "after_agreement"  # the detail of a withdrawal after the agreement
 
 
 _SUBMITTED, _WITHDRAWN, _ENERGIZED = 0, 1, 2
@@ -84,19 +88,30 @@ def _parts(
     filed = (kinds == _SUBMITTED) & (days >= 0) & (days < scenario.horizon_days)
     request, size = requests[filed], mw[filed]
     region_of = {site.name: site.interconnection.region for site in scenario.sites}
-    names, where = np.unique(sites[filed].astype(str), return_inverse=True)
-    regions = np.array([region_of.get(name, name) for name in names], dtype=object)
+    filed_sites = [str(name) for name in sites[filed].tolist()]
+    regions = sorted({region_of.get(name, name) for name in filed_sites})
+    number = {region: index for index, region in enumerate(regions)}
     filed_on = pd.Timestamp(scenario.start_date) + pd.to_timedelta(days[filed], unit="D")
+    # One integer key per (region, year), in the order of both: one key sorts faster than
+    # two, and the sums are pandas' own (compensated) over the same rows in the same order.
+    key = np.array([number[region_of.get(name, name)] for name in filed_sites],
+                   dtype=np.int64) * _YEARS + filed_on.year.to_numpy(dtype=np.int64)  # fmt: skip
     frame = pd.DataFrame({
-        "region": regions[where] if len(names) else np.array([], dtype=object),
-        "year": filed_on.year.to_numpy(dtype=np.int64),
         "requests": np.ones(len(request), dtype=np.int64), "mw": size,
         "early": np.where(fate[request] == 1, size, 0.0),
         "late": np.where(fate[request] == 2, size, 0.0),
         "done": np.where(energized[request], size, 0.0),
     })  # fmt: skip
-    sums = frame.groupby(["region", "year"], sort=True, as_index=False).sum()
+    sums = frame.groupby(key, sort=True).sum()
+    keys = sums.index.to_numpy(dtype=np.int64)
+    sums = sums.reset_index(drop=True)
+    sums.insert(0, "region", np.array(regions, dtype=object)[keys // _YEARS] if len(keys)
+                else np.array([], dtype=object))  # fmt: skip
+    sums.insert(1, "year", keys % _YEARS)
     return sums[list(PART_COLUMNS)]
+
+
+_YEARS = 100_000  # above any calendar year: region * _YEARS + year is one key
 
 
 def funnel_table(parts: pd.DataFrame, scenario: Scenario, replications: int) -> pd.DataFrame:

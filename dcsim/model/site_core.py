@@ -33,7 +33,7 @@ _NEW = tuple.__new__
 # by its site's context (a number for all the evaluation reads that no change moves, see
 # SiteCore._constants) and its moving parts. When this many are kept, the quarter used
 # least recently is forgotten, so a worker's memory stays bounded (a state kept takes
-# about 1 kB).
+# about 1.9 kB, measured as a worker's growth over a portfolio run: ~19 MB at most).
 _STATES_KEPT = 10_000
 _EVALUATED: dict[tuple[object, ...], Any] = {}
 _CONTEXTS: dict[tuple[object, ...], int] = {}  # a number for each context met

@@ -111,15 +111,6 @@ def _await_upgrade_in_a_process(self: SerialQueue, request: GridRequest) -> None
     self.env.process(waits())
 
 
-@pytest.mark.parametrize(("name", "scenario"), SCENARIOS, ids=[n for n, _ in SCENARIOS])
-def test_background_upgrades_as_callbacks_are_the_process(
-    name: str, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fast = [_fingerprint(simulate(scenario, r)) for r in range(3)]
-    monkeypatch.setattr(SerialQueue, "_await_upgrade", _await_upgrade_in_a_process)
-    assert [_fingerprint(simulate(scenario, r)) for r in range(3)] == fast
-
-
 def _finish_batch_at_end_of_instant(self: SiteModel, _: simpy.Event) -> None:
     """A finished batch as the model had it: the settle always waits for the end of the
     instant's event."""
@@ -129,12 +120,22 @@ def _finish_batch_at_end_of_instant(self: SiteModel, _: simpy.Event) -> None:
     self._request_settle()
 
 
+# Each shortcut, and what it replaced: (class, method, the method as it was).
+REPLACED = {
+    "background upgrades as callbacks": (SerialQueue, "_await_upgrade",
+                                         _await_upgrade_in_a_process),
+    "a batch settled at once": (SiteModel, "_finish_batch", _finish_batch_at_end_of_instant),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("shortcut", list(REPLACED))
 @pytest.mark.parametrize(("name", "scenario"), SCENARIOS, ids=[n for n, _ in SCENARIOS])
-def test_a_batch_settled_at_once_is_the_end_of_its_instant(
-    name: str, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+def test_a_shortcut_gives_the_rows_of_what_it_replaced(
+    shortcut: str, name: str, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fast = [_fingerprint(simulate(scenario, r)) for r in range(3)]
-    monkeypatch.setattr(SiteModel, "_finish_batch", _finish_batch_at_end_of_instant)
+    owner, method, before = REPLACED[shortcut]
+    monkeypatch.setattr(owner, method, before)
     assert [_fingerprint(simulate(scenario, r)) for r in range(3)] == fast
 
 

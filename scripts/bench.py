@@ -53,6 +53,7 @@ from dcsim.input.spec import Region, StudyPhase
 from dcsim.model.event_log import Recorder
 from dcsim.model.serial_queue import SerialQueue
 from dcsim.model.simulation import simulate
+from dcsim.native import is_compiled
 from dcsim.output.export import Layout
 from dcsim.output.streamed_run import packed, replication_task
 
@@ -319,6 +320,10 @@ def main() -> None:
     scale = 0.1 if args.quick else 1.0
     repeats = 3 if args.quick else 7
 
+    modules = (
+        "compiled (dcsim compile)" if is_compiled() else "pure Python (DCSIM_PURE, or no compile)"
+    )
+    print(f"dcsim's model modules: {modules}; every dcsim run below uses the same\n")
     lam, mu, c = 8.0, 1.0, 10  # per day: rho = 0.8
     until = 20000 * scale
     bare, ours = rates([bare_simpy_mmc, dcsim_mmc], lam, mu, c, until, repeats=repeats)

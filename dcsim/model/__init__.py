@@ -12,3 +12,7 @@ and :mod:`.simulation` puts one replication together. Every draw comes from a na
 stream (:mod:`.streams`); a serial region's background requests are drawn ahead as
 arrays (:mod:`.background`).
 """
+
+from dcsim.native import use_compiled
+
+COMPILED = use_compiled(__path__)  # the compiled modules, where `dcsim compile` made them

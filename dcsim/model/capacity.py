@@ -60,8 +60,8 @@ def site_pue(state: SiteState, annual: bool = False) -> float:
 def _site_pue(state: SiteState, annual: bool) -> float:
     built = [h for h in state.halls if h.commissioned] or state.halls
     pues = [(h.annual_pue or h.pue) if annual else h.pue for h in built]
-    return sum(h.it_mw * pue for h, pue in zip(built, pues, strict=True)) / sum(
-        h.it_mw for h in built
+    return sum((h.it_mw * pue for h, pue in zip(built, pues, strict=True)), 0.0) / sum(
+        (h.it_mw for h in built), 0.0
     )
 
 
@@ -112,7 +112,8 @@ def evaluate(
     gpus_running = sum(running)
     idle = on_site - gpus_running
     cost_per_day = (
-        sum(n * lot.price_usd for lot, n in zip(lots, waiting, strict=True)) / depreciation_days
+        sum((n * lot.price_usd for lot, n in zip(lots, waiting, strict=True)), 0.0)
+        / depreciation_days
     )
     tight = 0
     if idle > 0:
@@ -209,7 +210,7 @@ def _stranded(instant: Instant, lots: list[LotState]) -> tuple[float, float, flo
     (unlimited) layer strands nothing: stranded power is read on runs as built.
     """
     space = instant.ready
-    available = min(instant.power_it, sum(s.mw for s in space))
+    available = min(instant.power_it, sum((s.mw for s in space), 0.0))
     if math.isinf(available):
         return 0.0, 0.0, 0.0
     stranded = available - instant.running_mw

@@ -167,7 +167,7 @@ def built_mw(view: View) -> float:
     def work() -> float:
         if view.unlimited_space:
             return math.inf
-        return sum(h.it_mw for h in view.halls if h.commissioned)
+        return sum((h.it_mw for h in view.halls if h.commissioned), 0.0)
 
     return kept(view, "built", work)
 

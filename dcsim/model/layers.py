@@ -202,7 +202,9 @@ def _relax_building(view: View) -> View:
 def _cooling_capacity(instant: Instant) -> float:
     view = instant.view
     return kept(
-        view, "cooling", lambda: sum(s.mw for s in cooled_space(view) if s.level >= view.max_level)
+        view,
+        "cooling",
+        lambda: sum((s.mw for s in cooled_space(view) if s.level >= view.max_level), 0.0),
     )
 
 

@@ -138,7 +138,7 @@ class Service:
         now = self.env.now
         firm = sum(f for ready, f, _ in self._grants if ready <= now)
         nonfirm = sum(n for ready, _, n in self._grants if ready <= now)
-        allowed = sum(t.mw for t in self._tranches if t.earliest <= now)
+        allowed = sum((t.mw for t in self._tranches if t.earliest <= now), 0.0)
         energized = min(firm + nonfirm, allowed)
         firm_energized = min(firm, energized)
         self._curtailed_mwh += self._curtailed_mw() * (now - self._since) * 24.0
@@ -149,7 +149,10 @@ class Service:
         if made_firm > 1e-9:
             self._log(Event.FIRM_SERVICE_REACHED, made_firm, "MW", "non-firm MW made firm")
         self.energized, self.firm = energized, firm_energized
-        if self.full_at is None and firm_energized >= sum(t.mw for t in self._tranches) - 1e-9:
+        if (
+            self.full_at is None
+            and firm_energized >= sum((t.mw for t in self._tranches), 0.0) - 1e-9
+        ):
             self.full_at = now
         grid = firm_energized + (1.0 - self._share) * (energized - firm_energized)
         if grid > self._grid_mw + 1e-9:

@@ -10,9 +10,8 @@ the next compile. ``DCSIM_PURE=1`` runs the pure-Python modules whatever is comp
 
 The compiled modules give the same results, bit for bit: they do the same float
 operations in the same order (the tests compare every bundled site's outputs).
-Modules left out: ``events`` (an Enum with its own ``__new__``), ``site_api`` (a
-Protocol, nothing to run) and ``instant`` (its properties keep their values in the
-instance's ``__dict__``, which a compiled class does not have).
+Modules left out: ``events`` (an Enum with its own ``__new__``) and ``site_api`` (a
+Protocol, nothing to run).
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ MODEL = Path(__file__).resolve().parent / "model"
 MANIFEST = "manifest.json"
 PURE_VARIABLE = "DCSIM_PURE"  # set (not 0): the pure-Python modules, whatever is compiled
 FOLDER_VARIABLE = "DCSIM_NATIVE_DIR"  # where compiled modules are kept, if not dcsim/model/_native
-LEFT_OUT = frozenset({"__init__", "events", "site_api", "instant"})
+LEFT_OUT = frozenset({"__init__", "events", "site_api"})
 _GROUP = "dcsim.model.compiled"  # the shared library's module name: found in _native too
 
 

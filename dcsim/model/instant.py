@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Generic, NamedTuple, TypeVar, overload
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, TypeVar
 
 from dcsim.model.allocation import LotLoad, Space, it_mw, place
 from dcsim.model.state import HallState, LotState
@@ -40,35 +40,12 @@ class View(NamedTuple):
     halls_changed: int = 0
 
 
-_V = TypeVar("_V")
-
-
-class _once(Generic[_V]):
-    """A property worked out on first use and kept in the instance: functools'
-    cached_property without the lock it takes on every first use in Python 3.11 (an
-    Instant is made at every evaluation, its properties read a few times each)."""
-
-    def __init__(self, work: Callable[[Any], _V]) -> None:
-        self.work = work
-        self.name = work.__name__
-
-    @overload
-    def __get__(self, instance: None, owner: type | None = None) -> _once[_V]: ...
-
-    @overload
-    def __get__(self, instance: object, owner: type | None = None) -> _V: ...
-
-    def __get__(self, instance: object | None, owner: type | None = None) -> _once[_V] | _V:
-        if instance is None:
-            return self  # read from the class
-        value = self.work(instance)
-        instance.__dict__[self.name] = value  # found before this descriptor from now on
-        return value
-
-
 @dataclass
 class Instant:
-    """What every layer's rules need, each computed once per evaluation (at most)."""
+    """What every layer's rules need, each computed once per evaluation (at most): the
+    properties work out their value on first use and keep it in a field of their own
+    (plain fields, not the instance's ``__dict__``, so that the class compiles: see
+    dcsim/native.py)."""
 
     view: View
     series_it: float  # IT MW through the grid path: the narrowest series layer
@@ -80,38 +57,66 @@ class Instant:
     ready: Sequence[Space]  # ready_space(view)
     order: Sequence[int]  # lots in the order space, then power, go to them
     placed: Sequence[int]  # installed GPUs of each lot that stand in the ready space
+    _slack: float | None = field(init=False, repr=False, compare=False)
+    _power_used_up: bool | None = field(init=False, repr=False, compare=False)
+    _cooled: Sequence[Space] | None = field(init=False, repr=False, compare=False)
+    _built_mw: float | None = field(init=False, repr=False, compare=False)
+    _placed_built: float | None = field(init=False, repr=False, compare=False)
+    _placed_cooled: float | None = field(init=False, repr=False, compare=False)
+    _placed_ready: float | None = field(init=False, repr=False, compare=False)
 
-    @_once
+    def __post_init__(self) -> None:
+        # Set here, not as the fields' defaults: a compiled class does not read those.
+        self._slack = self._power_used_up = self._cooled = self._built_mw = None
+        self._placed_built = self._placed_cooled = self._placed_ready = None
+
+    @property
     def slack(self) -> float:
         """IT MW below which a layer counts as used up (see :func:`tolerance`)."""
-        return kept(self.view, "slack", lambda: tolerance(self))
+        if self._slack is None:
+            self._slack = kept(self.view, "slack", lambda: tolerance(self))
+        return self._slack
 
-    @_once
+    @property
     def power_used_up(self) -> bool:
-        return self.power_it <= self.running_mw + self.slack
+        if self._power_used_up is None:
+            self._power_used_up = self.power_it <= self.running_mw + self.slack
+        return self._power_used_up
 
-    @_once
+    @property
     def cooled(self) -> Sequence[Space]:
-        return cooled_space(self.view)
+        if self._cooled is None:
+            self._cooled = cooled_space(self.view)
+        return self._cooled
 
-    @_once
+    @property
     def built_mw(self) -> float:
-        return built_mw(self.view)
+        if self._built_mw is None:
+            self._built_mw = built_mw(self.view)
+        return self._built_mw
 
-    @_once
+    @property
     def placed_built(self) -> float:
         """IT MW of the GPUs on site that fit the commissioned space, cooling aside."""
-        return self._kept("built", lambda: placed_mw(self, [Space(self.built_mw, 0)], False))
+        if self._placed_built is None:
+            self._placed_built = self._kept(
+                "built", lambda: placed_mw(self, [Space(self.built_mw, 0)], False)
+            )
+        return self._placed_built
 
-    @_once
+    @property
     def placed_cooled(self) -> float:
         """IT MW of the GPUs on site that fit space whose cooling fits, built or not."""
-        return self._kept("cooled", lambda: placed_mw(self, self.cooled))
+        if self._placed_cooled is None:
+            self._placed_cooled = self._kept("cooled", lambda: placed_mw(self, self.cooled))
+        return self._placed_cooled
 
-    @_once
+    @property
     def placed_ready(self) -> float:
         """IT MW of the GPUs on site that fit space they can be installed and run in."""
-        return self._kept("ready", lambda: placed_mw(self, self.ready))
+        if self._placed_ready is None:
+            self._placed_ready = self._kept("ready", lambda: placed_mw(self, self.ready))
+        return self._placed_ready
 
     def _kept(self, space: str, placed: Callable[[], float]) -> float:
         """``placed()``, kept with the site until its halls or the GPUs on site change

@@ -95,8 +95,9 @@ def compile_model(native: Path | None = None) -> Path:
     sources = {name: _digest(MODEL / f"{name}.py") for name in names}
     root = MODEL.parent.parent  # the folder dcsim/ is in: module names follow from it
     with tempfile.TemporaryDirectory(prefix="dcsim-native-") as work:
-        here = os.getcwd()
+        here, cache = os.getcwd(), os.environ.get("MYPY_CACHE_DIR")
         os.chdir(root)  # mypyc names a module after its path from the working folder
+        os.environ["MYPY_CACHE_DIR"] = os.path.join(work, "mypy")  # nothing left beside dcsim/
         try:
             extensions = mypycify(
                 [f"dcsim/model/{name}.py" for name in names],
@@ -113,6 +114,10 @@ def compile_model(native: Path | None = None) -> Path:
             command.run()
         finally:
             os.chdir(here)
+            if cache is None:
+                os.environ.pop("MYPY_CACHE_DIR", None)
+            else:
+                os.environ["MYPY_CACHE_DIR"] = cache
         built = Path(work, "lib", "dcsim", "model")
         staged = Path(work, "staged")
         staged.mkdir()

@@ -290,6 +290,39 @@ def test_the_runner_leaves_what_the_caller_froze_frozen() -> None:
     del kept
 
 
+def test_a_replication_leaves_its_bulk_to_reference_counting() -> None:
+    """A run's objects hold one another in cycles, which only the collector frees (a
+    worker collects after each task). simulate lets go of what they hold in bulk (event
+    rows, background draws; the timeseries and tapes, to the result alone): with the
+    collector off, every row and draw is freed by the time simulate returns, and the
+    timeseries and tapes are the result's alone."""
+    from dcsim.input.overrides import with_run_settings
+    from dcsim.model.background import BackgroundDraws
+    from dcsim.model.events import EventRow
+    from dcsim.model.simulation import simulate
+
+    scenario = with_run_settings(dcsim.load(REPO / "sites" / "portfolio.toml"), years=3, seed=None)
+    bulk = (EventRow, BackgroundDraws)
+
+    def alive() -> int:
+        return sum(isinstance(o, bulk) for o in gc.get_objects())
+
+    gc.collect()
+    gc.disable()
+    try:
+        before = alive()
+        result = simulate(scenario, 0)
+        assert all(result.snapshots.values()) and all(result.tapes.values())
+        every = [*result.snapshots.values(), *result.tapes.values()]
+        for rows in every:
+            owners = [o for o in gc.get_referrers(rows) if o is not every]
+            assert owners in ([result.snapshots], [result.tapes]), owners  # not their site
+        assert result.log.background.sum() > 100  # rows the background draws made
+        assert alive() == before  # rows and draws freed already, by reference counting
+    finally:
+        gc.enable()
+
+
 def _die_on_three(value: int) -> int:
     if value == 3:
         os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would

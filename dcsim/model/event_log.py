@@ -215,6 +215,12 @@ class Recorder:
         """``source(until)`` logs, as a block, its rows of what happened before ``until``."""
         self._sources.append(source)
 
+    def release(self) -> None:
+        """Let go of the rows, blocks and sources once the log is built (see simulate).
+        Emptied in place: the queues append to ``rows`` itself."""
+        for held in (self.rows, self.blocks, self.ahead, self._sources):
+            held.clear()
+
     def collect(self, until: float) -> None:
         """Ask every source for its rows of what happened before ``until`` (and before
         now: a source logs nothing of what has not happened)."""

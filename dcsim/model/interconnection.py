@@ -181,6 +181,9 @@ class RegionQueue:
         yield self.env.timeout(-self.spec.warm_up - self.env.now)
         self._open()
 
+    def release(self) -> None:
+        """Let go of what the run needed in bulk and its results do not (see simulate)."""
+
     def start_date_reached(self) -> None:
         """The scenario starts: headroom is what the region has left then, as its file says
         (requests still in the upgrade line that it covers take it first, in line order)."""

@@ -71,6 +71,9 @@ class SerialQueue(RegionQueue):
         self._traffic = BackgroundDraws(self.spec, self.background_rng, self.env.now, self._until)
         self._take_in(self.env.now)
 
+    def release(self) -> None:
+        self._traffic = None  # the background requests' draws, as lists and arrays
+
     @property
     def arrivals(self) -> int:
         """Background requests taken in so far (the initial backlog included): those that

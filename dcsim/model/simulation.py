@@ -174,10 +174,21 @@ def simulate(
         recorder.add(event, math.inf)
     # The queues log some rows ahead of their time: keep those up to the horizon.
     log = recorder.log(horizon)
-    return ReplicationResult(
+    result = ReplicationResult(
         replication, log, timeseries, records, migration,
         {s.spec.name: s.timeseries for s in sites}, {s.spec.name: s.tape for s in sites},
     )  # fmt: skip
+    # The run's objects refer to one another in cycles (processes, callbacks, the
+    # environment), so only the cyclic collector frees them, walking all they hold. What
+    # they hold in bulk (the rows, the background draws; the timeseries and tapes, now the
+    # result's alone) is let go here, freed at once by reference counting: a worker's
+    # collection after a portfolio replication takes half as long (-3 ms a replication).
+    recorder.release()
+    for queue in queues.values():
+        queue.release()
+    for site in sites:
+        site.release()
+    return result
 
 
 def lot_values(scenario: Scenario, spec: Site) -> list[LotValue]:

@@ -232,6 +232,10 @@ class SiteModel:
     def lot_state(self, lot: int) -> LotState:
         return self._core.lots[lot]
 
+    def release(self) -> None:
+        """Hand the timeseries and tape over to the run's result alone (see simulate)."""
+        self._core.timeseries, self.tape = [], []
+
     def record_lead_time(self, days: float, kind: str = "transformer") -> None:
         self.lead_times.setdefault(kind, []).append(days)
 

@@ -12,6 +12,7 @@ import gc
 import hashlib
 import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -348,6 +349,23 @@ def test_an_error_in_a_task_reaches_the_caller_as_itself() -> None:
 
 def _reciprocal(value: int) -> float:
     return 1 / value
+
+
+def test_a_task_file_cut_short_by_a_kill_runs_that_task_again(tmp_path: Path) -> None:
+    # A finished task's file is written in place (no rename): a kill in the middle of it
+    # leaves a file that does not load, and --resume runs that task again.
+    identity = {"command": "run", "replications": 3}
+    checkpoint = Checkpoint(tmp_path / "out", identity, resume=False, force=False, total=3)
+    for key in ("r0", "r1"):
+        checkpoint.save(key, {"rows": key * 1000})
+    files = sorted(checkpoint.store.glob("task-*.pickle"))
+    assert len(files) == 2
+    whole = {f: f.read_bytes() for f in files}
+    cut = max(files, key=lambda f: pickle.loads(whole[f])[0])  # r1's
+    for size in (0, 1, len(whole[cut]) // 2, len(whole[cut]) - 1):
+        cut.write_bytes(whole[cut][:size])
+        resumed = Checkpoint(tmp_path / "out", identity, resume=True, force=False, total=3)
+        assert resumed.known == {"r0": {"rows": "r0" * 1000}}, size
 
 
 @pytest.mark.parametrize("name", ["portfolio", "<tasks finished>"])

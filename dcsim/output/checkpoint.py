@@ -92,13 +92,12 @@ class Checkpoint:
         return known
 
     def save(self, key: str, value: Any) -> None:
-        """Keep one finished task (written whole, then renamed into place)."""
-        path = self._path(key)
-        partial = path.with_suffix(".tmp")
+        """Keep one finished task. Written in place, not renamed into place (a rename a
+        task costs the parent as much as the pickling): a file cut short by a kill does not
+        load, and that task runs again (see _load)."""
         try:
-            with partial.open("wb") as handle:
+            with self._path(key).open("wb") as handle:
                 pickle.dump((key, value), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(partial, path)
             self._finished.add(key)  # not the value: memory must not grow with the tasks
             self._write_progress()
         except OSError as exc:

@@ -25,7 +25,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-MODEL = Path(__file__).resolve().parent / "model"
+PACKAGE = Path(__file__).resolve().parent
+MODEL = PACKAGE / "model"
 MANIFEST = "manifest.json"
 PURE_VARIABLE = "DCSIM_PURE"  # set (not 0): the pure-Python modules, whatever is compiled
 FOLDER_VARIABLE = "DCSIM_NATIVE_DIR"  # where compiled modules are kept, if not dcsim/model/_native
@@ -47,6 +48,16 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def package_sources() -> dict[str, str]:
+    """The SHA-256 of every module of dcsim, by path from the package's folder. All of them,
+    not the compiled ones alone: compiled code has the types of what it imports built in
+    (the specs, the event rows), so an edit anywhere makes a compile stale."""
+    return {
+        path.relative_to(PACKAGE).as_posix(): _digest(path)
+        for path in sorted(PACKAGE.rglob("*.py"))
+    }
+
+
 def _extension_suffix() -> str:
     return importlib.machinery.EXTENSION_SUFFIXES[0]
 
@@ -59,17 +70,20 @@ def use_compiled(model_path: list[str], native: Path | None = None) -> bool:
     native = native or native_folder()
     try:
         manifest = json.loads((native / MANIFEST).read_text(encoding="utf-8"))
-        sources = manifest["sources"]
         if manifest["suffix"] != _extension_suffix():
             return False  # compiled by another Python: its files would not load
-        stale = [n for n, d in sources.items() if _digest(MODEL / f"{n}.py") != d]
-    except (OSError, ValueError, KeyError, TypeError):
+        compiled_from: dict[str, str] = dict(manifest["sources"])
+        modules = list(manifest["modules"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return False  # nothing compiled (the usual case), or a broken manifest
-    if stale or sorted(sources) != compiled_modules():
+    now = package_sources()
+    stale = sorted(n for n in {*compiled_from, *now} if compiled_from.get(n) != now.get(n))
+    if stale or modules != compiled_modules():
+        shown = ", ".join(stale[:3]) + (f" and {len(stale) - 3} more" if len(stale) > 3 else "")
         print(
-            f"dcsim: the compiled model modules in {native} are older than their sources"
-            f" ({', '.join(stale) or 'the set of modules changed'}); running the"
-            " pure-Python ones. `dcsim compile` compiles them again.",
+            f"dcsim: the compiled model in {native} was compiled from other sources"
+            f" ({shown or 'another set of modules'}); running the pure-Python modules."
+            " `dcsim compile` compiles them again.",
             file=sys.stderr,
         )
         return False
@@ -92,15 +106,17 @@ def compile_model(native: Path | None = None) -> Path:
 
     native = native or native_folder()
     names = compiled_modules()
-    sources = {name: _digest(MODEL / f"{name}.py") for name in names}
+    sources = package_sources()
     root = MODEL.parent.parent  # the folder dcsim/ is in: module names follow from it
     with tempfile.TemporaryDirectory(prefix="dcsim-native-") as work:
         here, cache = os.getcwd(), os.environ.get("MYPY_CACHE_DIR")
         os.chdir(root)  # mypyc names a module after its path from the working folder
         os.environ["MYPY_CACHE_DIR"] = os.path.join(work, "mypy")  # nothing left beside dcsim/
         try:
+            # Type errors count in the compiled modules only: what they import is read for
+            # its types (pandas without its stubs is Any), not held to mypy's strict rules.
             extensions = mypycify(
-                [f"dcsim/model/{name}.py" for name in names],
+                ["--follow-imports=silent", *(f"dcsim/model/{name}.py" for name in names)],
                 opt_level="3",
                 group_name=_GROUP,
                 target_dir=os.path.join(work, "c"),
@@ -123,13 +139,16 @@ def compile_model(native: Path | None = None) -> Path:
         staged.mkdir()
         for library in built.glob(f"*{_extension_suffix()}"):
             shutil.copy2(library, staged / library.name)
-        manifest = {"suffix": _extension_suffix(), "sources": sources}
+        manifest = {"suffix": _extension_suffix(), "modules": names, "sources": sources}
         (staged / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-        old = native.with_name(native.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
+        # Into place: copied whole beside the folder first (left over by an interrupted
+        # compile? replaced), then two renames, so the old compile is in use until then.
+        new, old = (native.with_name(native.name + suffix) for suffix in (".new", ".old"))
+        for leftover in (new, old):
+            shutil.rmtree(leftover, ignore_errors=True)
+        shutil.copytree(staged, new)
         if native.exists():
             native.rename(old)
-        shutil.copytree(staged, native.with_name(native.name + ".new"))
-        native.with_name(native.name + ".new").rename(native)
+        new.rename(native)
         shutil.rmtree(old, ignore_errors=True)
     return native

@@ -65,6 +65,9 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if shutil.which(os.environ.get("CC", "cc")) is None:
         pytest.skip("no C compiler")
     folder = tmp_path_factory.mktemp("native") / "_native"
+    leftover = folder.with_name("_native.new")  # as an interrupted compile leaves it
+    leftover.mkdir(parents=True)
+    (leftover / "half.so").write_bytes(b"")
     env = _environment(folder)
     done = subprocess.run(
         [sys.executable, "-m", "dcsim", "compile"],
@@ -77,6 +80,7 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert done.returncode == 0, done.stderr
     assert f"compiled {len(native.compiled_modules())} model modules" in done.stdout, done
     assert (folder / native.MANIFEST).is_file()
+    assert not leftover.exists() and not (folder / "half.so").exists()
     return folder
 
 
@@ -107,8 +111,11 @@ def test_a_run_on_two_workers_writes_the_same_bytes_compiled(
 # ---------------------------------------------------- which modules run (no compile needed)
 def _manifest(folder: Path, **changes: object) -> Path:
     """A manifest in ``folder`` as `dcsim compile` writes it for the sources as they are."""
-    sources = {n: native._digest(native.MODEL / f"{n}.py") for n in native.compiled_modules()}
-    manifest: dict[str, object] = {"suffix": native._extension_suffix(), "sources": sources}
+    manifest: dict[str, object] = {
+        "suffix": native._extension_suffix(),
+        "modules": native.compiled_modules(),
+        "sources": native.package_sources(),
+    }
     manifest.update(changes)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / native.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
@@ -126,33 +133,56 @@ def test_a_compile_of_the_sources_as_they_are_goes_first(
     assert capsys.readouterr().err == ""
 
 
-def test_an_edited_source_runs_every_module_pure_and_says_so(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    "edit",
+    ["a compiled module", "a module left in Python", "a spec it reads", "one added", "one gone"],
+)
+def test_an_edit_anywhere_in_dcsim_runs_every_module_pure_and_says_so(
+    edit: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    # Compiled code has the types of what it imports built in (the event rows, the specs):
+    # an edit to any module of dcsim, not only to a compiled one, makes the compile stale.
     monkeypatch.delenv(native.PURE_VARIABLE)
-    sources = {n: native._digest(native.MODEL / f"{n}.py") for n in native.compiled_modules()}
-    sources["clock"] = "0" * 64  # as if clock.py were edited after the compile
+    sources = native.package_sources()
+    changed = {
+        "a compiled module": "model/clock.py",
+        "a module left in Python": "model/events.py",
+        "a spec it reads": "input/spec.py",
+        "one added": "model/new.py",
+        "one gone": "model/clock.py",
+    }[edit]
+    if edit == "one added":
+        sources.pop(changed, None)  # the compile did not know it: as if added since
+        monkeypatch.setattr(native, "package_sources", lambda: {**sources, changed: "0" * 64})
+    elif edit == "one gone":
+        monkeypatch.setattr(
+            native, "package_sources", lambda: {k: v for k, v in sources.items() if k != changed}
+        )
+    else:
+        sources[changed] = "0" * 64  # as if edited after the compile
     path = ["dcsim/model"]
     assert not native.use_compiled(path, _manifest(tmp_path / "n", sources=sources))
     assert path == ["dcsim/model"]
     err = capsys.readouterr().err
-    assert "older than their sources (clock)" in err and "dcsim compile" in err
+    assert f"other sources ({changed})" in err and "dcsim compile" in err
 
 
-def test_a_module_added_since_the_compile_runs_every_module_pure(
+def test_a_changed_set_of_compiled_modules_runs_every_module_pure(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv(native.PURE_VARIABLE)
-    sources = {n: native._digest(native.MODEL / f"{n}.py") for n in native.compiled_modules()}
-    del sources["clock"]
+    modules = [m for m in native.compiled_modules() if m != "clock"]
     path = ["dcsim/model"]
-    assert not native.use_compiled(path, _manifest(tmp_path / "n", sources=sources))
+    assert not native.use_compiled(path, _manifest(tmp_path / "n", modules=modules))
     assert path == ["dcsim/model"]
-    assert "the set of modules changed" in capsys.readouterr().err
+    assert "another set of modules" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
-    "case", ["another Python", "no manifest", "broken manifest", "DCSIM_PURE=1"]
+    "case", ["another Python", "no manifest", "broken manifest", "sources a list", "DCSIM_PURE=1"]
 )
 def test_nothing_usable_compiled_runs_pure_without_a_word(
     case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -165,6 +195,8 @@ def test_nothing_usable_compiled_runs_pure_without_a_word(
         (folder / native.MANIFEST).unlink()
     elif case == "broken manifest":
         (folder / native.MANIFEST).write_text("{", encoding="utf-8")
+    elif case == "sources a list":
+        _manifest(folder, sources=["model/clock.py"])
     else:
         monkeypatch.setenv(native.PURE_VARIABLE, "1")
     path = ["dcsim/model"]
@@ -173,14 +205,22 @@ def test_nothing_usable_compiled_runs_pure_without_a_word(
     assert capsys.readouterr().err == ""
 
 
+@pytest.mark.parametrize(
+    ("failure", "said"),
+    [
+        (ImportError("No module named 'mypyc'", name="mypyc"), "mypyc is not installed"),
+        (SystemExit(1), "mypyc's type errors are above"),  # how mypyc stops on a type error
+        (OSError("no C compiler"), "OSError: no C compiler"),
+    ],
+)
 def test_a_compile_that_cannot_run_says_why_and_dcsim_still_runs(
-    monkeypatch: pytest.MonkeyPatch,
+    failure: BaseException, said: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def no_mypyc(folder: Path | None = None) -> Path:
-        raise ImportError("No module named 'mypyc'", name="mypyc")
+    def fails(folder: Path | None = None) -> Path:
+        raise failure
 
-    monkeypatch.setattr(native, "compile_model", no_mypyc)
+    monkeypatch.setattr(native, "compile_model", fails)
     done = run_in_process("compile")
-    assert done.returncode == 0
-    assert "mypyc is not installed" in done.stderr and "'.[fast]'" in done.stderr
-    assert "pure Python" in done.stderr
+    assert done.returncode == 1
+    assert said in done.stderr and "pure Python" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -302,9 +302,9 @@ def compile_command() -> None:
     """Compile the model to C (mypyc) for runs about a third faster, same results.
 
     Needs the fast extra (python3 -m pip install -e '.[fast]') and a C compiler; takes
-    one to two minutes. Where it cannot, dcsim says why and runs in pure Python as
-    before. Editing a model module makes dcsim run the pure-Python modules again until
-    the next compile; DCSIM_PURE=1 runs them whatever is compiled.
+    one to two minutes. Where it cannot, dcsim says why (exit status 1) and runs in pure
+    Python as before. Editing dcsim makes it run the pure-Python modules again until the
+    next compile; DCSIM_PURE=1 runs them whatever is compiled.
     """
     from dcsim.native import compile_model, compiled_modules
 
@@ -317,14 +317,19 @@ def compile_command() -> None:
             " it is, in pure Python.",
             err=True,
         )
-        return
-    except Exception as error:  # mypyc's own errors, no C compiler: dcsim still runs
+        sys.exit(1)
+    except (Exception, SystemExit) as error:  # mypyc exits on a type error; no C compiler
+        what = (
+            f"{type(error).__name__}: {error}"
+            if isinstance(error, Exception)
+            else "mypyc's type errors are above"
+        )
         click.echo(
-            f"dcsim: the model could not be compiled ({type(error).__name__}: {error});"
-            " dcsim runs as it is, in pure Python.",
+            f"dcsim: the model could not be compiled ({what}); dcsim runs as it is, in pure"
+            " Python.",
             err=True,
         )
-        return
+        sys.exit(1)
     click.echo(f"compiled {len(compiled_modules())} model modules into {where}/")
 
 

@@ -16,8 +16,10 @@ Protocol, nothing to run).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.machinery
+import io
 import json
 import os
 import shutil
@@ -115,12 +117,19 @@ def compile_model(native: Path | None = None) -> Path:
         try:
             # Type errors count in the compiled modules only: what they import is read for
             # its types (pandas without its stubs is Any), not held to mypy's strict rules.
-            extensions = mypycify(
-                ["--follow-imports=silent", *(f"dcsim/model/{name}.py" for name in names)],
-                opt_level="3",
-                group_name=_GROUP,
-                target_dir=os.path.join(work, "c"),
-            )
+            # mypyc prints its notes and errors: kept back, and shown only if it fails.
+            said = io.StringIO()
+            try:
+                with contextlib.redirect_stdout(said):
+                    extensions = mypycify(
+                        ["--follow-imports=silent", *(f"dcsim/model/{n}.py" for n in names)],
+                        opt_level="3",
+                        group_name=_GROUP,
+                        target_dir=os.path.join(work, "c"),
+                    )
+            except BaseException:
+                sys.stderr.write(said.getvalue())
+                raise
             build = Distribution({"name": "dcsim-native", "ext_modules": extensions})
             command = build.get_command_obj("build_ext")
             command.build_lib = os.path.join(work, "lib")

@@ -313,8 +313,8 @@ def compile_command() -> None:
     except ImportError as missing:
         click.echo(
             f"dcsim: cannot compile the model ({missing.name or missing} is not installed):"
-            " install the fast extra (python3 -m pip install -e '.[fast]'). dcsim runs as"
-            " it is, in pure Python.",
+            " install the fast extra (python3 -m pip install -e '.[fast]'). dcsim keeps"
+            " running in pure Python.",
             err=True,
         )
         sys.exit(1)
@@ -325,8 +325,7 @@ def compile_command() -> None:
             else "mypyc's type errors are above"
         )
         click.echo(
-            f"dcsim: the model could not be compiled ({what}); dcsim runs as it is, in pure"
-            " Python.",
+            f"dcsim: the model could not be compiled ({what}); dcsim keeps running in pure Python.",
             err=True,
         )
         sys.exit(1)

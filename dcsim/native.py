@@ -2,11 +2,12 @@
 
 ``dcsim compile`` compiles the modules of ``dcsim.model`` listed below into
 ``dcsim/model/_native/`` (it needs the ``fast`` extra, for mypyc, and a C compiler), with
-a manifest of the SHA-256 of each source it compiled. At import, :func:`use_compiled`
-puts that folder ahead of the sources only while the manifest matches this Python and
-every source as it is now: edit a module and the pure-Python modules run again, all of
-them (compiled modules call one another directly, so half a set is never used), until
-the next compile. ``DCSIM_PURE=1`` runs the pure-Python modules whatever is compiled.
+a manifest of the SHA-256 of every module of dcsim as it was then. At import,
+:func:`use_compiled` puts that folder ahead of the sources only while the manifest matches
+this Python and every module as it is now: edit any of them and the pure-Python modules
+run again, all of them (compiled modules call one another directly, so half a set is
+never used), until the next compile. ``DCSIM_PURE=1`` runs the pure-Python modules
+whatever is compiled.
 
 The compiled modules give the same results, bit for bit: they do the same float
 operations in the same order (the tests compare every bundled site's outputs).

@@ -15,4 +15,4 @@ arrays (:mod:`.background`).
 
 from dcsim.native import use_compiled
 
-COMPILED = use_compiled(__path__)  # the compiled modules, where `dcsim compile` made them
+use_compiled(__path__)  # the compiled modules first, where `dcsim compile` made them

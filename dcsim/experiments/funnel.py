@@ -42,9 +42,10 @@ def funnel_parts(events: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     replications add to the funnel, so that a run need keep only these few rows."""
     rows = events[events["event"].isin([e.value for e in FUNNEL_EVENTS])]
     requests, _ = pd.factorize(rows["replication"].astype(str) + "/" + rows["object"].astype(str))
+    sites, site_names = pd.factorize(rows["site"].astype(str))
     return _parts(
-        rows["time_days"].to_numpy(dtype=np.float64), requests,
-        rows["site"].astype(str).to_numpy(dtype=object),
+        rows["time_days"].to_numpy(dtype=np.float64), requests, sites,
+        np.asarray(site_names, dtype=object),
         np.array([_KIND_OF_NAME[e] for e in rows["event"].astype(str)], dtype=np.int8),
         rows["quantity"].to_numpy(dtype=np.float64),
         (rows["detail"] == "after_agreement").to_numpy(dtype=bool), scenario,
@@ -58,7 +59,7 @@ def log_funnel_parts(log: EventLog, scenario: Scenario) -> pd.DataFrame:
     names = log.names.tolist()
     # Names are unique in a log: "after_agreement" has one code, if any row has it.
     late = names.index(_LATE) if _LATE in names else -1
-    return _parts(log.time[keep], log.obj[keep], log.text(log.site[keep]), kinds[keep],
+    return _parts(log.time[keep], log.obj[keep], log.site[keep], log.names, kinds[keep],
                   log.quantity[keep], log.detail[keep] == late, scenario)  # fmt: skip
 
 
@@ -73,12 +74,13 @@ _KIND_OF_CODE = np.array([_KIND.get(event, -1) for event in EVENTS], dtype=np.in
 
 
 def _parts(
-    days: np.ndarray, requests: np.ndarray, sites: np.ndarray, kinds: np.ndarray,
-    mw: np.ndarray, after_agreement: np.ndarray, scenario: Scenario,
+    days: np.ndarray, requests: np.ndarray, sites: np.ndarray, site_names: np.ndarray,
+    kinds: np.ndarray, mw: np.ndarray, after_agreement: np.ndarray, scenario: Scenario,
 ) -> pd.DataFrame:  # fmt: skip
-    """The funnel's sums from its rows: each row's day, request (a code), site (or region
-    for background rows), kind (_SUBMITTED...), MW and whether it withdrew after its
-    agreement. Counted: requests filed from day 0 to the horizon."""
+    """The funnel's sums from its rows: each row's day, request (a code), site (a code
+    into ``site_names``; a region's name for background rows), kind (_SUBMITTED...), MW
+    and whether it withdrew after its agreement. Counted: requests filed from day 0 to
+    the horizon."""
     count = int(requests.max()) + 1 if len(requests) else 0
     fate = np.zeros(count, dtype=np.int8)  # 0: neither, 1: withdrawn in studies, 2: after
     withdrew = kinds == _WITHDRAWN
@@ -88,14 +90,16 @@ def _parts(
     filed = (kinds == _SUBMITTED) & (days >= 0) & (days < scenario.horizon_days)
     request, size = requests[filed], mw[filed]
     region_of = {site.name: site.interconnection.region for site in scenario.sites}
-    filed_sites = [str(name) for name in sites[filed].tolist()]
-    regions = sorted({region_of.get(name, name) for name in filed_sites})
+    # The few site codes the filed rows use, each looked up once (not once a row).
+    used, site_of_row = np.unique(sites[filed], return_inverse=True)
+    used_regions = [region_of.get(name, name) for name in map(str, site_names[used].tolist())]
+    regions = sorted(set(used_regions))
     number = {region: index for index, region in enumerate(regions)}
+    region_number = np.array([number[region] for region in used_regions], dtype=np.int64)
     filed_on = pd.Timestamp(scenario.start_date) + pd.to_timedelta(days[filed], unit="D")
     # One integer key per (region, year), in the order of both: one key sorts faster than
     # two, and the sums are pandas' own (compensated) over the same rows in the same order.
-    key = np.array([number[region_of.get(name, name)] for name in filed_sites],
-                   dtype=np.int64) * _YEARS + filed_on.year.to_numpy(dtype=np.int64)  # fmt: skip
+    key = region_number[site_of_row.reshape(-1)] * _YEARS + filed_on.year.to_numpy(dtype=np.int64)
     frame = pd.DataFrame({
         "requests": np.ones(len(request), dtype=np.int64), "mw": size,
         "early": np.where(fate[request] == 1, size, 0.0),
@@ -104,11 +108,12 @@ def _parts(
     })  # fmt: skip
     sums = frame.groupby(key, sort=True).sum()
     keys = sums.index.to_numpy(dtype=np.int64)
-    sums = sums.reset_index(drop=True)
-    sums.insert(0, "region", np.array(regions, dtype=object)[keys // _YEARS] if len(keys)
-                else np.array([], dtype=object))  # fmt: skip
-    sums.insert(1, "year", keys % _YEARS)
-    return sums[list(PART_COLUMNS)]
+    return pd.DataFrame({
+        "region": np.array(regions, dtype=object)[keys // _YEARS] if len(keys)
+        else np.array([], dtype=object),
+        "year": keys % _YEARS,
+        **{name: sums[name].to_numpy() for name in PART_COLUMNS[2:]},
+    })  # fmt: skip
 
 
 _YEARS = 100_000  # above any calendar year: region * _YEARS + year is one key

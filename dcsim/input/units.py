@@ -10,11 +10,35 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import pint
+
+def _import_pint() -> None:
+    """Import pint with SciPy and Dask out of its sight.
+
+    pint imports both when they are installed (Dask comes with the ``dask`` extra),
+    for features dcsim never uses (SciPy-backed functions, Dask arrays of
+    quantities): ~65 ms of every command's start-up, before any work can go to the
+    workers. An entry of None in ``sys.modules`` makes an import fail and
+    ``find_spec`` find nothing; the entries are taken out again at once, so that
+    ``--scheduler`` and the user's own code import them as usual.
+    """
+    hidden = [name for name in ("dask", "scipy") if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        import pint  # noqa: F401
+    finally:
+        for name in hidden:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+
+
+_import_pint()
+import pint  # noqa: E402
 
 
 # One registry for the package (pint's own advice).

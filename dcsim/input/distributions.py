@@ -19,14 +19,28 @@ common random numbers stay synchronised.
 
 from __future__ import annotations
 
+import itertools
 import math
+import statistics
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 _STANDARD_NORMAL = NormalDist()
+
+
+def _standard_normal_quantiles(u: list[float]) -> list[float]:
+    """``_STANDARD_NORMAL.inv_cdf`` of each of ``u`` (all strictly between 0 and 1), by
+    the function that method hands each one to, without the method's call for each
+    (a third of a region's background draws). The same numbers, to the bit."""
+    inverse: Any = getattr(statistics, "_normal_dist_inv_cdf", None)
+    if inverse is None:  # a Python without it: the method, one value at a time
+        return list(map(_STANDARD_NORMAL.inv_cdf, u))
+    return list(map(inverse, u, itertools.repeat(0.0), itertools.repeat(1.0)))
+
+
 _TINY = 1e-300  # keeps the inverse CDFs finite at u = 0
 
 
@@ -127,7 +141,7 @@ class LogNormal(_Sampled):
         if self.sigma == 0:
             return np.full(len(u), self.median, dtype=np.float64)
         clipped = np.minimum(np.maximum(u, _TINY), 1.0 - 1e-16).tolist()
-        z = np.array(list(map(_STANDARD_NORMAL.inv_cdf, clipped)))
+        z = np.array(_standard_normal_quantiles(clipped))
         return self.median * np.array(list(map(math.exp, (self.sigma * z).tolist())))
 
     @property

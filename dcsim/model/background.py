@@ -110,9 +110,12 @@ class BackgroundDraws:
         end = phase_ends(times, durations, through)[-1]
         earliest = np.where(withdrawn, math.inf, times + ((end + agreement) - times))
         self.times += times.tolist()
-        full = len(phases)  # most go through every phase: their row as it is, not a copy
-        rows = zip(durations.tolist(), through.tolist(), strict=True)
-        self.runs += [row if n == full else row[:n] for row, n in rows]
+        # Most go through every phase: their row as it is; the others' cut short.
+        runs = durations.tolist()
+        for index, count in zip(np.flatnonzero(withdrawn).tolist(),
+                                through[withdrawn].tolist(), strict=True):  # fmt: skip
+            runs[index] = runs[index][:count]
+        self.runs += runs
         self.agreement += agreement.tolist()
         self.stays += [not gone for gone in withdrawn.tolist()]
         columns: dict[str, np.ndarray] = {

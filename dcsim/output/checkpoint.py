@@ -92,9 +92,9 @@ class Checkpoint:
         return known
 
     def save(self, key: str, value: Any) -> None:
-        """Keep one finished task. Written in place, not renamed into place (a rename a
-        task costs the parent as much as the pickling): a file cut short by a kill does not
-        load, and that task runs again (see _load)."""
+        """Keep one finished task. Written in place, not renamed into place (one file
+        operation less a task in the parent, which shares the cores with the workers): a
+        file cut short by a kill does not load, and that task runs again (see _load)."""
         try:
             with self._path(key).open("wb") as handle:
                 pickle.dump((key, value), handle, protocol=pickle.HIGHEST_PROTOCOL)

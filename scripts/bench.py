@@ -228,7 +228,7 @@ def replication_shares(quick: bool) -> None:
     scenario = with_run_settings(load(SITES / "portfolio.toml"), years=years, seed=None)
     layout = Layout()
     for replication in range(warm):
-        replication_task((scenario, replication, layout))
+        replication_task((scenario, replication, layout, None))
     # One pass, each replication timed in its two parts, as a pool worker runs a task
     # (the collector off, what lives on frozen): timing the simulations again in a second
     # pass would find their states in the store already.

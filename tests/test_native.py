@@ -29,7 +29,7 @@ hashes = {}
 for path in sorted(Path(sys.argv[1]).glob("*.toml")):
     scenario = with_run_settings(dcsim.load(path), years=10, seed=None)
     for replication in (0, 1):
-        sent = replication_task((scenario, replication, Layout()))
+        sent = replication_task((scenario, replication, Layout(), None))
         hashes[f"{path.name}:{replication}"] = hashlib.sha256(pickle.dumps(sent)).hexdigest()
 print(json.dumps({"compiled": is_compiled(), "hashes": hashes}))
 """

@@ -379,3 +379,26 @@ def test_run_json_while_running_counts_the_finished_tasks(tmp_path: Path, name: 
         info = json.loads((tmp_path / "out" / "run.json").read_text())
         assert info["status"] == "running" and info["tasks"] == 3
         assert info["tasks_finished"] == finished and info["resume"] == identity
+
+
+def test_a_pool_workers_rows_come_through_its_spool_file_as_they_were(tmp_path: Path) -> None:
+    from dcsim.input.load import load
+    from dcsim.input.overrides import with_run_settings
+    from dcsim.output.export import Layout
+    from dcsim.output.streamed_run import Spooled, replication_task
+
+    scenario = with_run_settings(load(ASHBURN), years=float(YEARS), seed=None)
+    _, sent = replication_task((scenario, 1, Layout(), None))
+    _, spooled = replication_task((scenario, 1, Layout(), str(tmp_path)))
+    assert sent.keys() == spooled.keys() and spooled["headers"] == sent["headers"]
+    for name, rows in sent.items():
+        if name == "headers" or not rows:
+            assert spooled[name] == rows  # nothing to write: nothing spooled
+            continue
+        assert isinstance(spooled[name], Spooled)
+        assert spooled[name].take() == rows
+    assert list(tmp_path.iterdir()) == []  # each taken file is gone
+
+    # A spool file that cannot be written ends the run with a message, not a traceback.
+    with pytest.raises(DcsimError, match=r"could not be written.*--resume"):
+        replication_task((scenario, 1, Layout(), str(tmp_path / "gone")))

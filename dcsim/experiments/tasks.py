@@ -44,6 +44,12 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
+def on_local_pool(workers: int | None, scheduler: str | None) -> bool:
+    """Whether tasks go to this machine's process pool: no Dask cluster, several workers
+    (a run left with a single task runs it in this process all the same)."""
+    return scheduler is None and (default_workers() if workers is None else workers) > 1
+
+
 def scheduler_from_environment(scheduler: str | None) -> str | None:
     """``scheduler`` if given, else $DCSIM_SCHEDULER if set and not empty, else None."""
     return scheduler or os.environ.get(SCHEDULER_VARIABLE) or None
@@ -80,10 +86,10 @@ def execute(
     handed = [0]
     if scheduler is not None:
         source: Iterator[tuple[int, _R]] = _on_dask(func, todo, scheduler, workers, handed)
-    elif workers == 1 or len(todo) <= 1:
-        source = _here(func, todo)
-    else:
+    elif on_local_pool(workers, scheduler) and len(todo) > 1:
         source = _on_pool(func, todo, workers, handed)
+    else:
+        source = _here(func, todo)
     waiting: dict[int, _R] = {}
 
     def ready() -> Iterator[tuple[str, _R]]:

@@ -12,6 +12,7 @@ sees half a file. A run killed midway is taken up by ``--resume``
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
@@ -30,7 +31,7 @@ from dcsim.experiments.results import (
     event_frame,
     summary_parts,
 )
-from dcsim.experiments.tasks import execute
+from dcsim.experiments.tasks import execute, on_local_pool
 from dcsim.input.dump import to_document
 from dcsim.input.spec import Scenario
 from dcsim.model.simulation import ReplicationResult, simulate
@@ -42,6 +43,7 @@ from dcsim.output.process_mining import ocel_parts, write_ocel
 
 STREAMED = ("events", "events_background", "timeseries")  # written a replication at a time
 OCEL_PARTS = ("ocel_events", "ocel_objects")  # ocel.json's two lists, streamed the same way
+SPOOL_FOLDER = "spool"  # in the working folder: rows a pool worker wrote (see Spooled)
 
 
 @dataclasses.dataclass
@@ -52,13 +54,51 @@ class _Done:
     offsets: dict[str, int]  # each streamed CSV's size once this replication was appended
 
 
+@dataclasses.dataclass(frozen=True)
+class Spooled:
+    """Rows a pool worker wrote to a file in the run's working folder, for the parent to
+    append, rather than send them through the pipe: a replication's CSV rows are ~3.6 MB,
+    and pickling them, sending them and unpickling them in the parent took more CPU than
+    writing and reading a file (the parent's receiving thread alone: ~5 ms a
+    replication)."""
+
+    path: str
+
+    def take(self) -> bytes:
+        """The rows; the file is removed."""
+        path = Path(self.path)
+        rows = path.read_bytes()
+        path.unlink()
+        return rows
+
+
 def replication_task(
-    task: tuple[Scenario, int, Layout],
+    task: tuple[Scenario, int, Layout, str | None],
 ) -> tuple[PackedReplication, dict[str, Any]]:
     """In the worker: the replication's summary parts, and its rows ready to append (with,
-    for CSV, each table's header line). No pandas frame is made of its rows."""
-    scenario, replication, layout = task
-    return packed(scenario, simulate(scenario, replication), layout)
+    for CSV, each table's header line). No pandas frame is made of its rows. With a
+    ``spool`` folder (a pool on this machine), rows of text go there (see Spooled)."""
+    scenario, replication, layout, spool = task
+    small, rows = packed(scenario, simulate(scenario, replication), layout)
+    if spool is not None:
+        for name, value in rows.items():
+            if isinstance(value, bytes) and value:
+                rows[name] = _spool(Path(spool) / f"r{replication}.{name}", value)
+    return small, rows
+
+
+def _spool(path: Path, rows: bytes) -> Spooled:
+    try:
+        path.write_bytes(rows)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        raise DcsimError(
+            f"{path}: could not be written ({exc.strerror or exc}); no table was placed in"
+            f" {path.parent.parent.parent}/. The replications finished before it are kept:"
+            " make room, then run the same command with --resume."
+        ) from None
+    return Spooled(str(path))
 
 
 def packed(
@@ -104,7 +144,9 @@ class _CsvStream:
             self.sha256 = hashlib.file_digest(self.handle, "sha256")  # type: ignore[arg-type]
             self.handle.seek(offset)
 
-    def append(self, replication: int, header: bytes, rows: bytes) -> int:
+    def append(self, replication: int, header: bytes, rows: bytes | Spooled) -> int:
+        if isinstance(rows, Spooled):
+            rows = rows.take()
         if self.handle.tell() == 0:
             self.handle.write(header)
             self.sha256.update(header)
@@ -227,8 +269,13 @@ def run_into(
                                         timeseries=smalls[0].timeseries)  # fmt: skip
         return small
 
+    spool = None
+    if fmt == "csv" and on_local_pool(workers, scheduler):
+        spool = checkpoint.store / SPOOL_FOLDER
+        spool.mkdir(exist_ok=True)
     tasks: list[tuple[str, Any]] = [
-        (f"r{index}", (scenario, index, layout)) for index in range(replications)
+        (f"r{index}", (scenario, index, layout, spool and str(spool)))
+        for index in range(replications)
     ]
     try:
         # Each result is appended to disk and dropped: only its summary parts stay.

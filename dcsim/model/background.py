@@ -22,6 +22,7 @@ import numpy as np
 from dcsim.input.spec import Region
 from dcsim.model.grid_request import RequestPlan
 
+_new_row = tuple.__new__
 _FIRST_BLOCK = 256
 _LARGEST_BLOCK = 4096
 
@@ -47,6 +48,12 @@ class BackgroundDraws:
         self.runs: list[list[float]] = []  # the durations of the phases it goes through
         self.agreement: list[float] = []  # days from its study's end to signing
         self.stays: list[bool] = []  # not withdrawn in its studies
+        self.mw: list[float] = []
+        # The rest of each plan (read when a request signs, for about two in five)
+        self._withdrawal_draws: list[list[float]] = []
+        self._upgrade: list[float] = []
+        self._energization: list[float] = []
+        self._after_agreement: list[float] = []
         self.earliest_after: list[float] = []  # the least earliest signing day from here on
         self._arrays: dict[str, list[np.ndarray]] = {key: [] for key in _ARRAYS}
         self._last = opens  # when the last request drawn arrived
@@ -118,16 +125,19 @@ class BackgroundDraws:
         self.runs += runs
         self.agreement += agreement.tolist()
         self.stays += [not gone for gone in withdrawn.tolist()]
+        mw = spec.background_size.quantiles(size_u)
+        self.mw += mw.tolist()
+        # Lists, not arrays: a plan is read one request at a time (see plan).
+        self._withdrawal_draws += plan_u[:, len(phases) : 2 * len(phases)].tolist()
+        self._upgrade += spec.network_upgrade_time.quantiles(plan_u[:, -4]).tolist()
+        self._energization += spec.energization_time.quantiles(plan_u[:, -2]).tolist()
+        self._after_agreement += plan_u[:, -1].tolist()
         columns: dict[str, np.ndarray] = {
             "time": times,
-            "mw": spec.background_size.quantiles(size_u),
+            "mw": mw,
             "durations": durations,
             "through": through,
             "withdrawn": withdrawn,
-            "withdrawal_draws": plan_u[:, len(phases) : 2 * len(phases)],
-            "upgrade": spec.network_upgrade_time.quantiles(plan_u[:, -4]),
-            "energization": spec.energization_time.quantiles(plan_u[:, -2]),
-            "after_agreement": plan_u[:, -1],
         }
         for key, value in columns.items():
             self._arrays[key].append(value)
@@ -137,15 +147,19 @@ class BackgroundDraws:
         self.earliest_after = np.minimum.accumulate(known[::-1])[::-1].tolist()
 
     def plan(self, index: int) -> RequestPlan:
-        """Request ``index``'s plan, as :meth:`RequestPlan.of_uniforms` would make it."""
-        get = self.array
-        return RequestPlan(
-            tuple(get("durations")[index].tolist()),
-            tuple(get("withdrawal_draws")[index].tolist()),
-            float(get("upgrade")[index]),
-            self.agreement[index],
-            float(get("energization")[index]),
-            float(get("after_agreement")[index]),
+        """The plan of request ``index``, one that stays through its studies, as
+        :meth:`RequestPlan.of_uniforms` would make it."""
+        assert self.stays[index]  # else its runs are cut short
+        return _new_row(
+            RequestPlan,
+            (  # NamedTuple without its Python-level __new__
+                tuple(self.runs[index]),
+                tuple(self._withdrawal_draws[index]),
+                self._upgrade[index],
+                self.agreement[index],
+                self._energization[index],
+                self._after_agreement[index],
+            ),
         )
 
 
@@ -160,5 +174,4 @@ def phase_ends(start: np.ndarray, durations: np.ndarray, through: np.ndarray) ->
     return ends or [start]
 
 
-_ARRAYS = ("time", "mw", "durations", "through", "withdrawn", "withdrawal_draws", "upgrade",
-           "energization", "after_agreement")  # fmt: skip
+_ARRAYS = ("time", "mw", "durations", "through", "withdrawn")  # the studies' rows read these

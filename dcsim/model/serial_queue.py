@@ -136,7 +136,7 @@ class SerialQueue(RegionQueue):
         request = GridRequest(
             ident=f"{spec.name}/bg-{index + 1}",
             site=spec.name,
-            mw=float(draws.array("mw")[index]),
+            mw=draws.mw[index],
             tranches=(),
             rng=self.background_rng,
             background=True,

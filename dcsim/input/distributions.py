@@ -28,6 +28,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+
+def log1p_each(values: np.ndarray) -> np.ndarray:
+    """``math.log1p`` of each value: the C library's, the one a draw at a time uses.
+    Not ``np.log1p``: on CPUs with AVX-512, NumPy's differs from it in the last bit for
+    about one value in fourteen, which would move every arrival after it."""
+    return np.fromiter(map(math.log1p, values.tolist()), dtype=np.float64, count=len(values))
+
+
 _STANDARD_NORMAL = NormalDist()
 
 
@@ -158,7 +166,7 @@ class Exponential(_Sampled):
         return -self.mean_value * math.log1p(-u)
 
     def quantiles(self, u: np.ndarray) -> np.ndarray:
-        return -self.mean_value * np.array(list(map(math.log1p, (-u).tolist())))
+        return -self.mean_value * log1p_each(-u)
 
     @property
     def mean(self) -> float:

@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 
+from dcsim.input.distributions import log1p_each
 from dcsim.input.spec import Region
 from dcsim.model.grid_request import RequestPlan
 
@@ -80,7 +81,7 @@ class BackgroundDraws:
             count = self._next_count()
             block = self.rng.random(count * width).reshape(count, width)
             # t_k = t_(k-1) + gap_k, as a chain of timeouts adds them; cumsum adds in order.
-            gaps = -self._mean_gap * np.array(list(map(math.log1p, (-block[:, 0]).tolist())))
+            gaps = -self._mean_gap * log1p_each(-block[:, 0])
             times = np.cumsum(np.concatenate(([self._last], gaps)))[1:]
             self._add(times, block[:, 1], block[:, 2:])
             self._last = float(times[-1])

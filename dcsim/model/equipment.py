@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from dcsim.input.distributions import log1p_each
 from dcsim.input.spec import EquipmentSupply
 from dcsim.model.streams import DrawnAhead
 
@@ -83,7 +84,7 @@ class ArrivalClock:
         one rate's step are added up as arrays (t + budget / rate, in order); one that
         crosses into the next step is worked out as :meth:`after` does."""
         uniforms = self._uniforms.take_array(count)
-        budgets = -np.array(list(map(math.log1p, (-uniforms).tolist())))  # exp1() of each
+        budgets = -log1p_each(-uniforms)  # exp1() of each
         arrivals = np.empty(count)
         taken = 0
         while taken < count and t < math.inf:

@@ -86,3 +86,22 @@ def test_the_store_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     cold = _rows(simulate(scenario, 3))
     assert 0 < len(site_core._EVALUATED) <= 50
     assert _rows(simulate(scenario, 3)) == cold
+
+
+def test_a_state_met_again_is_the_last_to_be_forgotten() -> None:
+    scenario = _scenario({})
+    site_core.forget_evaluations()
+    simulate(scenario, 1)
+    first = {key: entry[1] for key, entry in site_core._EVALUATED.items()}
+    simulate(scenario, 1)  # the same replication meets every state again
+    assert {key: entry[1] for key, entry in site_core._EVALUATED.items()}.keys() == first.keys()
+    assert all(site_core._EVALUATED[key][1] > max(first.values()) for key in first)
+    # Forgetting drops the quarter used least recently: here, the states not met again.
+    stale = ("stale", 0)
+    site_core._EVALUATED[stale] = ["nothing", -1]
+    stamps = sorted(entry[1] for entry in site_core._EVALUATED.values())
+    dropped = len(stamps) // 4 + 1
+    site_core._forget_least_recent()
+    assert stale not in site_core._EVALUATED
+    kept = [entry[1] for entry in site_core._EVALUATED.values()]
+    assert len(kept) == len(stamps) - dropped and min(kept) > stamps[dropped - 1]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from dcsim.input.spec import Scenario, Site
@@ -35,7 +34,11 @@ _NEW = tuple.__new__
 # least recently is forgotten, so a worker's memory stays bounded (a state kept takes
 # about 1.9 kB, measured as a worker's growth over a portfolio run: ~19 MB at most).
 _STATES_KEPT = 10_000
-_EVALUATED: dict[tuple[object, ...], Any] = {}
+# A state's entry is [what settle made of it, the look-up it was last used at]: a hit
+# marks its entry rather than moving it to the end of the dict (a pop and an insert hash
+# the key twice, and hashing a state's floats was a good part of a settle).
+_EVALUATED: dict[tuple[object, ...], list[Any]] = {}
+_LOOKUPS = itertools.count()
 _CONTEXTS: dict[tuple[object, ...], int] = {}  # a number for each context met
 _contexts_made = 0  # numbers are never given twice, so forgetting _CONTEXTS is safe
 
@@ -48,7 +51,8 @@ def forget_evaluations() -> None:
 
 def _forget_least_recent() -> None:
     """Forget the quarter of the states kept that were used least recently."""
-    for key in list(itertools.islice(_EVALUATED, len(_EVALUATED) // 4 + 1)):
+    entries = sorted(_EVALUATED.items(), key=lambda item: item[1][1])  # rare: when full
+    for key, _ in entries[: len(entries) // 4 + 1]:
         _EVALUATED.pop(key, None)  # not del: a thread of a Dask worker may have taken it
 
 
@@ -69,14 +73,22 @@ Change = tuple[float, str, tuple[object, ...]]  # (day, method, arguments)
 Tape = list[Change]
 
 
-@dataclass(frozen=True)
 class Batch:
-    """GPUs the crews bring into service together, done ``duration`` days after they start."""
+    """GPUs the crews bring into service together, done ``duration`` days after they start.
 
-    lot: int
-    count: int
-    started: float
-    duration: float
+    A plain class, not a dataclass: one is made at every batch, and a dataclass's
+    generated ``__init__`` (a frozen one's most of all) cost more than the rest of a
+    settle's bookkeeping in the compiled model."""
+
+    def __init__(self, lot: int, count: int, started: float, duration: float) -> None:
+        self.lot = lot
+        self.count = count
+        self.started = started
+        self.duration = duration
+
+    def __repr__(self) -> str:
+        return (f"Batch(lot={self.lot}, count={self.count}, started={self.started},"
+                f" duration={self.duration})")  # fmt: skip
 
     @property
     def done_at(self) -> float:
@@ -245,10 +257,11 @@ class SiteCore:
         state = self.state
         lots = tuple([(lot.on_site, lot.installed, lot.in_transit) for lot in state.lots])
         key = (self._context, tuple(state.power.values()), self._halls_now(), lots)
-        known: Any = _EVALUATED.pop(key, None)
+        entry = _EVALUATED.get(key)
         view = None
-        if known is not None:
-            _EVALUATED[key] = known  # the most recently used last: the last to be forgotten
+        if entry is not None:
+            known: Any = entry[0]
+            entry[1] = next(_LOOKUPS)  # the most recently used: the last to be forgotten
         else:
             view = view_of(state, self._relaxed)
             if self._rows:
@@ -257,7 +270,7 @@ class SiteCore:
                 known = idle_now(view, self._hidden)
             if len(_EVALUATED) >= _STATES_KEPT:
                 _forget_least_recent()
-            _EVALUATED[key] = known
+            _EVALUATED[key] = [known, next(_LOOKUPS)]
         if self._rows:
             self._keep_row(now, _NEW(Snapshot, (now, *known[1:])))
         else:

@@ -234,9 +234,10 @@ class SiteCore:
 
     def apply(self, method: str, args: tuple[object, ...]) -> None:
         """Make change ``method`` (one of CHANGES) with ``args``."""
-        if method not in CHANGES:
+        change = _CHANGE_METHODS.get(method)
+        if change is None:
             raise ValueError(f"not a change of a site: {method!r}")
-        getattr(self, f"_{method}")(*args)
+        change(self, *args)
         self._fits = None
 
     def finish_batch(self) -> Batch:
@@ -343,6 +344,10 @@ class SiteCore:
     @property
     def lots(self) -> Sequence[LotState]:
         return self.state.lots
+
+
+# Each change's method by name, looked up once (not by getattr at every change).
+_CHANGE_METHODS: dict[str, Any] = {name: getattr(SiteCore, f"_{name}") for name in CHANGES}
 
 
 def replay(core: SiteCore, tape: Sequence[Change], horizon: float) -> SiteCore:

@@ -200,10 +200,11 @@ class Recorder:
         logged: float | None = None,
     ) -> None:
         """Log a row; ``logged``: the day it is logged on, if before its ``time``."""
-        self.add(
-            EventRow(time, site, event.process, event, obj, quantity, unit, detail, background),
-            logged,
+        # Without NamedTuple's Python-level __new__: a site logs thousands of rows a run.
+        row = _NEW_ROW(
+            EventRow, (time, site, event.process, event, obj, quantity, unit, detail, background)
         )
+        self.add(row, logged)
 
     def add(self, row: EventRow, logged: float | None = None) -> None:
         """Log ``row``, on day ``logged`` if that is not its own time."""

@@ -50,8 +50,7 @@ class BackgroundDraws:
         self.agreement: list[float] = []  # days from its study's end to signing
         self.stays: list[bool] = []  # not withdrawn in its studies
         self.mw: list[float] = []
-        # The rest of each plan (read when a request signs, for about two in five)
-        self._withdrawal_draws: list[list[float]] = []
+        # The rest of each plan (read when a request signs, about two in five)
         self._upgrade: list[float] = []
         self._energization: list[float] = []
         self._after_agreement: list[float] = []
@@ -129,7 +128,6 @@ class BackgroundDraws:
         mw = spec.background_size.quantiles(size_u)
         self.mw += mw.tolist()
         # Lists, not arrays: a plan is read one request at a time (see plan).
-        self._withdrawal_draws += plan_u[:, len(phases) : 2 * len(phases)].tolist()
         self._upgrade += spec.network_upgrade_time.quantiles(plan_u[:, -4]).tolist()
         self._energization += spec.energization_time.quantiles(plan_u[:, -2]).tolist()
         self._after_agreement += plan_u[:, -1].tolist()
@@ -139,6 +137,7 @@ class BackgroundDraws:
             "durations": durations,
             "through": through,
             "withdrawn": withdrawn,
+            "withdrawal_draws": plan_u[:, len(phases) : 2 * len(phases)],
         }
         for key, value in columns.items():
             self._arrays[key].append(value)
@@ -155,7 +154,7 @@ class BackgroundDraws:
             RequestPlan,
             (  # NamedTuple without its Python-level __new__
                 tuple(self.runs[index]),
-                tuple(self._withdrawal_draws[index]),
+                tuple(self.array("withdrawal_draws")[index].tolist()),  # a row: few sign
                 self._upgrade[index],
                 self.agreement[index],
                 self._energization[index],
@@ -175,4 +174,4 @@ def phase_ends(start: np.ndarray, durations: np.ndarray, through: np.ndarray) ->
     return ends or [start]
 
 
-_ARRAYS = ("time", "mw", "durations", "through", "withdrawn")  # the studies' rows read these
+_ARRAYS = ("time", "mw", "durations", "through", "withdrawn", "withdrawal_draws")

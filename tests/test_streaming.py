@@ -63,7 +63,8 @@ def test_every_table_is_the_same_bytes_on_one_two_or_three_workers(tmp_path: Pat
         _run(tmp_path / workers, "--workers", workers, reps=5)
         outputs.append(_bytes(tmp_path / workers))
     assert outputs[0] == outputs[1] == outputs[2]
-    assert not (tmp_path / "1" / ".dcsim-partial").exists()
+    for workers in ("1", "2", "3"):  # the working folder (the pool's spool files too) goes
+        assert not (tmp_path / workers / ".dcsim-partial").exists()
     info = json.loads((tmp_path / "1" / "run.json").read_text())
     assert info["status"] == "complete" and info["replications"] == 5
 
@@ -402,3 +403,37 @@ def test_a_pool_workers_rows_come_through_its_spool_file_as_they_were(tmp_path: 
     # A spool file that cannot be written ends the run with a message, not a traceback.
     with pytest.raises(DcsimError, match=r"could not be written.*--resume"):
         replication_task((scenario, 1, Layout(), str(tmp_path / "gone")))
+
+
+def test_a_pool_run_takes_each_replications_rows_from_its_spool_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dcsim.input.load import load
+    from dcsim.input.overrides import with_run_settings
+    from dcsim.output import streamed_run
+    from dcsim.output.export import Layout
+
+    scenario = with_run_settings(load(ASHBURN), years=float(YEARS), seed=None)
+    folder = tmp_path / "run"
+    checkpoint = Checkpoint(folder, {"command": "run"}, resume=False, force=False, total=3)
+    left_over = checkpoint.store / streamed_run.SPOOL_FOLDER / "r7.events"
+    left_over.parent.mkdir()
+    left_over.write_bytes(b"rows an interrupted run never appended\n")
+    taken: list[str] = []
+    take = streamed_run.Spooled.take
+
+    def counted(self: streamed_run.Spooled) -> bytes:
+        taken.append(Path(self.path).name)
+        return take(self)
+
+    monkeypatch.setattr(streamed_run.Spooled, "take", counted)
+    streamed_run.run_into(
+        scenario, folder, replications=3, layout=Layout(), checkpoint=checkpoint, workers=2,
+        scheduler=None, progress=None, run_info=dict,
+    )  # fmt: skip
+    # Each replication's non-empty streamed tables came through a file, in replication order.
+    assert sorted(taken) == taken and {name.split(".")[0] for name in taken} == {"r0", "r1", "r2"}
+    assert {name.split(".")[1] for name in taken} >= {"events", "events_background"}
+    assert list(left_over.parent.iterdir()) == []  # taken files removed, the old one too
+    with_bytes = (folder / "events.csv").read_bytes()
+    assert b"rows an interrupted run never appended" not in with_bytes

@@ -53,7 +53,7 @@ def _forget_least_recent() -> None:
     """Forget the quarter of the states kept that were used least recently."""
     entries = sorted(_EVALUATED.items(), key=lambda item: item[1][1])  # rare: when full
     for key, _ in entries[: len(entries) // 4 + 1]:
-        _EVALUATED.pop(key, None)  # not del: a thread of a Dask worker may have taken it
+        _EVALUATED.pop(key, None)  # not del: another Dask worker thread may be forgetting too
 
 
 def _context_number(context: tuple[object, ...]) -> int:

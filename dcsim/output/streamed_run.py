@@ -2,11 +2,12 @@
 
 The parent never holds the event log or the timeseries. A worker formats its
 replication's rows (CSV text, or a typed table for Parquet) and sends them with
-its summary; the parent appends them, in replication order, to files in
-``.dcsim-partial/`` and keeps only the summaries (a few rows per replication),
-from which stats, S-curves, migration and funnel are computed at the end. Then
-every table is moved into place and run.json written last, so a reader never
-sees half a file. A run killed midway is taken up by ``--resume``
+its summary (a worker of the local pool writes CSV text to a file in the working
+folder and sends its name: :class:`Spooled`); the parent appends them, in
+replication order, to files in ``.dcsim-partial/`` and keeps only the summaries
+(a few rows per replication), from which stats, S-curves, migration and funnel
+are computed at the end. Then every table is moved into place and run.json
+written last, so a reader never sees half a file. A run killed midway is taken up by ``--resume``
 (:mod:`dcsim.output.checkpoint`); what it writes is the same, byte for byte.
 """
 
@@ -16,6 +17,7 @@ import contextlib
 import dataclasses
 import hashlib
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -58,17 +60,23 @@ class _Done:
 class Spooled:
     """Rows a pool worker wrote to a file in the run's working folder, for the parent to
     append, rather than send them through the pipe: a replication's CSV rows are ~3.6 MB,
-    and pickling them, sending them and unpickling them in the parent took more CPU than
-    writing and reading a file (the parent's receiving thread alone: ~5 ms a
-    replication)."""
+    and pickling them, sending them and unpickling them took more CPU than writing and
+    reading a file (worker 1.8 -> 0.7 ms, parent 4.4 -> 3.3 ms a replication)."""
 
     path: str
 
     def take(self) -> bytes:
         """The rows; the file is removed."""
         path = Path(self.path)
-        rows = path.read_bytes()
-        path.unlink()
+        try:
+            rows = path.read_bytes()
+            path.unlink()
+        except OSError as exc:
+            raise DcsimError(
+                f"{path}: a worker's rows could not be read back ({exc.strerror or exc}); no"
+                f" table was placed. The replications finished before it are kept: run the"
+                " same command with --resume."
+            ) from None
         return rows
 
 
@@ -272,7 +280,10 @@ def run_into(
     spool = None
     if fmt == "csv" and on_local_pool(workers, scheduler):
         spool = checkpoint.store / SPOOL_FOLDER
-        spool.mkdir(exist_ok=True)
+        # What an interrupted run left there was never appended (those replications run
+        # again): nothing in it is needed, and it may hold space a full disk wants back.
+        shutil.rmtree(spool, ignore_errors=True)
+        spool.mkdir()
     tasks: list[tuple[str, Any]] = [
         (f"r{index}", (scenario, index, layout, spool and str(spool)))
         for index in range(replications)

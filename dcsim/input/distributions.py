@@ -150,7 +150,8 @@ class LogNormal(_Sampled):
             return np.full(len(u), self.median, dtype=np.float64)
         clipped = np.minimum(np.maximum(u, _TINY), 1.0 - 1e-16).tolist()
         z = np.array(_standard_normal_quantiles(clipped))
-        return self.median * np.array(list(map(math.exp, (self.sigma * z).tolist())))
+        scaled = (self.sigma * z).tolist()
+        return self.median * np.fromiter(map(math.exp, scaled), dtype=np.float64, count=len(u))
 
     @property
     def mean(self) -> float:

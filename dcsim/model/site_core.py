@@ -39,7 +39,7 @@ _STATES_KEPT = 10_000
 # the key twice, and hashing a state's floats was a good part of a settle).
 _EVALUATED: dict[tuple[object, ...], list[Any]] = {}
 _LOOKUPS = itertools.count()
-_CONTEXTS: dict[tuple[object, ...], int] = {}  # a number for each context met
+_CONTEXTS: dict[tuple[object, ...], int] = {}  # a number for each context (and halls) met
 _contexts_made = 0  # numbers are never given twice, so forgetting _CONTEXTS is safe
 
 
@@ -175,7 +175,7 @@ class SiteCore:
         # in this process with the same constants (_EVALUATED).
         self._context = _context_number(self._constants(rows))
         self._halls_seen = -1  # state.halls_changed when _halls was last read
-        self._halls: tuple[object, ...] = ()
+        self._halls = 0  # the number of the halls' moving parts (see _halls_now)
 
     def _constants(self, rows: bool) -> tuple[object, ...]:
         """All the evaluation reads of the site that no change moves: with the halls' and
@@ -189,13 +189,16 @@ class SiteCore:
             self._depreciation_days, rows,
         )  # fmt: skip
 
-    def _halls_now(self) -> tuple[object, ...]:
-        """The halls' moving parts, read again only after a change to them."""
+    def _halls_now(self) -> int:
+        """The halls' moving parts, read again only after a change to them, as the number
+        they are known by (a state's key holds the number: hashing and comparing two dozen
+        values at every settle for what changes a few times a run was a tenth of one)."""
         state = self.state
         if self._halls_seen != state.halls_changed:
             self._halls_seen = state.halls_changed
-            self._halls = tuple((h.cooling, h.level, h.pue, h.annual_pue, h.commissioned,
-                                 h.offline_share) for h in state.halls)  # fmt: skip
+            halls = tuple((h.cooling, h.level, h.pue, h.annual_pue, h.commissioned,
+                           h.offline_share) for h in state.halls)  # fmt: skip
+            self._halls = _context_number(("halls", halls))
         return self._halls
 
     # -- changes: made through apply() only, by name, as a tape replays them

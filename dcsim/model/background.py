@@ -46,7 +46,8 @@ class BackgroundDraws:
         self._until = until
         self._block = _FIRST_BLOCK
         self.times: list[float] = []  # arrival
-        self.runs: list[list[float]] = []  # the durations of the phases it goes through
+        self.runs: list[list[float]] = []  # the durations of its phases, each one
+        self.through: list[int] = []  # ... of which it goes through the first this many
         self.agreement: list[float] = []  # days from its study's end to signing
         self.stays: list[bool] = []  # not withdrawn in its studies
         self.mw: list[float] = []
@@ -117,12 +118,8 @@ class BackgroundDraws:
         end = phase_ends(times, durations, through)[-1]
         earliest = np.where(withdrawn, math.inf, times + ((end + agreement) - times))
         self.times += times.tolist()
-        # Most go through every phase: their row as it is; the others' cut short.
-        runs = durations.tolist()
-        for index, count in zip(np.flatnonzero(withdrawn).tolist(),
-                                through[withdrawn].tolist(), strict=True):  # fmt: skip
-            runs[index] = runs[index][:count]
-        self.runs += runs
+        self.runs += durations.tolist()
+        self.through += through.tolist()
         self.agreement += agreement.tolist()
         self.stays += [not gone for gone in withdrawn.tolist()]
         mw = spec.background_size.quantiles(size_u)
@@ -149,7 +146,7 @@ class BackgroundDraws:
     def plan(self, index: int) -> RequestPlan:
         """The plan of request ``index``, one that stays through its studies, as
         :meth:`RequestPlan.of_uniforms` would make it."""
-        assert self.stays[index]  # else its runs are cut short
+        assert self.stays[index]  # it goes through every phase
         return _new_row(
             RequestPlan,
             (  # NamedTuple without its Python-level __new__

@@ -93,15 +93,17 @@ class SerialQueue(RegionQueue):
         draws = self._traffic
         assert draws is not None
         draws.draw_past(until)
-        times, runs, agreement, stays = draws.times, draws.runs, draws.agreement, draws.stays
+        times, runs, through = draws.times, draws.runs, draws.through
+        agreement, stays = draws.agreement, draws.stays
         free, starts, replace = self._free_at, self._starts, heapq.heapreplace
         k, count = self._taken, len(times)
         while k < count and (times[k] <= until if inclusive else times[k] < until):
             arrival = times[k]
             start = free[0] if free[0] > arrival else arrival
             end = start
-            for duration in runs[k]:
-                end += duration
+            durations = runs[k]
+            for phase in range(through[k]):  # up to the phase it withdraws at, if any
+                end += durations[phase]
             replace(free, end)  # the engineer free soonest takes it, until ``end``
             starts.append(start)
             if stays[k]:

@@ -25,6 +25,7 @@ from dcsim.model.grid_request import GridRequest
 from dcsim.model.serial_queue import SerialQueue
 from dcsim.model.simulation import ReplicationResult, simulate
 from dcsim.model.site import SiteModel
+from dcsim.model.upgrades import GridCapacity, _Upgrade
 from tests.support import HAND_CATALOG, SITE_A, load_text
 
 SITES = Path(__file__).resolve().parent.parent / "sites"
@@ -111,6 +112,33 @@ def _await_upgrade_in_a_process(self: SerialQueue, request: GridRequest) -> None
     self.env.process(waits())
 
 
+def _begin_upgrade_with_a_process(
+    self: GridCapacity, request: GridRequest, cleared: simpy.Event
+) -> None:
+    """An upgrade begun as the model had it: its build a process that waits for the
+    upgrade's time, then finishes it."""
+    assert request.plan is not None
+    self._left_line(request)
+    shortfall = request.need - self.headroom
+    added = max(self.spec.upgrade_mw, shortfall)
+    self.headroom = 0.0
+    duration = request.plan.network_upgrade
+    upgrade = _Upgrade(request.ident, self.env.now + duration, added - shortfall, [cleared])
+    self._under_way.append(upgrade)
+    if upgrade.spare > 0:
+        self._with_spare.append(upgrade)
+    self._log(request, Event.NETWORK_UPGRADE_STARTED, added, "MW",
+              f"{shortfall:g} MW of it for this request")  # fmt: skip
+    self._leave_line(lambda: upgrade.spare,
+                     lambda other, cleared: self._claim(other, cleared, upgrade))  # fmt: skip
+
+    def build() -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(duration)
+        self._upgrade_built(request, upgrade, duration)
+
+    self.env.process(build())
+
+
 def _finish_batch_at_end_of_instant(self: SiteModel, _: simpy.Event) -> None:
     """A finished batch as the model had it: the settle always waits for the end of the
     instant's event."""
@@ -125,6 +153,7 @@ REPLACED = {
     "background upgrades as callbacks": (SerialQueue, "_await_upgrade",
                                          _await_upgrade_in_a_process),
     "a batch settled at once": (SiteModel, "_finish_batch", _finish_batch_at_end_of_instant),
+    "upgrade builds as callbacks": (GridCapacity, "_begin_upgrade", _begin_upgrade_with_a_process),
 }  # fmt: skip
 
 

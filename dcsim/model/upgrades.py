@@ -139,7 +139,7 @@ class GridCapacity:
             self._begin_upgrade(*line.popleft())
 
     def _begin_upgrade(self, request: GridRequest, cleared: simpy.Event) -> None:
-        # Done here, not in the process, so that the crew is busy before the next is given.
+        # Done here, at once, so that the crew is busy before the next is given.
         assert request.plan is not None
         self._left_line(request)
         shortfall = request.need - self.headroom  # > 0: a request that fits has left the line
@@ -155,12 +155,14 @@ class GridCapacity:
         # Requests behind in the line that its spare covers wait for it, not for a crew.
         self._leave_line(lambda: upgrade.spare,
                          lambda other, cleared: self._claim(other, cleared, upgrade))  # fmt: skip
-        self.env.process(self._build_upgrade(request, upgrade, duration))
+        # A timeout and a callback, not a process: a process would start at the next step,
+        # this instant's before anything else, and set the same timeout then
+        # (tests/test_callbacks_as_processes.py runs both).
+        built = self.env.timeout(duration)
+        built.callbacks.append(lambda _: self._upgrade_built(request, upgrade, duration))
 
-    def _build_upgrade(
-        self, request: GridRequest, upgrade: _Upgrade, duration: float
-    ) -> Generator[simpy.Event, Any, None]:
-        yield self.env.timeout(duration)
+    def _upgrade_built(self, request: GridRequest, upgrade: _Upgrade, duration: float) -> None:
+        """The upgrade under way for ``request`` is done: its MW are there."""
         self._under_way.remove(upgrade)
         self._forget_spare(upgrade)
         self.headroom += upgrade.spare

@@ -112,25 +112,11 @@ def _await_upgrade_in_a_process(self: SerialQueue, request: GridRequest) -> None
     self.env.process(waits())
 
 
-def _begin_upgrade_with_a_process(
-    self: GridCapacity, request: GridRequest, cleared: simpy.Event
+def _build_in_a_process(
+    self: GridCapacity, request: GridRequest, upgrade: _Upgrade, duration: float
 ) -> None:
-    """An upgrade begun as the model had it: its build a process that waits for the
-    upgrade's time, then finishes it."""
-    assert request.plan is not None
-    self._left_line(request)
-    shortfall = request.need - self.headroom
-    added = max(self.spec.upgrade_mw, shortfall)
-    self.headroom = 0.0
-    duration = request.plan.network_upgrade
-    upgrade = _Upgrade(request.ident, self.env.now + duration, added - shortfall, [cleared])
-    self._under_way.append(upgrade)
-    if upgrade.spare > 0:
-        self._with_spare.append(upgrade)
-    self._log(request, Event.NETWORK_UPGRADE_STARTED, added, "MW",
-              f"{shortfall:g} MW of it for this request")  # fmt: skip
-    self._leave_line(lambda: upgrade.spare,
-                     lambda other, cleared: self._claim(other, cleared, upgrade))  # fmt: skip
+    """An upgrade's build as the model had it: a process that waits for the upgrade's
+    time, then finishes it."""
 
     def build() -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(duration)
@@ -153,7 +139,7 @@ REPLACED = {
     "background upgrades as callbacks": (SerialQueue, "_await_upgrade",
                                          _await_upgrade_in_a_process),
     "a batch settled at once": (SiteModel, "_finish_batch", _finish_batch_at_end_of_instant),
-    "upgrade builds as callbacks": (GridCapacity, "_begin_upgrade", _begin_upgrade_with_a_process),
+    "upgrade builds as callbacks": (GridCapacity, "_build", _build_in_a_process),
 }  # fmt: skip
 
 

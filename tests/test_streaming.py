@@ -435,5 +435,4 @@ def test_a_pool_run_takes_each_replications_rows_from_its_spool_file(
     assert sorted(taken) == taken and {name.split(".")[0] for name in taken} == {"r0", "r1", "r2"}
     assert {name.split(".")[1] for name in taken} >= {"events", "events_background"}
     assert list(left_over.parent.iterdir()) == []  # taken files removed, the old one too
-    with_bytes = (folder / "events.csv").read_bytes()
-    assert b"rows an interrupted run never appended" not in with_bytes
+    assert b"rows an interrupted run never appended" not in (folder / "events.csv").read_bytes()

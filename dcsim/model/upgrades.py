@@ -155,9 +155,12 @@ class GridCapacity:
         # Requests behind in the line that its spare covers wait for it, not for a crew.
         self._leave_line(lambda: upgrade.spare,
                          lambda other, cleared: self._claim(other, cleared, upgrade))  # fmt: skip
-        # A timeout and a callback, not a process: a process would start at the next step,
-        # this instant's before anything else, and set the same timeout then
-        # (tests/test_callbacks_as_processes.py runs both).
+        self._build(request, upgrade, duration)
+
+    def _build(self, request: GridRequest, upgrade: _Upgrade, duration: float) -> None:
+        """Build ``upgrade`` for ``duration`` days. A timeout and a callback, not a process:
+        a process would start at the next step, this instant's before anything else, and set
+        the same timeout then (tests/test_callbacks_as_processes.py runs both)."""
         built = self.env.timeout(duration)
         built.callbacks.append(lambda _: self._upgrade_built(request, upgrade, duration))
 

@@ -7,8 +7,9 @@ folder and sends its name: :class:`Spooled`); the parent appends them, in
 replication order, to files in ``.dcsim-partial/`` and keeps only the summaries
 (a few rows per replication), from which stats, S-curves, migration and funnel
 are computed at the end. Then every table is moved into place and run.json
-written last, so a reader never sees half a file. A run killed midway is taken up by ``--resume``
-(:mod:`dcsim.output.checkpoint`); what it writes is the same, byte for byte.
+written last, so a reader never sees half a file. A run killed midway is taken up
+by ``--resume`` (:mod:`dcsim.output.checkpoint`); what it writes is the same, byte
+for byte.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import math
 
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 
-from dcsim.output.csv_text import csv_text
+from dcsim.output.csv_text import csv_text, iso_text
 
 # Text a log could hold, and the characters that CSV has to quote.
 _TEXT = st.text(alphabet=st.sampled_from(list('ab ,"\n\r\t;é-_/0.')), max_size=6)
@@ -119,3 +120,28 @@ def test_a_streamed_table_reads_as_the_whole() -> None:
         csv_text(rows, header=False) for _, rows in frame.groupby("replication")
     ]
     assert "".join(parts) == csv_text(frame)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seconds=st.lists(st.integers(-9_200_000_000, 9_200_000_000) | st.none(), max_size=40),
+    offset=st.integers(0, 3),
+)
+def test_iso_text_is_each_datetime_to_the_second(seconds: list[int | None], offset: int) -> None:
+    """Every datetime a table can hold (1678 to 2261), NaT too, and a slice of an array, as Python
+    writes it to the second, with a T between date and time."""
+    values = np.array(
+        [np.datetime64("NaT") if s is None else np.datetime64(s, "s") for s in seconds],
+        dtype="datetime64[s]",
+    ).astype("datetime64[ns]")
+    expected = [
+        None if s is None else (dt.datetime(1970, 1, 1) + dt.timedelta(seconds=s)).isoformat()
+        for s in seconds
+    ]
+    assert iso_text(values).to_pylist() == expected
+    if len(values) > offset:  # an array that starts inside its buffers
+        text = iso_text(np.concatenate([values[:offset], values])).slice(offset)
+        assert text.to_pylist() == expected
+        assert iso_text(values, aware=True).to_pylist() == [
+            None if e is None else e + "+00:00" for e in expected
+        ]

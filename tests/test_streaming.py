@@ -234,6 +234,51 @@ def test_the_task_runner_hands_back_every_result_in_task_order(
     assert seen == sorted(seen) and (not tasks or seen[-1] == count)
 
 
+def _started(argument: tuple[str, int]) -> int:
+    """A task that leaves a file behind when it starts."""
+    folder, value = argument
+    Path(folder, f"started-{value}").touch()
+    return value
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_meanwhile_runs_once_while_the_workers_have_tasks(tmp_path: Path, workers: int) -> None:
+    """``meanwhile`` (a run imports SciPy's t quantile there) is called once; on a pool,
+    when a task has started in a worker, so its time is not spent before the first
+    task can start."""
+    calls: list[bool] = []
+
+    def meanwhile() -> None:
+        deadline = time.monotonic() + 30
+        while workers > 1 and not list(tmp_path.glob("started-*")):
+            assert time.monotonic() < deadline, "no task started before meanwhile"
+            time.sleep(0.01)
+        calls.append(True)
+
+    tasks = [(f"t{i}", (str(tmp_path), i)) for i in range(6)]
+    results = list(execute(_started, tasks, workers=workers, meanwhile=meanwhile))
+    assert [value for _, value in results] == list(range(6))
+    assert calls == [True]
+
+
+def test_a_run_imports_scipy_only_once_its_tasks_are_out() -> None:
+    """The modules a run imports before its first task leave SciPy (and the f2py it pulls
+    in, ~0.1 s in all) to statistics.prepare."""
+    code = (
+        "import sys\n"
+        "import dcsim.cli.commands, dcsim.output.streamed_run, dcsim.experiments.runner\n"
+        "print('scipy' in sys.modules)\n"
+        "from dcsim.experiments.statistics import describe\n"
+        "import numpy as np\n"
+        "n, mean, std, low, high, *_ = describe(np.array([1.0, 2.0, 3.0, 4.0]))\n"
+        "print('scipy' in sys.modules, round(high - mean, 6))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)  # fmt: skip
+    # t(0.975, 3 df) = 3.182446305...; the sample's std is sqrt(5/3), over sqrt(4).
+    assert done.stdout.split() == ["False", "True", "2.05426"]
+
+
 class _Cycle:
     """An object in a reference cycle: only the cyclic collector can free it."""
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from dcsim.input.spec import Scenario
+from dcsim.model.day_times import day_times
 from dcsim.model.event_log import EVENTS, EventLog
 from dcsim.model.events import Event
 
@@ -96,7 +97,7 @@ def _parts(
     regions = sorted(set(used_regions))
     number = {region: index for index, region in enumerate(regions)}
     region_number = np.array([number[region] for region in used_regions], dtype=np.int64)
-    filed_on = pd.Timestamp(scenario.start_date) + pd.to_timedelta(days[filed], unit="D")
+    filed_on = pd.DatetimeIndex(day_times(days[filed], scenario.start_date))
     # One integer key per (region, year), in the order of both: one key sorts faster than
     # two, and the sums are pandas' own (compensated) over the same rows in the same order.
     key = region_number[site_of_row.reshape(-1)] * _YEARS + filed_on.year.to_numpy(dtype=np.int64)

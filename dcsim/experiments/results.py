@@ -21,6 +21,7 @@ import pandas as pd
 from dcsim.experiments.funnel import funnel_table, log_funnel_parts
 from dcsim.experiments.statistics import scurves, summary_stats
 from dcsim.input.spec import Scenario
+from dcsim.model.day_times import day_times
 from dcsim.model.event_log import EVENTS, PROCESS_OF, PROCESSES, EventLog
 from dcsim.model.events import EVENT_COLUMNS
 from dcsim.model.layers import LAYERS, Layer
@@ -183,9 +184,7 @@ def concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
 
 
 def _timestamps(days: pd.Series, start: pd.Timestamp) -> pd.Series:
-    return pd.Series(
-        start + pd.to_timedelta(days.to_numpy(dtype=float), unit="D"), index=days.index
-    )
+    return pd.Series(day_times(days.to_numpy(dtype=float), start.date()), index=days.index)
 
 
 def event_frame(replication: int, log: EventLog, scenario: Scenario) -> pd.DataFrame:
@@ -206,7 +205,7 @@ def _event_frame(replication: int, log: EventLog, start: pd.Timestamp) -> pd.Dat
         {
             "replication": np.full(len(days), replication, dtype="int64"),
             "time_days": days,
-            "timestamp": start + pd.to_timedelta(days, unit="D"),
+            "timestamp": day_times(days, start.date()),
             "site": text(log.site),
             "process": pd.Categorical.from_codes(PROCESS_OF[log.event], dtype=PROCESS_CATEGORIES),
             "event": pd.Categorical.from_codes(log.event, dtype=EVENT_CATEGORIES),

@@ -22,6 +22,7 @@ from dcsim.experiments.results import (
     pack,
     summary_frame,
 )
+from dcsim.experiments.statistics import prepare
 from dcsim.experiments.tasks import default_workers, execute
 from dcsim.input.overrides import with_run_settings
 from dcsim.input.spec import Scenario
@@ -81,7 +82,8 @@ def run_plan(func: Callable[[Any], Any], tasks: Sequence[tuple[str, Any]], plan:
     """``func`` over ``tasks`` as ``plan`` says; the results in task order."""
     results = []
     for key, result in execute(func, tasks, workers=plan.workers, scheduler=plan.scheduler,
-                               known=plan.known, progress=plan.progress):  # fmt: skip
+                               known=plan.known, progress=plan.progress,
+                               meanwhile=prepare):  # fmt: skip
         if plan.on_result is not None and not (plan.known and key in plan.known):
             plan.on_result(key, result)
         results.append(result)

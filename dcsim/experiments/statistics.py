@@ -10,7 +10,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy.special import stdtrit  # the t quantile; scipy.stats costs ~1 s to import
 
 from dcsim.model.layers import LAYERS
 from dcsim.model.records import SiteRecord
@@ -62,8 +61,21 @@ def describe(values: np.ndarray) -> tuple[int, float, float, float, float, float
     if n == 1:
         return 1, mean, math.nan, math.nan, math.nan, mean, mean
     std = float(values.std(ddof=1))
-    half = float(stdtrit(n - 1, 0.975)) * std / math.sqrt(n)
+    half = _t_quantile(n - 1, 0.975) * std / math.sqrt(n)
     return n, mean, std, mean - half, mean + half, float(values.min()), float(values.max())
+
+
+def _t_quantile(df: int, p: float) -> float:
+    from scipy.special import stdtrit  # see prepare; scipy.stats costs ~1 s to import
+
+    return float(stdtrit(df, p))
+
+
+def prepare() -> None:
+    """Import what the statistics need, SciPy's t quantile (~0.1 s, most of it NumPy's
+    f2py that SciPy pulls in): an experiment calls this while its workers simulate
+    (tasks.execute's ``meanwhile``), not before its first task can go to them."""
+    import scipy.special  # noqa: F401
 
 
 def layer_shares(

@@ -63,12 +63,15 @@ def execute(
     scheduler: str | None = None,
     known: Mapping[str, _R] | None = None,
     progress: Callable[[int], None] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> Iterator[tuple[str, _R]]:
     """``(key, func(argument))`` for every task, in task order.
 
     Tasks whose key is in ``known`` are not run; their known result is handed back
     in its place. ``progress`` is called with the number of tasks finished so far
-    (known ones included). Ctrl-C, SIGTERM or an error stops every worker.
+    (known ones included). ``meanwhile`` is called once, when the first tasks are with
+    the workers (here: before the first task): work the caller needs afterwards, done
+    while this process would only wait. Ctrl-C, SIGTERM or an error stops every worker.
     """
     known = dict(known or {})  # as it is now: results saved while we run are not "known"
     workers = default_workers() if workers is None else workers
@@ -85,10 +88,14 @@ def execute(
     # per worker beyond it, so results waiting for a slow earlier one stay few.
     handed = [0]
     if scheduler is not None:
-        source: Iterator[tuple[int, _R]] = _on_dask(func, todo, scheduler, workers, handed)
+        source: Iterator[tuple[int, _R]] = _on_dask(
+            func, todo, scheduler, workers, handed, meanwhile
+        )
     elif on_local_pool(workers, scheduler) and len(todo) > 1:
-        source = _on_pool(func, todo, workers, handed)
+        source = _on_pool(func, todo, workers, handed, meanwhile)
     else:
+        if meanwhile is not None:
+            meanwhile()
         source = _here(func, todo)
     waiting: dict[int, _R] = {}
 
@@ -203,6 +210,7 @@ def _on_pool(
     todo: list[tuple[int, tuple[str, _T]]],
     workers: int,
     handed: list[int],
+    meanwhile: Callable[[], None] | None,
 ) -> Iterator[tuple[int, _R]]:
     """Results as they finish, with at most IN_FLIGHT_PER_WORKER tasks a worker ahead.
 
@@ -230,6 +238,9 @@ def _on_pool(
                     raise DcsimError(_WORKER_DIED) from None
                 future.add_done_callback(done.put)
                 sent += 1
+            if meanwhile is not None:  # the workers are forked and busy: nothing else waits
+                meanwhile()
+                meanwhile = None
             future = _next(done)
             try:
                 result = future.result()
@@ -334,6 +345,7 @@ def _on_dask(
     scheduler: str,
     workers: int,
     handed: list[int],
+    meanwhile: Callable[[], None] | None,
 ) -> Iterator[tuple[int, _R]]:
     """Results as they finish on a Dask cluster (``local``: a LocalCluster of ``workers``)."""
     distributed = _distributed()
@@ -378,6 +390,8 @@ def _on_dask(
 
         try:
             fill()
+            if meanwhile is not None:
+                meanwhile()
             for future in futures:
                 try:
                     result = future.result()

@@ -13,9 +13,9 @@ import datetime as dt
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
+from dcsim.model.day_times import day_times
 from dcsim.model.event_log import EVENTS, PROCESS_OF, PROCESSES, EventLog
 from dcsim.model.events import EVENT_COLUMNS
 from dcsim.model.simulation import TIMESERIES_COLUMNS, TIMESERIES_TYPES
@@ -23,12 +23,6 @@ from dcsim.output.csv_text import iso_text
 
 _EVENT_NAMES = pa.array([event.value for event in EVENTS], type=pa.string())
 _PROCESS_NAMES = pa.array([process.value for process in PROCESSES], type=pa.string())
-
-
-def timestamps(days: np.ndarray, start: dt.date) -> np.ndarray:
-    """``datetime64[ns]`` of each day count from ``start``, as the tables have them."""
-    origin = pd.Timestamp(start)
-    return (origin + pd.to_timedelta(days, unit="D")).to_numpy(dtype="datetime64[ns]")
 
 
 def event_tables(
@@ -70,7 +64,7 @@ def event_table(
         return pa.array(times, type=pa.timestamp("ns", tz="UTC" if aware else None))
 
     count = len(log)
-    times = timestamps(log.time, start)
+    times = day_times(log.time, start)
     events = pa.DictionaryArray.from_arrays(pa.array(log.event, type=pa.int16()), _EVENT_NAMES)
     processes = pa.DictionaryArray.from_arrays(
         pa.array(PROCESS_OF[log.event], type=pa.int8()), _PROCESS_NAMES
@@ -124,6 +118,6 @@ def timeseries_table(
             numbers = np.array(column, dtype=np.float64)
             columns[name] = pa.array(numbers, mask=np.isnan(numbers))
         if name == "time_days":
-            times = timestamps(np.array(column, dtype=np.float64), start)
+            times = day_times(np.array(column, dtype=np.float64), start)
             columns["timestamp"] = iso_text(times) if csv else pa.array(times)
     return pa.table(columns)

@@ -62,8 +62,30 @@ def iso_text(values: np.ndarray, aware: bool = False) -> pa.Array:
     in); NaT missing. Arrow formats them: NumPy's datetime_as_string took four times
     as long."""
     seconds = pa.array(np.asarray(values, dtype="datetime64[ns]").astype("datetime64[s]"))
-    text = pc.replace_substring(seconds.cast(pa.string()), " ", "T", max_replacements=1)
+    text = _with_t(seconds.cast(pa.string()))
     return pc.binary_join_element_wise(text, "+00:00", "") if aware else text
+
+
+_SPACE_AT = len("2025-01-01")  # where Arrow's "2025-01-01 00:00:00" has its space
+
+
+def _with_t(text: pa.Array) -> pa.Array:
+    """Arrow's ``YYYY-MM-DD HH:MM:SS`` with the space made a ``T``: in place in a copy of
+    the characters when every text is that long (as dates of years 1000 to 9999 are),
+    which takes a tenth of the time of a search and replace."""
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset :][: len(text) + 1]
+    lengths = np.diff(offsets)
+    if text.null_count or len(text) == 0 or (lengths != len("2025-01-01 00:00:00")).any():
+        return pc.replace_substring(text, " ", "T", max_replacements=1)
+    characters = np.frombuffer(text.buffers()[2], dtype=np.uint8).copy()
+    at = offsets[:-1] + _SPACE_AT
+    if (characters[at] != ord(" ")).any():  # not the text this expects: the general way
+        return pc.replace_substring(text, " ", "T", max_replacements=1)
+    characters[at] = ord("T")
+    return pa.Array.from_buffers(
+        pa.string(), len(text), [None, pa.py_buffer(offsets - offsets[0]),
+                                 pa.py_buffer(characters[offsets[0] : offsets[-1]])],
+    )  # fmt: skip
 
 
 def _array(column: pd.Series) -> pa.Array:

@@ -34,6 +34,7 @@ from dcsim.experiments.results import (
     event_frame,
     summary_parts,
 )
+from dcsim.experiments.statistics import prepare
 from dcsim.experiments.tasks import execute, on_local_pool
 from dcsim.input.dump import to_document
 from dcsim.input.spec import Scenario
@@ -292,7 +293,7 @@ def run_into(
     try:
         # Each result is appended to disk and dropped: only its summary parts stay.
         for key, each in execute(replication_task, tasks, workers=workers, scheduler=scheduler,
-                                 known=known, progress=progress):  # fmt: skip
+                                 known=known, progress=progress, meanwhile=prepare):  # fmt: skip
             if key not in known:
                 smalls.append(keep(key, each))
             del each

@@ -201,12 +201,9 @@ def run_command(
     """
     import time
 
+    from dcsim.experiments.dask_runner import check_scheduler
     from dcsim.experiments.runner import check_counts
-    from dcsim.experiments.tasks import (
-        check_scheduler,
-        default_workers,
-        scheduler_from_environment,
-    )
+    from dcsim.experiments.tasks import default_workers, scheduler_from_environment
     from dcsim.input.dump import to_document
     from dcsim.output.checkpoint import resume_record
     from dcsim.output.export import Layout

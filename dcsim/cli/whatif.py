@@ -45,7 +45,8 @@ def _plan(checkpoint: Checkpoint, workers: int | None, scheduler: str | None,
 
 def _engine(scheduler: str | None) -> str | None:
     """--scheduler, or $DCSIM_SCHEDULER; refused before the folder is touched if it cannot work."""
-    from dcsim.experiments.tasks import check_scheduler, scheduler_from_environment
+    from dcsim.experiments.dask_runner import check_scheduler
+    from dcsim.experiments.tasks import scheduler_from_environment
 
     scheduler = scheduler_from_environment(scheduler)
     check_scheduler(scheduler)

@@ -23,8 +23,8 @@ def _plan(workers: int | None, scheduler: str | None) -> Plan:
     """Where the tasks run: ``workers`` processes here, or the Dask cluster at ``scheduler``
     (``"local"``: one on this machine), as ``dcsim.run`` takes them. Unlike the command
     line, $DCSIM_SCHEDULER is not read: a script says where its work goes."""
+    from dcsim.experiments.dask_runner import check_scheduler
     from dcsim.experiments.runner import Plan
-    from dcsim.experiments.tasks import check_scheduler
 
     check_scheduler(scheduler)
     return Plan(workers=workers, scheduler=scheduler)

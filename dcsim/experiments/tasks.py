@@ -9,7 +9,7 @@ Results already known (a resumed run) are handed back without running again.
 Backends: ``workers=1`` runs in this process; more use a fork pool of processes;
 ``scheduler`` (an address such as ``tcp://10.0.0.5:8786``, or ``local`` for a
 ``LocalCluster`` on this machine) sends the same tasks to a Dask cluster, which
-reruns a task whose worker died.
+reruns a task whose worker died (:mod:`.dask_runner`).
 """
 
 from __future__ import annotations
@@ -17,12 +17,10 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
-import importlib
 import multiprocessing
 import os
 import queue
 import signal
-import socket
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -31,13 +29,13 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from dcsim.errors import DcsimError
+from dcsim.experiments.dask_runner import on_dask
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 _PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies
 SCHEDULER_VARIABLE = "DCSIM_SCHEDULER"  # the environment's default for --scheduler
 IN_FLIGHT_PER_WORKER = 2  # tasks sent ahead per worker: enough to keep each one busy
-WORKER_WAIT_S = 60  # how long a cluster may take to have its first worker
 
 
 def default_workers() -> int:
@@ -88,8 +86,8 @@ def execute(
     # per worker beyond it, so results waiting for a slow earlier one stay few.
     handed = [0]
     if scheduler is not None:
-        source: Iterator[tuple[int, _R]] = _on_dask(
-            func, todo, scheduler, workers, handed, meanwhile
+        source: Iterator[tuple[int, _R]] = on_dask(
+            func, todo, scheduler, workers, handed, meanwhile, IN_FLIGHT_PER_WORKER
         )
     elif on_local_pool(workers, scheduler) and len(todo) > 1:
         source = _on_pool(func, todo, workers, handed, meanwhile)
@@ -146,12 +144,9 @@ def _here(
             gc.unfreeze()  # what this process had before the tasks is the collector's again
 
 
-def _call(func: Callable[[_T], _R], position: int, argument: _T) -> tuple[int, _R]:
-    return position, func(argument)
-
-
 def _call_in_pool(func: Callable[[_T], _R], position: int, argument: _T) -> tuple[int, _R]:
-    """_call in a pool worker: the task runs with the collector off (see collector_off)."""
+    """``(position, func(argument))`` in a pool worker, with the collector off (see
+    collector_off)."""
     with collector_off():
         return position, func(argument)
 
@@ -292,118 +287,3 @@ def _next(done: queue.SimpleQueue[Any]) -> Any:
     while True:
         with contextlib.suppress(queue.Empty):
             return done.get(timeout=1.0)
-
-
-def _reachable(scheduler: str) -> None:
-    """Fail at once, not after Dask's connect timeout, on an address that is not one or
-    where nothing listens (TCP; another protocol is left for Dask to judge)."""
-    from distributed.comm.addressing import parse_address, parse_host_port
-
-    try:
-        protocol, location = parse_address(scheduler)
-        host, port = parse_host_port(location)
-    except ValueError as exc:
-        raise DcsimError(
-            f"--scheduler {scheduler}: not an address ({exc}); give the one `dask scheduler`"
-            " prints, such as tcp://10.0.0.5:8786, or 'local'."
-        ) from None
-    if protocol != "tcp":
-        return
-    try:
-        socket.create_connection((host, port), timeout=10).close()
-    except OSError as exc:
-        raise DcsimError(
-            f"--scheduler {scheduler}: nothing answers there ({exc.strerror or exc}). Start a"
-            " scheduler with `dask scheduler` and workers with `dask worker ADDRESS`, or use"
-            " --scheduler local."
-        ) from None
-
-
-def check_scheduler(scheduler: str | None) -> None:
-    """Refuse a --scheduler that cannot work (no Dask installed, nothing at the address)
-    before a run touches its folder."""
-    if scheduler is None:
-        return
-    _distributed()
-    if scheduler != "local":
-        _reachable(scheduler)
-
-
-def _distributed() -> Any:
-    try:
-        return importlib.import_module("distributed")  # an optional extra
-    except ImportError:
-        raise DcsimError(
-            "--scheduler needs Dask's distributed scheduler: pip install 'dcsim[dask]'"
-            " (or leave --scheduler out to use the local process pool)."
-        ) from None
-
-
-def _on_dask(
-    func: Callable[[_T], _R],
-    todo: list[tuple[int, tuple[str, _T]]],
-    scheduler: str,
-    workers: int,
-    handed: list[int],
-    meanwhile: Callable[[], None] | None,
-) -> Iterator[tuple[int, _R]]:
-    """Results as they finish on a Dask cluster (``local``: a LocalCluster of ``workers``)."""
-    distributed = _distributed()
-    with contextlib.ExitStack() as stack:
-        if scheduler == "local":
-            cluster = stack.enter_context(
-                distributed.LocalCluster(
-                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
-                )
-            )
-            address: Any = cluster
-        else:
-            address = scheduler
-            _reachable(scheduler)
-        try:
-            client = stack.enter_context(distributed.Client(address, timeout="20s"))
-            client.wait_for_workers(1, timeout=WORKER_WAIT_S)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise DcsimError(
-                f"--scheduler {scheduler}: no Dask scheduler with workers there ({exc}). Start"
-                " one with `dask scheduler` and workers with `dask worker ADDRESS`, or use"
-                " --scheduler local."
-            ) from None
-        futures = distributed.as_completed()
-        sent = 0
-        submitted = []
-
-        def send() -> None:
-            nonlocal sent
-            position, (_, argument) = todo[sent]
-            future = client.submit(_call, func, position, argument, pure=False)
-            submitted.append(future)
-            futures.add(future)
-            sent += 1
-
-        def fill() -> None:
-            # Workers that join later get tasks too: the window is counted at each result.
-            ahead = IN_FLIGHT_PER_WORKER * max(1, sum(client.nthreads().values()))
-            while (sent < len(todo) and futures.count() < ahead
-                   and todo[sent][0] < handed[0] + ahead):  # fmt: skip
-                send()
-
-        try:
-            fill()
-            if meanwhile is not None:
-                meanwhile()
-            for future in futures:
-                try:
-                    result = future.result()
-                except Exception as exc:  # a task that failed, or killed its workers
-                    raise DcsimError(
-                        f"--scheduler {scheduler}: a replication failed on the cluster"
-                        f" ({type(exc).__name__}: {exc}). Finished replications are kept:"
-                        " fix the cause, then run the same command with --resume."
-                    ) from None
-                future.release()
-                yield result
-                fill()
-        except BaseException:
-            client.cancel(submitted)
-            raise

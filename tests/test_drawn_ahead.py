@@ -1,9 +1,9 @@
 """Draws taken ahead in blocks are the draws taken one at a time.
 
-The background traffic of a region queue and the arrival clocks of markets read their
-uniforms from :class:`~dcsim.model.streams.DrawnAhead`; common random numbers and every
-published sample path rely on that being the same stream, in the same order, as one
-``rng.random()`` per draw.
+The background traffic of a region queue reads its uniforms, and the arrival clocks of
+markets and chip supplies their Exp(1) draws, from :class:`~dcsim.model.streams.DrawnAhead`;
+common random numbers and every published sample path rely on that being the same
+stream, in the same order, as one ``rng.random()`` (``rng.standard_exponential()``) per draw.
 """
 
 from __future__ import annotations
@@ -90,3 +90,18 @@ def test_arrays_of_draws_read_the_stream_in_order_too(seed: int, counts: list[in
             assert ahead.next() == one_by_one.random()
         else:
             assert ahead.take_array(count).tolist() == one_by_one.random(count).tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), counts=st.lists(st.integers(0, 600), max_size=20))
+def test_exponential_draws_read_the_stream_in_order(seed: int, counts: list[int]) -> None:
+    one_by_one = np.random.default_rng(seed)
+    ahead = DrawnAhead(np.random.default_rng(seed), exponential=True)
+    for count in counts:
+        if count % 3 == 0:
+            assert ahead.next() == one_by_one.standard_exponential()
+        elif count % 3 == 1:
+            assert ahead.take(count) == one_by_one.standard_exponential(count).tolist()
+        else:
+            drawn = ahead.take_array(count).tolist()
+            assert drawn == one_by_one.standard_exponential(count).tolist()

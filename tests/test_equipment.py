@@ -49,11 +49,14 @@ from tests.support import market_supply as supply
 from tests.support import order_leads as leads
 
 
-class FixedUniform:
-    """A uniform source that always gives u with -log(1 - u) = 1: every gap one unit of rate."""
+class FixedExponential:
+    """A source whose every Exp(1) draw is 1: every gap one unit of rate."""
 
     def random(self, size: int) -> np.ndarray:
-        return np.full(size, 1.0 - math.exp(-1.0))
+        raise AssertionError("the clock draws Exp(1), not uniforms")
+
+    def standard_exponential(self, size: int) -> np.ndarray:
+        return np.ones(size)
 
 
 # ================================================================ by hand
@@ -70,13 +73,13 @@ def test_a_unit_ordered_after_the_line_opened_starts_at_once() -> None:
 
 
 def test_an_arrival_rate_that_changes_spends_one_unit_of_rate_per_gap() -> None:
-    clock = ArrivalClock([(-math.inf, 0.5), (10.0, 2.0)], FixedUniform())  # type: ignore[arg-type]
+    clock = ArrivalClock([(-math.inf, 0.5), (10.0, 2.0)], FixedExponential())  # type: ignore[arg-type]
     assert clock.after(0.0) == pytest.approx(2.0)  # 1 / 0.5
     assert clock.after(9.0) == pytest.approx(10.25)  # 0.5 used by day 10, 0.5 / 2 after
     assert clock.after(20.0) == pytest.approx(20.5)
-    quiet = ArrivalClock([(-math.inf, 0.0), (5.0, 1.0)], FixedUniform())  # type: ignore[arg-type]
+    quiet = ArrivalClock([(-math.inf, 0.0), (5.0, 1.0)], FixedExponential())  # type: ignore[arg-type]
     assert quiet.after(0.0) == pytest.approx(6.0)
-    assert ArrivalClock([(-math.inf, 0.0)], FixedUniform()).after(0.0) == math.inf  # type: ignore[arg-type]
+    assert ArrivalClock([(-math.inf, 0.0)], FixedExponential()).after(0.0) == math.inf  # type: ignore[arg-type]
 
 
 SWITCHGEAR = """

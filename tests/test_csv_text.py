@@ -10,9 +10,10 @@ import math
 import hypothesis.strategies as st
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from hypothesis import given, settings
 
-from dcsim.output.csv_text import csv_text, iso_text
+from dcsim.output.csv_text import _with_t, csv_text, iso_text
 
 # Text a log could hold, and the characters that CSV has to quote.
 _TEXT = st.text(alphabet=st.sampled_from(list('ab ,"\n\r\t;é-_/0.')), max_size=6)
@@ -145,3 +146,18 @@ def test_iso_text_is_each_datetime_to_the_second(seconds: list[int | None], offs
         assert iso_text(values, aware=True).to_pylist() == [
             None if e is None else e + "+00:00" for e in expected
         ]
+
+
+def test_the_t_goes_in_at_the_right_place_in_a_slice() -> None:
+    """_with_t on text that starts inside its buffers, and on text it must leave to the
+    general search and replace (a missing value, another length)."""
+    texts = ["2025-01-01 00:00:00", "2026-02-03 04:05:06", "1999-12-31 23:59:59"]
+    sliced = pa.array(["xx", *texts]).slice(1)
+    assert _with_t(sliced).to_pylist() == [t.replace(" ", "T") for t in texts]
+    assert _with_t(pa.array([*texts, None]).slice(1)).to_pylist() == [
+        "2026-02-03T04:05:06", "1999-12-31T23:59:59", None
+    ]  # fmt: skip
+    assert _with_t(pa.array(["10000-01-01 00:00:00", texts[0]])).to_pylist() == [
+        "10000-01-01T00:00:00", "2025-01-01T00:00:00"
+    ]  # fmt: skip
+    assert _with_t(pa.array([], pa.string())).to_pylist() == []

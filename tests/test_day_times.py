@@ -55,3 +55,16 @@ def test_the_same_as_pandas(days: np.ndarray, start: dt.date) -> None:
     got = day_times(days, start)
     assert got.dtype == np.dtype("datetime64[ns]")
     np.testing.assert_array_equal(got, by_pandas(days, start))
+
+
+def test_more_days_than_a_timedelta_holds() -> None:
+    """A run from 1900 to 2200 spans more than 2**63 nanoseconds (where pandas' timedelta
+    ends): each time still comes out as the calendar has it."""
+    days = np.array([109_000.0, 109_000.5, 0.25])
+    expected = [dt.datetime(1900, 1, 1) + dt.timedelta(days=d) for d in days.tolist()]
+    got = day_times(days, dt.date(1900, 1, 1))
+    assert got.astype("datetime64[us]").tolist() == expected
+    back = day_times(-days, dt.date(2200, 1, 1))
+    assert back.astype("datetime64[us]").tolist() == [
+        dt.datetime(2200, 1, 1) - dt.timedelta(days=d) for d in days.tolist()
+    ]

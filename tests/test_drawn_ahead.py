@@ -105,3 +105,11 @@ def test_exponential_draws_read_the_stream_in_order(seed: int, counts: list[int]
         else:
             drawn = ahead.take_array(count).tolist()
             assert drawn == one_by_one.standard_exponential(count).tolist()
+
+
+def test_taking_no_draws_takes_none() -> None:
+    one_by_one = np.random.default_rng(3)
+    ahead = DrawnAhead(np.random.default_rng(3))
+    assert ahead.next() == one_by_one.random()
+    assert ahead.take(0) == []
+    assert ahead.take(3) == one_by_one.random(3).tolist()

@@ -73,8 +73,9 @@ def _t_quantile(df: int, p: float) -> float:
 
 def prepare() -> None:
     """Import what the statistics need, SciPy's t quantile (~0.1 s, most of it NumPy's
-    f2py that SciPy pulls in): an experiment calls this while its workers simulate
-    (tasks.execute's ``meanwhile``), not before its first task can go to them."""
+    f2py that SciPy pulls in). An experiment hands this to tasks.execute as its
+    ``meanwhile``: on a pool or a cluster it runs while the workers simulate, not before
+    the first task can go to them; run in this process, before the first task."""
     import scipy.special  # noqa: F401
 
 

@@ -22,15 +22,20 @@ _FRACTION_DECIMALS = 13
 
 
 def day_times(days: np.ndarray, start: dt.date) -> np.ndarray:
-    """``datetime64[ns]`` of each day count from ``start`` (midnight); NaN gives NaT."""
+    """``datetime64[ns]`` of each day count from ``start`` (midnight); NaN or an infinite
+    count gives NaT. Any time ``datetime64[ns]`` holds (1678 to 2261) comes out right,
+    even more than 106,751 days (2**63 ns) from ``start``, where pandas' timedelta ends."""
     days = np.asarray(days, dtype=np.float64)
     missing = ~np.isfinite(days)
     if missing.any():
         days = np.where(missing, 0.0, days)
     whole = days.astype(np.int64)
     fraction = np.round(days - whole, _FRACTION_DECIMALS)
-    offsets = whole * _NS_PER_DAY + (fraction * _NS_PER_DAY).astype(np.int64)
-    times = np.datetime64(start, "ns") + offsets.astype("timedelta64[ns]")
+    # Whole days counted from 1970 before they are scaled: the nanoseconds of the time
+    # itself, never those of a longer span.
+    epoch_days = np.datetime64(start, "D").astype(np.int64) + whole
+    nanoseconds = epoch_days * _NS_PER_DAY + (fraction * _NS_PER_DAY).astype(np.int64)
+    times = nanoseconds.astype("datetime64[ns]")
     if missing.any():
         times[missing] = np.datetime64("NaT")
     return times

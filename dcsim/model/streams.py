@@ -76,6 +76,8 @@ class DrawnAhead:
 
     def take(self, count: int) -> list[float]:
         """The next ``count`` draws, in order."""
+        if count <= 0:
+            return []  # (ahead[-0:] would be all of them)
         ahead = self._ahead
         if len(ahead) < count:
             ahead[:0] = self._draw(max(_BLOCK, count)).tolist()[::-1]

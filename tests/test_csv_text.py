@@ -154,6 +154,8 @@ def test_the_t_goes_in_at_the_right_place_in_a_slice() -> None:
     texts = ["2025-01-01 00:00:00", "2026-02-03 04:05:06", "1999-12-31 23:59:59"]
     sliced = pa.array(["xx", *texts]).slice(1)
     assert _with_t(sliced).to_pylist() == [t.replace(" ", "T") for t in texts]
+    inside = pa.array(["2000-01-01 00:00:00", *texts]).slice(1, 2)  # every text 19 long
+    assert _with_t(inside).to_pylist() == [t.replace(" ", "T") for t in texts[:2]]
     assert _with_t(pa.array([*texts, None]).slice(1)).to_pylist() == [
         "2026-02-03T04:05:06", "1999-12-31T23:59:59", None
     ]  # fmt: skip

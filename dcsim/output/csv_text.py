@@ -67,26 +67,26 @@ def iso_text(values: np.ndarray, aware: bool = False) -> pa.Array:
 
 
 _SPACE_AT = len("2025-01-01")  # where Arrow's "2025-01-01 00:00:00" has its space
+_WIDTH = len("2025-01-01 00:00:00")
 
 
 def _with_t(text: pa.Array) -> pa.Array:
     """Arrow's ``YYYY-MM-DD HH:MM:SS`` with the space made a ``T``: in place in a copy of
     the characters when every text is that long (as dates of years 1000 to 9999 are),
-    which takes a tenth of the time of a search and replace."""
-    if text.null_count or len(text) == 0:
-        return pc.replace_substring(text, " ", "T", max_replacements=1)
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset :][: len(text) + 1]
-    if (np.diff(offsets) != len("2025-01-01 00:00:00")).any():
-        return pc.replace_substring(text, " ", "T", max_replacements=1)
-    characters = np.frombuffer(text.buffers()[2], dtype=np.uint8).copy()
-    at = offsets[:-1] + _SPACE_AT
-    if (characters[at] != ord(" ")).any():  # not the text this expects: the general way
-        return pc.replace_substring(text, " ", "T", max_replacements=1)
-    characters[at] = ord("T")
-    return pa.Array.from_buffers(
-        pa.string(), len(text), [None, pa.py_buffer(offsets - offsets[0]),
-                                 pa.py_buffer(characters[offsets[0] : offsets[-1]])],
-    )  # fmt: skip
+    which takes a tenth of the time of a search and replace (the way for anything else)."""
+    if not text.null_count and len(text):
+        offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset :][: len(text) + 1]
+        characters = np.frombuffer(text.buffers()[2], dtype=np.uint8)
+        at = offsets[:-1] + _SPACE_AT
+        # (the second test only once the first holds: ``at`` is inside the text then)
+        if (np.diff(offsets) == _WIDTH).all() and (characters[at] == ord(" ")).all():
+            characters = characters[offsets[0] : offsets[-1]].copy()
+            characters[at - offsets[0]] = ord("T")
+            return pa.Array.from_buffers(
+                pa.string(), len(text),
+                [None, pa.py_buffer(offsets - offsets[0]), pa.py_buffer(characters)],
+            )  # fmt: skip
+    return pc.replace_substring(text, " ", "T", max_replacements=1)
 
 
 def _array(column: pd.Series) -> pa.Array:

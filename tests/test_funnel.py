@@ -14,9 +14,14 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dcsim
-from dcsim.experiments.funnel import ALL, FUNNEL_COLUMNS, funnel
+from dcsim.experiments.funnel import ALL, FUNNEL_COLUMNS, funnel, funnel_parts, log_funnel_parts
+from dcsim.experiments.results import event_frame
+from dcsim.input.overrides import with_run_settings
+from dcsim.model.simulation import simulate
 from tests.support import SITES, assert_in_ci, mean_ci
 
 REPS = 12
@@ -112,3 +117,65 @@ def test_v2_most_queued_mw_withdraws_and_few_are_built_where_the_catalog_cites_a
     withdrawn = cohorts["share_withdrawn_in_studies"] + cohorts["share_withdrawn_after_agreement"]
     assert 0.70 <= np.mean(withdrawn) <= 0.95, (name, np.mean(withdrawn))
     assert 0.05 <= np.mean(cohorts["share_energized"]) <= 0.20, name
+
+
+@st.composite
+def _random_requests(draw: st.DrawFn) -> list[dict[str, object]]:
+    """Requests of one region filed before and during a run, each withdrawn (in studies or
+    after agreement), energized in tranches, or still queued."""
+    rows = []
+    for number in range(draw(st.integers(0, 40))):
+        obj = f"bg-{number}"
+        rep = draw(st.integers(0, 2))
+        day = draw(st.floats(-400, 4000, allow_nan=False))
+        mw = draw(st.floats(0.5, 900, allow_nan=False))
+        rows.append(_event(rep, day, "dominion", obj, "request_submitted", mw))
+        fate = draw(st.sampled_from(["studies", "after_agreement", "energized", "queued"]))
+        if fate in ("studies", "after_agreement"):
+            detail = "load_study" if fate == "studies" else "after_agreement"
+            rows.append(_event(rep, day + 50, "dominion", obj, "request_withdrawn", mw, detail))
+        elif fate == "energized":
+            rows += [_event(rep, day + 300, "dominion", obj, "tranche_energized", mw / 2)] * 2
+    return rows
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=_random_requests())
+def test_funnel_sums_match_a_plain_count_of_each_request(rows: list[dict[str, object]]) -> None:
+    # Invariant: each (region, filing year) part sums exactly the requests filed that year
+    # within the horizon, by fate, whatever the order and mix of the rows.
+    spec = dcsim.load(SITES / "ashburn.toml")
+    expected: dict[tuple[str, int], list[list[float]]] = {}
+    fates = {(r["replication"], r["object"]): r for r in rows if r["event"] != "request_submitted"}
+    for row in rows:
+        day = float(row["time_days"])  # type: ignore[arg-type]
+        if row["event"] != "request_submitted" or not 0 <= day < spec.horizon_days:
+            continue
+        year = (pd.Timestamp(spec.start_date) + pd.Timedelta(days=day)).year
+        fate = fates.get((row["replication"], row["object"]))
+        kind = "queued" if fate is None else str(fate["detail"] or fate["event"])
+        mw = float(row["quantity"])  # type: ignore[arg-type]
+        sums = expected.setdefault(("dominion", year), [[], [], [], [], []])
+        sums[0].append(1.0)
+        sums[1].append(mw)
+        sums[2].append(mw if kind == "load_study" else 0.0)
+        sums[3].append(mw if kind == "after_agreement" else 0.0)
+        sums[4].append(mw if kind == "tranche_energized" else 0.0)
+    frame = pd.DataFrame(rows, columns=list(_event(0, 0, "", "", "")))
+    parts = funnel_parts(frame, spec)
+    assert [(region, year) for region, year, *_ in parts] == sorted(expected)
+    for region, year, requests, *mws in parts:
+        want = [math.fsum(values) for values in expected[(region, year)]]
+        assert requests == want[0]
+        assert mws == pytest.approx(want[1:], rel=1e-12, abs=1e-9)
+
+
+def test_a_run_counts_its_funnel_from_the_log_as_from_the_events_table() -> None:
+    # A run takes each replication's parts from its log's columns; the same rows as a
+    # table give the same sums, bit for bit (the same rows, summed in the same order).
+    spec = with_run_settings(dcsim.load(SITES / "memphis.toml"), years=6, seed=3)
+    for replication in range(2):
+        log = simulate(spec, replication).log
+        from_log = log_funnel_parts(log, spec)
+        assert from_log == funnel_parts(event_frame(replication, log, spec), spec)
+        assert len(from_log) > 2 and all(mw > 0 for _, _, _, mw, *_ in from_log)

@@ -11,6 +11,8 @@ published funnels, while the first years' cohorts of a long run are followed to 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -34,12 +36,15 @@ def funnel(events: pd.DataFrame, scenario: Scenario, replications: int) -> pd.Da
 
 
 PART_COLUMNS = ("region", "year", "requests", "mw", "early", "late", "done")
+# A row of PART_COLUMNS: a region's requests filed in a year, their MW, and the MW withdrawn
+# in studies (early), withdrawn after an agreement (late) and energized (done).
+FunnelPart = tuple[str, int, int, float, float, float, float]
 FUNNEL_EVENTS = frozenset({Event.REQUEST_SUBMITTED, Event.REQUEST_WITHDRAWN,
                            Event.TRANCHE_ENERGIZED})  # fmt: skip
 
 
-def funnel_parts(events: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """Sums per region and filing year (PART_COLUMNS) of an events table: what its
+def funnel_parts(events: pd.DataFrame, scenario: Scenario) -> list[FunnelPart]:
+    """Sums per region and filing year (rows of PART_COLUMNS) of an events table: what its
     replications add to the funnel, so that a run need keep only these few rows."""
     rows = events[events["event"].isin([e.value for e in FUNNEL_EVENTS])]
     requests, _ = pd.factorize(rows["replication"].astype(str) + "/" + rows["object"].astype(str))
@@ -53,7 +58,7 @@ def funnel_parts(events: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     )  # fmt: skip
 
 
-def log_funnel_parts(log: EventLog, scenario: Scenario) -> pd.DataFrame:
+def log_funnel_parts(log: EventLog, scenario: Scenario) -> list[FunnelPart]:
     """:func:`funnel_parts` of one replication's log, read from its columns."""
     kinds = _KIND_OF_CODE[log.event]
     keep = np.flatnonzero(kinds >= 0)
@@ -77,7 +82,7 @@ _KIND_OF_CODE = np.array([_KIND.get(event, -1) for event in EVENTS], dtype=np.in
 def _parts(
     days: np.ndarray, requests: np.ndarray, sites: np.ndarray, site_names: np.ndarray,
     kinds: np.ndarray, mw: np.ndarray, after_agreement: np.ndarray, scenario: Scenario,
-) -> pd.DataFrame:  # fmt: skip
+) -> list[FunnelPart]:  # fmt: skip
     """The funnel's sums from its rows: each row's day, request (a code), site (a code
     into ``site_names``; a region's name for background rows), kind (_SUBMITTED...), MW
     and whether it withdrew after its agreement. Counted: requests filed from day 0 to
@@ -97,32 +102,38 @@ def _parts(
     regions = sorted(set(used_regions))
     number = {region: index for index, region in enumerate(regions)}
     region_number = np.array([number[region] for region in used_regions], dtype=np.int64)
-    filed_on = pd.DatetimeIndex(day_times(days[filed], scenario.start_date))
-    # One integer key per (region, year), in the order of both: one key sorts faster than
-    # two, and the sums are pandas' own (compensated) over the same rows in the same order.
-    key = region_number[site_of_row.reshape(-1)] * _YEARS + filed_on.year.to_numpy(dtype=np.int64)
-    frame = pd.DataFrame({
-        "requests": np.ones(len(request), dtype=np.int64), "mw": size,
-        "early": np.where(fate[request] == 1, size, 0.0),
-        "late": np.where(fate[request] == 2, size, 0.0),
-        "done": np.where(energized[request], size, 0.0),
-    })  # fmt: skip
-    sums = frame.groupby(key, sort=True).sum()
-    keys = sums.index.to_numpy(dtype=np.int64)
-    return pd.DataFrame({
-        "region": np.array(regions, dtype=object)[keys // _YEARS] if len(keys)
-        else np.array([], dtype=object),
-        "year": keys % _YEARS,
-        **{name: sums[name].to_numpy() for name in PART_COLUMNS[2:]},
-    })  # fmt: skip
+    years = day_times(days[filed], scenario.start_date).astype("datetime64[Y]")
+    # One integer key per (region, year), in the order of both; the sums are taken in row
+    # order by bincount (a replication's funnel is a few dozen sums: pandas' groupby cost
+    # more than the rest of this function).
+    key = region_number[site_of_row.reshape(-1)] * _YEARS + years.astype(np.int64) + 1970
+    keys, group = np.unique(key, return_inverse=True)
+    group = group.reshape(-1)
+    width = len(keys)
+
+    def sums(values: np.ndarray) -> list[float]:
+        return np.bincount(group, weights=values, minlength=width).tolist()  # type: ignore[no-any-return]
+
+    requests_filed = np.bincount(group, minlength=width).tolist()
+    return list(zip(
+        [regions[k // _YEARS] for k in keys.tolist()], [k % _YEARS for k in keys.tolist()],
+        requests_filed, sums(size), sums(np.where(fate[request] == 1, size, 0.0)),
+        sums(np.where(fate[request] == 2, size, 0.0)),
+        sums(np.where(energized[request], size, 0.0)), strict=True,
+    ))  # fmt: skip
 
 
 _YEARS = 100_000  # above any calendar year: region * _YEARS + year is one key
+_PART_TYPES = {"year": "int64", "requests": "int64", "mw": "float64", "early": "float64",
+               "late": "float64", "done": "float64"}  # fmt: skip
 
 
-def funnel_table(parts: pd.DataFrame, scenario: Scenario, replications: int) -> pd.DataFrame:
-    """The funnel from the replications' :func:`funnel_parts`, concatenated in order."""
-    sums = parts.groupby(["region", "year"], sort=True, as_index=False).sum()
+def funnel_table(
+    parts: Sequence[FunnelPart], scenario: Scenario, replications: int
+) -> pd.DataFrame:
+    """The funnel from the replications' :func:`funnel_parts`, one after the other."""
+    table = pd.DataFrame(list(parts), columns=list(PART_COLUMNS)).astype(_PART_TYPES)
+    sums = table.groupby(["region", "year"], sort=True, as_index=False).sum()
     out = []
     for region in dict.fromkeys(site.interconnection.region for site in scenario.sites):
         mine = sums[sums["region"] == region]

@@ -8,7 +8,6 @@ Student's t distribution.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dcsim.experiments.funnel import funnel_table, log_funnel_parts
+from dcsim.experiments.funnel import FunnelPart, funnel_table, log_funnel_parts
 from dcsim.experiments.statistics import scurves, summary_stats
 from dcsim.input.spec import Scenario
 from dcsim.model.day_times import day_times
@@ -85,6 +84,19 @@ class RunResult:
 
 
 @dataclass
+class SummaryParts:
+    """What a run keeps of a replication once its events and timeseries are written:
+    plain rows, made into tables once for all replications (:func:`derive`), not a few
+    small frames a replication (each worth more time than its rows: pandas' fixed costs,
+    and pickling it to the parent and into the checkpoint)."""
+
+    replication: int
+    summary: list[tuple[object, ...]]  # (replication, *SiteRecord.row()) per site
+    migration: list[tuple[object, ...]]
+    funnel: list[FunnelPart]  # this replication's funnel sums (see funnel.funnel_parts)
+
+
+@dataclass
 class PackedReplication:
     """One replication's rows as typed columns: what a worker sends back to the parent.
 
@@ -92,12 +104,9 @@ class PackedReplication:
     is a few arrays per table instead of ~25,000 Python tuples (portfolio).
     """
 
-    replication: int
     events: pd.DataFrame
     timeseries: pd.DataFrame
-    summary: pd.DataFrame
-    migration: list[tuple[object, ...]]
-    funnel: pd.DataFrame  # this replication's funnel sums (see funnel.funnel_parts)
+    parts: SummaryParts
 
 
 def pack(
@@ -108,32 +117,32 @@ def pack(
     start = pd.Timestamp(scenario.start_date)
     log = result.log
     rows = log if include_background else log.take(~log.background)
-    return dataclasses.replace(
-        summary_parts(result, scenario),
-        events=_event_frame(result.replication, rows, start),
-        timeseries=_timeseries_frame(result, start),
-    )
-
-
-def summary_parts(result: ReplicationResult, scenario: Scenario) -> PackedReplication:
-    """What a run keeps of a replication once its events and timeseries are written:
-    its summary, migration and funnel sums (the events and timeseries left empty)."""
-    start = pd.Timestamp(scenario.start_date)
-    parts = log_funnel_parts(result.log, scenario)
-    empty_events, empty_timeseries = _empty_tables()
     return PackedReplication(
-        result.replication,
-        empty_events.copy(),  # a frame of its own: no replication can change another's
-        empty_timeseries.copy(),
-        _summary_frame(result, start),
-        result.migration,
-        parts,
+        _event_frame(result.replication, rows, start),
+        _timeseries_frame(result, start),
+        summary_parts(result, scenario),
     )
+
+
+def summary_parts(result: ReplicationResult, scenario: Scenario) -> SummaryParts:
+    """What a run keeps of a replication once its events and timeseries are written."""
+    return SummaryParts(
+        result.replication,
+        _summary_rows(result),
+        result.migration,
+        log_funnel_parts(result.log, scenario),
+    )
+
+
+def empty_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The events and timeseries tables with no rows (their columns and types), frames of
+    their own: no caller can change another's."""
+    events, timeseries = _empty_tables()
+    return events.copy(), timeseries.copy()
 
 
 @functools.cache
 def _empty_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The events and timeseries tables with no rows: their columns and types."""
     start = pd.Timestamp("2000-01-01")
     none = ReplicationResult(0, EventLog.empty(), [], [], [], {}, {})
     return _event_frame(0, EventLog.empty(), start), _timeseries_frame(none, start)
@@ -150,16 +159,16 @@ class Derived:
     funnel: pd.DataFrame
 
 
-def derive(scenario: Scenario, packed: Sequence[PackedReplication]) -> Derived:
-    """Summary, stats, S-curves, migration and funnel of replications given in order
-    (their events and timeseries are not looked at: they may be empty)."""
-    summary = concat([p.summary for p in packed])
+def derive(scenario: Scenario, parts: Sequence[SummaryParts]) -> Derived:
+    """Summary, stats, S-curves, migration and funnel of replications given in order."""
+    start = pd.Timestamp(scenario.start_date)
+    summary = _summary_table([row for part in parts for row in part.summary], start)
     return Derived(
         summary,
         summary_stats(summary),
-        scurves(summary, pd.Timestamp(scenario.start_date)),
-        migration(packed),
-        funnel_table(concat([p.funnel for p in packed]), scenario, len(packed)),
+        scurves(summary, start),
+        migration(parts),
+        funnel_table([row for part in parts for row in part.funnel], scenario, len(parts)),
     )
 
 
@@ -170,7 +179,7 @@ def collect(
 ) -> RunResult:
     """The run's tables from its replications, in the order given."""
     packed = [r if isinstance(r, PackedReplication) else pack(r, scenario) for r in results]
-    tables = derive(scenario, packed)
+    tables = derive(scenario, [p.parts for p in packed])
     return RunResult(
         scenario, len(packed), concat([p.events for p in packed]),
         concat([p.timeseries for p in packed]), tables.summary, tables.stats, relaxed,
@@ -235,11 +244,14 @@ def _timeseries_frame(result: ReplicationResult, start: pd.Timestamp) -> pd.Data
 
 def summary_frame(result: ReplicationResult, scenario: Scenario) -> pd.DataFrame:
     """One replication's summary rows (a what-if needs nothing else of it)."""
-    return _summary_frame(result, pd.Timestamp(scenario.start_date))
+    return _summary_table(_summary_rows(result), pd.Timestamp(scenario.start_date))
 
 
-def _summary_frame(result: ReplicationResult, start: pd.Timestamp) -> pd.DataFrame:
-    rows = [(result.replication, *record.row()) for record in result.summary]
+def _summary_rows(result: ReplicationResult) -> list[tuple[object, ...]]:
+    return [(result.replication, *record.row()) for record in result.summary]
+
+
+def _summary_table(rows: list[tuple[object, ...]], start: pd.Timestamp) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["replication", *SiteRecord.columns()])
     for days, date in DATE_METRICS.items():
         position = frame.columns.get_loc(days)
@@ -252,7 +264,7 @@ MIGRATION_COLUMNS = ("site", "year", "idle_gpu_hours", *(f"share_{layer.name}" f
                      "stranded_power_mwh", "stranded_power_mwh_no_gpus")  # fmt: skip
 
 
-def migration(results: Sequence[ReplicationResult | PackedReplication]) -> pd.DataFrame:
+def migration(results: Sequence[ReplicationResult | SummaryParts]) -> pd.DataFrame:
     """Per site (and all sites) and calendar year, means across replications: idle
     GPU-hours, the share each binding layer holds of them, and stranded power.
 

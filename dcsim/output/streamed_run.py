@@ -28,9 +28,10 @@ import pyarrow as pa
 
 from dcsim.errors import DcsimError
 from dcsim.experiments.results import (
-    PackedReplication,
     RunResult,
+    SummaryParts,
     derive,
+    empty_tables,
     event_frame,
     summary_parts,
 )
@@ -54,7 +55,7 @@ SPOOL_FOLDER = "spool"  # in the working folder: rows a pool worker wrote (see S
 class _Done:
     """What the checkpoint keeps of a finished replication."""
 
-    small: PackedReplication  # its events and timeseries emptied: they are on disk
+    small: SummaryParts  # its events and timeseries are on disk
     offsets: dict[str, int]  # each streamed CSV's size once this replication was appended
 
 
@@ -84,7 +85,7 @@ class Spooled:
 
 def replication_task(
     task: tuple[Scenario, int, Layout, str | None],
-) -> tuple[PackedReplication, dict[str, Any]]:
+) -> tuple[SummaryParts, dict[str, Any]]:
     """In the worker: the replication's summary parts, and its rows ready to append (with,
     for CSV, each table's header line). No pandas frame is made of its rows. With a
     ``spool`` folder (a pool on this machine), rows of text go there (see Spooled)."""
@@ -113,7 +114,7 @@ def _spool(path: Path, rows: bytes) -> Spooled:
 
 def packed(
     scenario: Scenario, result: ReplicationResult, layout: Layout
-) -> tuple[PackedReplication, dict[str, Any]]:
+) -> tuple[SummaryParts, dict[str, Any]]:
     """What :func:`replication_task` sends back of a simulated replication."""
     replication = result.replication
     csv = layout.fmt == "csv"
@@ -257,7 +258,7 @@ def run_into(
     known: dict[str, Any] = {f"r{index}": None for index in range(finished)}
     smalls = [done[index].small for index in range(finished)]
 
-    def keep(key: str, result: tuple[PackedReplication, dict[str, Any]]) -> PackedReplication:
+    def keep(key: str, result: tuple[SummaryParts, dict[str, Any]]) -> SummaryParts:
         """Append the rows to disk; the replication's summary parts, what stays in memory."""
         small, rows = result
         offsets = {}
@@ -274,9 +275,6 @@ def run_into(
                     " command with --resume."
                 ) from None
         checkpoint.save(key, _Done(small, offsets))
-        if smalls:  # one empty table serves as every replication's: ~30 KB less each
-            small = dataclasses.replace(small, events=smalls[0].events,
-                                        timeseries=smalls[0].timeseries)  # fmt: skip
         return small
 
     spool = None
@@ -307,8 +305,8 @@ def run_into(
     extras = [_finish_ocel(checkpoint.store)] if layout.ocel else []
     tables = derive(scenario, smalls)
     result = RunResult(
-        scenario, replications, smalls[0].events, smalls[0].timeseries, tables.summary,
-        tables.stats, frozenset(), tables.scurves, tables.migration, tables.funnel,
+        scenario, replications, *empty_tables(), tables.summary, tables.stats, frozenset(),
+        tables.scurves, tables.migration, tables.funnel,
     )  # fmt: skip
     frames = {field.name: getattr(tables, field.name) for field in dataclasses.fields(tables)}
     paths = place_tables(result, folder, fmt, frames, written, info, extras, records)

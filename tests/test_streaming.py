@@ -162,6 +162,34 @@ def test_resume_with_other_settings_is_refused_and_names_them(tmp_path: Path) ->
     assert fresh.returncode == 0, fresh.stderr
 
 
+def _kept(out: Path) -> list[tuple[Path, bytes]]:
+    """Every file of a run folder and its bytes, but the lock a killed run leaves (the next
+    command in the folder takes it away)."""
+    files = (p for p in out.rglob("*") if p.is_file() and p.name != ".dcsim.lock")
+    return sorted((p.relative_to(out), p.read_bytes()) for p in files)
+
+
+def test_resume_of_a_run_kept_by_another_version_is_refused(tmp_path: Path) -> None:
+    # A run interrupted under a dcsim whose kept tasks had another form (run.json with no
+    # checkpoint_format, or another one) is refused with a word, and its folder left as is.
+    args = ["run", str(ASHBURN), "--years", YEARS, "--reps", "10", "--workers", "1"]
+    out = tmp_path / "out"
+    _killed_midway(out, args, finished=1)
+    info = json.loads((out / "run.json").read_text())
+    assert info["checkpoint_format"] >= 2
+    for recorded in (None, info["checkpoint_format"] - 1):
+        older = {k: v for k, v in info.items() if k != "checkpoint_format"}
+        if recorded is not None:
+            older["checkpoint_format"] = recorded
+        (out / "run.json").write_text(json.dumps(older))
+        before = _kept(out)
+        refused = run_cli(*args, "--out", out, "--resume")
+        assert_refused(refused, "another version of dcsim", "--force")
+        assert _kept(out) == before
+    fresh = run_cli(*args, "--out", out, "--force", "--quiet", timeout=300)
+    assert fresh.returncode == 0, fresh.stderr
+
+
 def test_resume_with_nothing_to_resume_just_runs(tmp_path: Path) -> None:
     _run(tmp_path / "a", "--workers", "1", reps=2)
     _run(tmp_path / "b", "--workers", "1", "--resume", reps=2)

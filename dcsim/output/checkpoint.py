@@ -28,6 +28,11 @@ from dcsim.output.run_folder import read_run_info
 
 RUNNING, COMPLETE = "running", "complete"
 _COUNT = "<tasks finished>"  # where the count goes in run.json's text
+# The form of what the store keeps of a finished task, recorded in run.json while a run
+# goes on. Raised whenever a kept value changes shape (2: a replication's summary, migration
+# and funnel as plain rows), so that a run interrupted under another version of dcsim is
+# refused with a word, not read into objects it no longer understands.
+FORMAT = 2
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -67,6 +72,13 @@ class Checkpoint:
             if status == COMPLETE:
                 self.already_complete = True
                 return
+            if info.get("checkpoint_format") != FORMAT:
+                raise DcsimError(
+                    f"{folder}: the run there was interrupted under another version of dcsim,"
+                    " which kept its finished tasks in a form this one does not read;"
+                    " --resume cannot go on from them. Run the same command with --force"
+                    " (without --resume) to start again."
+                )
             if self.store.is_dir():
                 self.known = self._load()
                 self._finished = set(self.known)
@@ -131,6 +143,7 @@ class Checkpoint:
                 "command_line": sys.argv,
                 "tasks": self.total,
                 "tasks_finished": _COUNT,
+                "checkpoint_format": FORMAT,
                 "resume": self.identity,
             }
             self._progress = json.dumps(record, indent=2).split(json.dumps(_COUNT))

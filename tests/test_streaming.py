@@ -8,6 +8,7 @@ the ones the Python API writes from the same run held in memory.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 import json
@@ -26,8 +27,10 @@ from hypothesis import strategies as st
 
 import dcsim
 from dcsim.errors import DcsimError
+from dcsim.experiments.results import SummaryParts
 from dcsim.experiments.tasks import execute
 from dcsim.output.checkpoint import Checkpoint
+from dcsim.output.streamed_run import CHECKPOINT_FORMAT, _Done
 from tests.support import ASHBURN, REPO, assert_refused, run_cli
 
 TABLES = (
@@ -176,7 +179,7 @@ def test_resume_of_a_run_kept_by_another_version_is_refused(tmp_path: Path) -> N
     out = tmp_path / "out"
     _killed_midway(out, args, finished=1)
     info = json.loads((out / "run.json").read_text())
-    assert info["checkpoint_format"] >= 2
+    assert info["checkpoint_format"] == CHECKPOINT_FORMAT >= 2
     for recorded in (None, info["checkpoint_format"] - 1):
         older = {k: v for k, v in info.items() if k != "checkpoint_format"}
         if recorded is not None:
@@ -188,6 +191,33 @@ def test_resume_of_a_run_kept_by_another_version_is_refused(tmp_path: Path) -> N
         assert _kept(out) == before
     fresh = run_cli(*args, "--out", out, "--force", "--quiet", timeout=300)
     assert fresh.returncode == 0, fresh.stderr
+
+
+def test_what_a_run_keeps_has_the_shape_its_checkpoint_format_names() -> None:
+    # A change of what a run's checkpoint keeps must raise CHECKPOINT_FORMAT (and then this
+    # test's names), or a --resume across it would read old objects into a traceback.
+    assert CHECKPOINT_FORMAT == 2
+    assert [f.name for f in dataclasses.fields(_Done)] == ["small", "offsets"]
+    assert [f.name for f in dataclasses.fields(SummaryParts)] == [
+        "replication", "summary", "migration", "funnel"
+    ]  # fmt: skip
+
+
+def test_a_what_if_interrupted_before_formats_were_recorded_still_resumes(tmp_path: Path) -> None:
+    # compare, sweep, cascade and attribute keep what they kept before (form 1): a run.json
+    # with no checkpoint_format is theirs, and goes on.
+    identity = {"command": "compare", "spec": {"scenario": {"name": "x"}}, "replications": 3}
+    first = Checkpoint(tmp_path / "out", identity, resume=False, force=False, total=3)
+    first.save("r0", {"rows": "r0"})
+    info = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert info["checkpoint_format"] == 1
+    del info["checkpoint_format"]
+    (tmp_path / "out" / "run.json").write_text(json.dumps(info))
+    again = Checkpoint(tmp_path / "out", identity, resume=True, force=False, total=3)
+    assert again.known == {"r0": {"rows": "r0"}}
+    # A run's checkpoint (form 2) is not read as theirs, nor theirs as a run's.
+    with pytest.raises(DcsimError, match="another version of dcsim"):
+        Checkpoint(tmp_path / "out", identity, resume=True, force=False, total=3, form=2)
 
 
 def test_resume_with_nothing_to_resume_just_runs(tmp_path: Path) -> None:

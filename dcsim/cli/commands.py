@@ -208,7 +208,7 @@ def run_command(
     from dcsim.output.checkpoint import resume_record
     from dcsim.output.export import Layout
     from dcsim.output.next_step import next_step_text
-    from dcsim.output.streamed_run import identity, run_into
+    from dcsim.output.streamed_run import CHECKPOINT_FORMAT, identity, run_into
     from dcsim.output.tables import site_table
 
     started = time.perf_counter()
@@ -230,7 +230,7 @@ def run_command(
         }
 
     with checkpointed(out, defined, resume=resume, force=force, total=reps,
-                      unit="replications") as checkpoint:  # fmt: skip
+                      unit="replications", form=CHECKPOINT_FORMAT) as checkpoint:  # fmt: skip
         if checkpoint.already_complete:
             click.echo(f"{out}: this run already finished; nothing to resume.")
             return

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from dcsim.errors import DcsimError
-from dcsim.output.checkpoint import Checkpoint, RunInterrupted
+from dcsim.output.checkpoint import FIRST_FORMAT, Checkpoint, RunInterrupted
 from dcsim.output.export import ExportInterrupted
 from dcsim.output.folders import folder_lock
 
@@ -117,16 +117,18 @@ def engine_options(func: Any) -> Any:
 @contextlib.contextmanager
 def checkpointed(
     out: Path, identity: dict[str, Any], *, resume: bool, force: bool, total: int,
-    unit: str = "tasks",
+    unit: str = "tasks", form: int = FIRST_FORMAT,
 ) -> Iterator[Checkpoint]:  # fmt: skip
     """Hold ``out`` for a run and keep what it finishes, so that --resume can go on.
 
     Ctrl-C or SIGTERM become :class:`RunInterrupted` (what was kept, counted in ``unit``,
     and how to go on);
-    once the block ends normally the finished tasks are forgotten.
+    once the block ends normally the finished tasks are forgotten. ``form``: the form of
+    what the command keeps (see :data:`~dcsim.output.checkpoint.FIRST_FORMAT`).
     """
     with folder_lock(out):
-        checkpoint = Checkpoint(out, identity, resume=resume, force=force, total=total)
+        checkpoint = Checkpoint(out, identity, resume=resume, force=force, total=total,
+                                form=form)  # fmt: skip
         try:
             yield checkpoint
         except ExportInterrupted:

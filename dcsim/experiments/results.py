@@ -1,4 +1,5 @@
-"""Tables of a run, built once from the replications' plain rows.
+"""Tables of a run: events and timeseries from each replication's frames, and the summary,
+stats, S-curves, migration and funnel built once from all replications' plain rows.
 
 ``events``, ``timeseries``, ``summary`` and ``stats`` are pandas DataFrames
 with typed columns (datetimes as datetimes). ``stats`` gives, per site and

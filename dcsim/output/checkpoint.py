@@ -28,11 +28,11 @@ from dcsim.output.run_folder import read_run_info
 
 RUNNING, COMPLETE = "running", "complete"
 _COUNT = "<tasks finished>"  # where the count goes in run.json's text
-# The form of what the store keeps of a finished task, recorded in run.json while a run
-# goes on. Raised whenever a kept value changes shape (2: a replication's summary, migration
-# and funnel as plain rows), so that a run interrupted under another version of dcsim is
-# refused with a word, not read into objects it no longer understands.
-FORMAT = 2
+# The form of what a command's store keeps of a finished task, recorded in run.json while
+# it runs (none recorded: 1). Each command that keeps tasks passes its own, raised whenever
+# what it keeps changes shape, so that a run interrupted under another version of dcsim is
+# refused with a word, not read into objects this one no longer understands.
+FIRST_FORMAT = 1
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -54,9 +54,12 @@ class Checkpoint:
     """
 
     def __init__(
-        self, folder: Path, identity: dict[str, Any], *, resume: bool, force: bool, total: int
-    ) -> None:
+        self, folder: Path, identity: dict[str, Any], *, resume: bool, force: bool, total: int,
+        form: int = FIRST_FORMAT,
+    ) -> None:  # fmt: skip
+        """``form``: the form of what this command keeps (see FIRST_FORMAT)."""
         self.folder = folder
+        self.form = form
         self.store = folder / PARTIAL_FOLDER
         self.identity = _plain(identity)
         self.total = total
@@ -68,17 +71,19 @@ class Checkpoint:
         info = read_run_info(folder) if resume and folder.is_dir() else {}
         status = info.get("status")
         if resume and status in (RUNNING, COMPLETE) and info.get("resume") is not None:
-            _check_same(folder, info["resume"], self.identity)
-            if status == COMPLETE:
-                self.already_complete = True
-                return
-            if info.get("checkpoint_format") != FORMAT:
+            # An unfinished run's kept tasks first: another version may also have recorded
+            # its settings in another shape, and "other settings" would be the wrong word.
+            if status == RUNNING and info.get("checkpoint_format", FIRST_FORMAT) != form:
                 raise DcsimError(
                     f"{folder}: the run there was interrupted under another version of dcsim,"
                     " which kept its finished tasks in a form this one does not read;"
                     " --resume cannot go on from them. Run the same command with --force"
                     " (without --resume) to start again."
                 )
+            _check_same(folder, info["resume"], self.identity)
+            if status == COMPLETE:
+                self.already_complete = True
+                return
             if self.store.is_dir():
                 self.known = self._load()
                 self._finished = set(self.known)
@@ -143,7 +148,7 @@ class Checkpoint:
                 "command_line": sys.argv,
                 "tasks": self.total,
                 "tasks_finished": _COUNT,
-                "checkpoint_format": FORMAT,
+                "checkpoint_format": self.form,
                 "resume": self.identity,
             }
             self._progress = json.dumps(record, indent=2).split(json.dumps(_COUNT))

@@ -51,6 +51,12 @@ OCEL_PARTS = ("ocel_events", "ocel_objects")  # ocel.json's two lists, streamed 
 SPOOL_FOLDER = "spool"  # in the working folder: rows a pool worker wrote (see Spooled)
 
 
+# The form of what a run's checkpoint keeps (a _Done a replication): 2 since a
+# replication's summary, migration and funnel became plain rows (SummaryParts). Raise it
+# whenever _Done or SummaryParts change shape (tests/test_streaming.py pins their fields).
+CHECKPOINT_FORMAT = 2
+
+
 @dataclasses.dataclass
 class _Done:
     """What the checkpoint keeps of a finished replication."""

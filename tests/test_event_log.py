@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dcsim.input.distributions import Fixed
 from dcsim.input.spec import StudyPhase
@@ -48,6 +50,42 @@ def test_rows_of_one_time_come_in_the_order_they_were_logged() -> None:
 def test_a_missing_text_stays_missing() -> None:
     rows = [_row(1.0, "a")._replace(detail=None), _row(2.0, "b")._replace(detail="x")]
     assert [r.detail for r in EventLog.build(rows, [], 10.0).rows()] == [None, "x"]  # type: ignore[arg-type]
+
+
+_TEXT = st.one_of(st.none(), st.sampled_from(["", "a", "b", "r", "MW", "x/bg-1", "x/bg-10"]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    texts=st.lists(st.tuples(_TEXT, _TEXT, _TEXT, _TEXT), min_size=1, max_size=30),
+    block_texts=st.lists(st.sampled_from(["", "a", "r", "x/bg-1", "late"]), min_size=1,
+                         max_size=5),
+)  # fmt: skip
+def test_every_text_comes_back_and_the_names_are_each_text_once_in_order_of_first_use(
+    texts: list[tuple[str | None, str | None, str | None, str | None]], block_texts: list[str]
+) -> None:
+    # Invariant: whatever the repeats and missing texts across rows and a block, each row
+    # reads back the texts it was logged with; the names hold each text once, in the order
+    # the texts are first met: the block's, then the rows' column by column (site, object,
+    # unit, detail), as the rows become a block of their own.
+    rows = [
+        EventRow(1.0 + i, site, Process.INTERCONNECTION, Event.STUDY_STARTED, obj, 1.0,
+                 unit, detail, False)  # type: ignore[arg-type]
+        for i, (site, obj, unit, detail) in enumerate(texts)
+    ]  # fmt: skip
+    last = len(block_texts) - 1
+    block = EventBlock(
+        time=np.array([0.5]), event=np.array([Event.STUDY_STARTED.code], dtype=np.int16),
+        quantity=np.array([2.0]), site=np.array([0]), obj=np.array([last]),
+        unit=np.array([0]), detail=np.array([last]), strings=block_texts,
+        background=np.array([True]), logged=np.array([0.5]),
+    )  # fmt: skip
+    log = EventLog.build(rows, [block], math.inf)
+    read = [(r.site, r.object, r.unit, r.detail) for r in log.rows()]
+    first = block_texts[0], block_texts[last], block_texts[0], block_texts[last]
+    assert read == [first, *texts]
+    met = [*block_texts, *(row[column] for column in range(4) for row in texts)]
+    assert log.names.tolist() == list(dict.fromkeys(met))
 
 
 def test_a_queue_logs_its_steps_in_the_order_they_happen_by_hand() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -106,3 +107,13 @@ def test_chip_check_prints_a_lead_time_per_order_date_that_falls_as_output_grows
     assert len(weeks) == 7, done.stdout
     # Packaging triples 2024 -> 2027 (U7) while demand grows less: the 2029 wait is shorter.
     assert weeks["2029-01-01"] < weeks["2025-07-01"], weeks
+
+
+def test_bench_reports_the_median_of_its_rounds_and_their_range() -> None:
+    spec = importlib.util.spec_from_file_location("bench", ROOT / "scripts" / "bench.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    text = bench._median_and_range([6.7, 6.1, 6.2])  # mean 6.33
+    assert text == "6.20 (median of 3 back-to-back runs, range 6.10-6.70)"
+    assert bench._median_and_range([0.87]) == "0.87"

@@ -5,8 +5,11 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _in_fresh_python(code: str) -> str:
@@ -37,3 +40,22 @@ def test_units_leave_an_imported_package_in_place() -> None:
         pytest.skip("scipy is not installed")
     code = "import scipy, sys\nimport dcsim.input.units\nprint(sys.modules['scipy'] is scipy)"
     assert _in_fresh_python(code) == "True"
+
+
+@pytest.mark.parametrize("arguments", [["--help"], ["check", "sites/portfolio.toml"]])
+def test_check_and_help_load_no_table_or_simulation_package(arguments: list[str]) -> None:
+    """`dcsim check` and `dcsim --help` read a file or print text: they must not wait for
+    pandas, pyarrow or SimPy (pandas and what it brings were ~0.2 s of their 0.5 s)."""
+    code = (
+        "import sys\n"
+        "from dcsim.cli.commands import main\n"
+        "try:\n"
+        f"    main({arguments!r}, prog_name='dcsim')\n"
+        "except SystemExit as done:\n"
+        "    assert not done.code, done.code\n"
+        "print(sorted(m for m in ('pandas', 'pyarrow', 'simpy') if m in sys.modules),"
+        " file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=ROOT)  # fmt: skip
+    assert done.stderr.strip().splitlines()[-1] == "[]", done.stderr

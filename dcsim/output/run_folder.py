@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from dcsim.errors import DcsimError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Names stay text: a site called "NA" or "001" must not become NaN or 1.
 TEXT_COLUMNS = (
@@ -74,6 +75,10 @@ def _check_recorded(path: Path, info: dict[str, Any]) -> None:
 
 def read_table(folder: Path, name: str, required: bool = True) -> pd.DataFrame | None:
     """One table of ``folder`` (CSV, or Parquet when that is what the run wrote), checked."""
+    # Here, not at the top: every dcsim command reaches this module (through the
+    # checkpoint's run.json), and `dcsim check` or `--help` should not wait for pandas.
+    import pandas as pd
+
     path = folder / name
     parquet = path.with_suffix(".parquet")
     if not path.exists() and parquet.exists():  # a run written with --format parquet

@@ -157,9 +157,9 @@ def test_resume_with_other_settings_is_refused_and_names_them(tmp_path: Path) ->
     out = tmp_path / "out"
     _killed_midway(out, args, finished=1)
     other = run_cli(*args[:-4], "--reps", "12", "--workers", "1", "--out", out, "--resume")
-    assert_refused(other, "other settings", "replications")
+    assert_refused(other, "other settings", "--reps: 10 there, 12 here")
     changed = run_cli(*args, "--out", out, "--resume", "--seed", "5")
-    assert_refused(changed, "other settings", "spec")
+    assert_refused(changed, "other settings", "scenario.seed: ", " there, 5 here")
     # --force (without --resume) starts again.
     fresh = run_cli(*args, "--out", out, "--force", "--quiet", timeout=300)
     assert fresh.returncode == 0, fresh.stderr

@@ -73,6 +73,7 @@ class Checkpoint:
         if resume and status in (RUNNING, COMPLETE) and info.get("resume") is not None:
             # An unfinished run's kept tasks first: another version may also have recorded
             # its settings in another shape, and "other settings" would be the wrong word.
+            _check_command(folder, info["resume"], self.identity)
             if status == RUNNING and info.get("checkpoint_format", FIRST_FORMAT) != form:
                 raise DcsimError(
                     f"{folder}: the run there was interrupted under another version of dcsim,"
@@ -188,13 +189,81 @@ def _plain(value: Any) -> Any:
 def _check_same(folder: Path, recorded: Any, wanted: dict[str, Any]) -> None:
     if recorded == wanted:
         return
-    if isinstance(recorded, dict):
-        keys = sorted(k for k in {*recorded, *wanted} if recorded.get(k) != wanted.get(k))
-    else:
-        keys = ["everything"]
+    _check_command(folder, recorded, wanted)
+    if isinstance(recorded, dict) and "specs" in recorded and "specs" in wanted:
+        # A what-if's scenario name, seed and horizon are read from its specs: named once.
+        recorded = {k: v for k, v in recorded.items() if k not in _FROM_SPECS}
+        wanted = {k: v for k, v in wanted.items() if k not in _FROM_SPECS}
+    differences = list(dict.fromkeys(_differences(recorded, wanted)))  # each once
+    differences.sort(key=lambda text: not text.startswith("scenario."))  # seed, horizon first
+    shown = "; ".join(differences[:_SHOWN])
+    if len(differences) > _SHOWN:
+        shown += f"; and {len(differences) - _SHOWN} more"
     raise DcsimError(
-        f"{folder}: the run there was made with other settings ({', '.join(keys)} differ"
-        " from this command's); --resume goes on only with the same file, overrides,"
-        " replications, seed, horizon and output options. Give those, or pass --force"
-        " (without --resume) to start again."
+        f"{folder}: the run there was made with other settings ({shown}); --resume goes on"
+        " only with the same file, overrides, replications, seed, horizon and output"
+        " options. Give those, or pass --force (without --resume) to start again."
     )
+
+
+def _check_command(folder: Path, recorded: Any, wanted: dict[str, Any]) -> None:
+    """A run of another command there: say so, before anything about its settings or
+    the form of its kept tasks (which differ between commands too)."""
+    there = recorded.get("command") if isinstance(recorded, dict) else None
+    here = wanted.get("command")
+    if isinstance(there, str) and there != here:
+        made = f"`dcsim {there}`"
+        raise DcsimError(
+            f"{folder}: the run there was made by {made}, not `dcsim {here}`; --resume goes"
+            f" on only with the command that started it. Run {made} again with --resume,"
+            " or pass --force (without --resume) to start this one afresh."
+        )
+
+
+_SHOWN = 4  # differences named in the message; the rest are counted
+_FROM_SPECS = ("scenario", "seed", "horizon_days")  # a what-if's run.json, from its specs
+# run.json's names for what a command line sets, as the user gives them.
+_OPTION_NAMES = {
+    "replications": "--reps",
+    "format": "--format",
+    "background_events": "background events (--no-background)",
+    "events_format": "--events-format",
+    "ocel": "--ocel",
+    "overrides": "--set",
+    "dcsim_version": "dcsim's version",
+}
+
+
+def _differences(recorded: Any, wanted: Any, path: str = "") -> list[str]:
+    """Each setting that differs, as ``name: value there, value here``: the command line's
+    options by their flags, then the settings of a scenario (``spec``, ``specs``) by their
+    dotted keys in the file."""
+    if isinstance(recorded, dict) and isinstance(wanted, dict):
+        found: list[str] = []
+        keys = [k for k in wanted if k in recorded] + [k for k in recorded if k not in wanted]
+        keys += [k for k in wanted if k not in recorded]
+        for key in sorted(dict.fromkeys(keys), key=lambda k: k in ("spec", "specs")):
+            if recorded.get(key) == wanted.get(key):
+                continue
+            if key in ("spec", "specs") and not path:
+                name = ""
+            else:
+                name = f"{path}.{key}" if path else _OPTION_NAMES.get(key, key)
+            found += _differences(recorded.get(key), wanted.get(key), name)
+        return found
+    if isinstance(recorded, list) and isinstance(wanted, list) and len(recorded) == len(wanted):
+        found = []
+        for index, (there, here) in enumerate(zip(recorded, wanted, strict=True)):
+            # The specs of a what-if (base, then each variant) by the file's own keys.
+            found += _differences(there, here, f"{path}[{index}]" if path else "")
+        return found
+    return [f"{path or 'the settings'}: {_shown(recorded)} there, {_shown(wanted)} here"]
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "(absent)"
+    if isinstance(value, dict | list):
+        return "(a table)" if isinstance(value, dict) else "(a list)"
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

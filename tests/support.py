@@ -18,6 +18,7 @@ import math
 import re
 import subprocess
 import sys
+import time
 import tomllib
 import traceback
 from collections.abc import Callable, Iterable, Sequence
@@ -663,3 +664,25 @@ def batch_slack(site: Site) -> tuple[float, float]:
     """
     days = site.installation.batch / site.installation.rate_per_day
     return site.installation.batch * days * HOURS, days
+
+
+def live_group(pgid: int) -> list[int]:
+    """Live (not zombie) processes of process group ``pgid``."""
+    alive = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            alive.append(int(entry.name))
+    return alive
+
+
+def wait_gone(pgid: int, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while live_group(pgid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not live_group(pgid), f"still alive: {live_group(pgid)}"

@@ -7,8 +7,10 @@ are skipped without it (the test extras install it, so CI runs them).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import ASHBURN, REPO, assert_refused, run_cli
+from tests.support import ASHBURN, REPO, SITES, assert_refused, run_cli, wait_gone
 
 distributed = pytest.importorskip("distributed")
 TABLES = (
@@ -104,6 +106,46 @@ def test_local_starts_a_cluster_on_this_machine(
                    "--quiet", timeout=300)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert _bytes(tmp_path / "l") == on_the_pool
+
+
+def _finished(out: Path) -> int:
+    try:
+        return int(json.loads((out / "run.json").read_text()).get("tasks_finished", 0))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return 0
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_ctrl_c_stops_a_local_cluster_run_with_one_word_and_no_worker_left(
+    tmp_path: Path, how: signal.Signals
+) -> None:
+    # Sent to the whole process group, as a terminal's Ctrl-C (or `timeout`) sends it: the
+    # cluster's worker processes get it too, and must leave it to dcsim.
+    out = tmp_path / "out"
+    with (tmp_path / "stderr.txt").open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dcsim", "run", str(SITES / "portfolio.toml"), "--years",
+             "10", "--reps", "400", "--scheduler", "local", "--workers", "2", "--out", str(out),
+             "--quiet"],
+            cwd=REPO, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while _finished(out) < 2 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.killpg(proc.pid, how)
+        code = proc.wait(timeout=60)
+        wait_gone(proc.pid, 30)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    err = (tmp_path / "stderr.txt").read_text()
+    assert code == 130, (code, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 2, err  # no traceback, no log of the cluster's closing
+    assert re.fullmatch(r"dcsim: Dask dashboard at http://\S+/status( \(.*\))?", lines[0])
+    assert lines[1].startswith("dcsim: interrupted; ") and "--resume" in lines[1], err
 
 
 def test_a_scheduler_that_is_not_there_is_a_clear_error(tmp_path: Path) -> None:

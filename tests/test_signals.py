@@ -15,24 +15,9 @@ from pathlib import Path
 import pytest
 
 from dcsim.output.run_folder import read_run_info, read_table
-from tests.support import REPO, SITES
+from tests.support import REPO, SITES, live_group, wait_gone
 
 PORTFOLIO = SITES / "portfolio.toml"
-
-
-def _group(pgid: int) -> list[int]:
-    """Live (not zombie) processes of process group ``pgid``."""
-    alive = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            alive.append(int(entry.name))
-    return alive
 
 
 def _start(out: Path, tmp_path: Path, reps: int = 12) -> subprocess.Popen[bytes]:
@@ -42,13 +27,6 @@ def _start(out: Path, tmp_path: Path, reps: int = 12) -> subprocess.Popen[bytes]
              "--workers", "2", "--out", str(out), "--quiet", "--force"],
             cwd=REPO, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
         )  # fmt: skip
-
-
-def _wait_gone(pgid: int, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while _group(pgid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not _group(pgid), f"still alive: {_group(pgid)}"
 
 
 def _files_whole(out: Path) -> None:
@@ -80,7 +58,7 @@ def _signal_and_check(
     # Count from the moment the workers exist: the run is simulating (a signal while
     # Python is still importing is outside what dcsim can handle).
     deadline = time.monotonic() + 60
-    while len(_group(proc.pid)) < 2 and proc.poll() is None and time.monotonic() < deadline:
+    while len(live_group(proc.pid)) < 2 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     time.sleep(at)
     if how == "group-sigint":
@@ -88,7 +66,7 @@ def _signal_and_check(
     else:
         proc.send_signal(signal.SIGTERM if how == "sigterm" else signal.SIGKILL)
     code = proc.wait(timeout=15)
-    _wait_gone(proc.pid, 5)
+    wait_gone(proc.pid, 5)
     err = (tmp_path / "stderr.txt").read_text()
     if how == "sigkill":
         assert code in (-signal.SIGKILL, 0)  # 0: the run had finished already

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
+import logging
+import signal
 import socket
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -23,6 +28,15 @@ WORKER_WAIT_S = 60  # how long a cluster may take to have its first worker
 
 def _call(func: Callable[[_T], _R], position: int, argument: _T) -> tuple[int, _R]:
     return position, func(argument)
+
+
+def dask_setup(worker: object) -> None:
+    """In each worker process of ``--scheduler local`` (Dask's preload hook): leave Ctrl-C
+    to dcsim. A terminal sends it to the whole process group; dcsim then closes the
+    cluster, which stops its workers, so a worker must not die of it on its own with a
+    traceback (its nanny printed one per worker)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _reachable(scheduler: str) -> None:
@@ -48,6 +62,24 @@ def _reachable(scheduler: str) -> None:
             " scheduler with `dask scheduler` and workers with `dask worker ADDRESS`, or use"
             " --scheduler local."
         ) from None
+
+
+@contextlib.contextmanager
+def _level_restored(logger: logging.Logger) -> Iterator[logging.Logger]:
+    level = logger.level
+    try:
+        yield logger
+    finally:
+        logger.setLevel(level)
+
+
+def _tell_dashboard(cluster: Any) -> None:
+    """Where the cluster's dashboard is (a free port, chosen as it starts), on stderr."""
+    if importlib.util.find_spec("bokeh") is None:
+        note = " (it needs bokeh: pip install bokeh)"
+    else:
+        note = ""
+    print(f"dcsim: Dask dashboard at {cluster.dashboard_link}{note}", file=sys.stderr)
 
 
 def check_scheduler(scheduler: str | None) -> None:
@@ -82,13 +114,20 @@ def on_dask(
     """Results as they finish on a Dask cluster (``local``: a LocalCluster of ``workers``)."""
     distributed = _distributed()
     with contextlib.ExitStack() as stack:
+        # Restored last, once the client and the cluster are closed (see the end).
+        dask_logs = stack.enter_context(_level_restored(logging.getLogger("distributed")))
         if scheduler == "local":
             cluster = stack.enter_context(
                 distributed.LocalCluster(
-                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+                    n_workers=workers, threads_per_worker=1, processes=True,
+                    dashboard_address=":0", preload=[__name__],
+                    # Errors only: a run stopped midway cancels its tasks, and each
+                    # cancelled one was a warning from the worker that ran it.
+                    silence_logs=logging.ERROR,
                 )
-            )
+            )  # fmt: skip
             address: Any = cluster
+            _tell_dashboard(cluster)
         else:
             address = scheduler
             _reachable(scheduler)
@@ -137,5 +176,8 @@ def on_dask(
                 yield result
                 fill()
         except BaseException:
+            # A run stopped midway: what the cluster logs as its tasks are cancelled and it
+            # closes ("couldn't gather keys", a worker restarting) is noise after dcsim's word.
+            dask_logs.setLevel(logging.CRITICAL)
             client.cancel(submitted)
             raise

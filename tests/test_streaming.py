@@ -220,6 +220,30 @@ def test_a_what_if_interrupted_before_formats_were_recorded_still_resumes(tmp_pa
         Checkpoint(tmp_path / "out", identity, resume=True, force=False, total=3, form=2)
 
 
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_resume_draws_the_report_of_a_run_stopped_while_drawing_it(
+    tmp_path: Path, command: str
+) -> None:
+    # Stopped once its tables were whole (run.json complete) but before report.html: the
+    # interrupted message says --resume, and --resume draws what is missing, once.
+    args = [command, str(ASHBURN), "--years", "2", "--reps", "2", "--out", str(tmp_path),
+            "--quiet"]  # fmt: skip
+    if command == "compare":
+        args += ["--variant", "later", "--set", "scenario.seed=3"]
+    first = run_cli(*args, "--force", timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert json.loads((tmp_path / "run.json").read_text())["status"] == "complete"
+    assert not (tmp_path / "report.html").exists()
+    tables = {p.name: p.read_bytes() for p in tmp_path.glob("*.csv")}
+    resumed = run_cli(*args, "--report", "--resume", timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "its report had not; wrote" in resumed.stdout, resumed.stdout
+    assert (tmp_path / "report.html").stat().st_size > 0
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("*.csv")} == tables
+    again = run_cli(*args, "--report", "--resume", timeout=300)
+    assert again.returncode == 0 and "already finished; nothing to resume" in again.stdout
+
+
 def test_resume_with_nothing_to_resume_just_runs(tmp_path: Path) -> None:
     _run(tmp_path / "a", "--workers", "1", reps=2)
     _run(tmp_path / "b", "--workers", "1", "--resume", reps=2)

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from dcsim.cli.common import Progress, checkpointed, engine_options, parse_sets
+from dcsim.cli.common import Progress, checkpointed, engine_options, finish_report, parse_sets
 from dcsim.errors import DcsimError
 from dcsim.input.describe import describe
 from dcsim.input.dump import to_toml
@@ -232,7 +232,7 @@ def run_command(
     with checkpointed(out, defined, resume=resume, force=force, total=reps,
                       unit="replications", form=CHECKPOINT_FORMAT) as checkpoint:  # fmt: skip
         if checkpoint.already_complete:
-            click.echo(f"{out}: this run already finished; nothing to resume.")
+            finish_report(out, report)
             return
         # Replications an interrupted run had finished, from the first on (the rest run).
         kept = next(i for i in range(reps + 1) if f"r{i}" not in checkpoint.known)

@@ -141,6 +141,18 @@ def checkpointed(
         checkpoint.close()
 
 
+def finish_report(out: Path, report: bool) -> None:
+    """--resume of a run that had finished: nothing to run, but a report asked for and
+    missing (the run was stopped while drawing it, after its tables were whole) is drawn."""
+    if report and not (out / "report.html").exists():
+        from dcsim.output.report import build_report
+
+        page = build_report(out, force=True, page=True)
+        click.echo(f"{out}: the run had finished, its report had not; wrote {page}")
+    else:
+        click.echo(f"{out}: this run already finished; nothing to resume.")
+
+
 def run_options(func: Any) -> Any:
     func = engine_options(func)
     for option in reversed(

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from dcsim.cli.common import Progress, checkpointed, parse_sets, run_options
+from dcsim.cli.common import Progress, checkpointed, finish_report, parse_sets, run_options
 from dcsim.cli.variants import VARIANT_HELP as _VARIANT_HELP
 from dcsim.cli.variants import parse_variants as _parse_variants
 from dcsim.errors import DcsimError
@@ -73,18 +73,13 @@ def _run_and_write(
     scheduler = _engine(scheduler)
     with checkpointed(out, context["identity"], resume=resume, force=force,
                       total=total) as checkpoint:  # fmt: skip
-        if _finished(checkpoint, out):
+        if checkpoint.already_complete:
+            finish_report(out, report)
             return None
         with Progress(total, quiet) as tick:
             result = run(_plan(checkpoint, workers, scheduler, tick))
         _write(out, name, table_of(result), report, context)
     return result
-
-
-def _finished(checkpoint: Checkpoint, out: Path) -> bool:
-    if checkpoint.already_complete:
-        click.echo(f"{out}: this run already finished; nothing to resume.")
-    return checkpoint.already_complete
 
 
 def _warn_if_few(reps: int) -> None:
@@ -301,7 +296,8 @@ def cascade(
     scheduler = _engine(scheduler)
     with checkpointed(out, context["identity"], resume=resume, force=force,
                       total=total) as checkpoint:  # fmt: skip
-        if _finished(checkpoint, out):
+        if checkpoint.already_complete:
+            finish_report(out, report)
             return
         result = run_cascade(
             spec,
@@ -360,7 +356,8 @@ def attribute(
     scheduler = _engine(scheduler)
     with checkpointed(out, context["identity"], resume=resume, force=force,
                       total=reps) as checkpoint:  # fmt: skip
-        if _finished(checkpoint, out):
+        if checkpoint.already_complete:
+            finish_report(out, report)
             return
 
         def progress(done: int, total: int) -> None:

@@ -182,3 +182,20 @@ def test_the_python_what_ifs_run_on_a_cluster_and_match_the_pool(cluster: Any) -
     )
     with pytest.raises(dcsim.DcsimError, match=r"tcp://127\.0\.0\.1:9"):
         dcsim.cascade(base, scheduler="tcp://127.0.0.1:9", **kwargs)
+
+
+def test_without_dask_the_message_names_the_variable_that_asked_for_it(tmp_path: Path) -> None:
+    # $DCSIM_SCHEDULER set, Dask not importable: the user gave no --scheduler, so the
+    # message must name the variable too, and how to do without.
+    code = (
+        "import sys\n"
+        "sys.modules['distributed'] = None\n"  # as if Dask were not installed
+        "from dcsim.cli import program\n"
+        f"sys.argv = ['dcsim', *{[*ARGS, '--out', str(tmp_path / 'x')]!r}]\n"
+        "program()\n"
+    )
+    env = {**os.environ, "DCSIM_SCHEDULER": "local"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)  # fmt: skip
+    assert_refused(done, "$DCSIM_SCHEDULER", "pip install 'dcsim[dask]'", "unset")
+    assert not (tmp_path / "x").exists()

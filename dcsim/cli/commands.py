@@ -10,7 +10,14 @@ from typing import Any
 
 import click
 
-from dcsim.cli.common import Progress, checkpointed, engine_options, finish_report, parse_sets
+from dcsim.cli.common import (
+    FORCE_HELP,
+    Progress,
+    checkpointed,
+    engine_options,
+    finish_report,
+    parse_sets,
+)
 from dcsim.errors import DcsimError
 from dcsim.input.describe import describe
 from dcsim.input.dump import to_toml
@@ -143,7 +150,12 @@ def check(
     help="Folder for the results.",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "parquet"]),
+    default="csv",
+    show_default=True,
+    help="The tables' file format: CSV text, or Parquet (typed columns, smaller files).",
 )
 @click.option(
     "--no-background",
@@ -173,7 +185,7 @@ def check(
 @click.option(
     "--quiet", is_flag=True, help="No progress bar and no summary line (the table is printed)."
 )
-@click.option("--force", is_flag=True, help="Write into a folder that already holds files.")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 @click.option("--report", is_flag=True, help="Also write report.html and PNG charts.")
 @engine_options
 def run_command(

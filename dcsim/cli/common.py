@@ -104,7 +104,11 @@ RESUME_HELP = (
 SCHEDULER_HELP = (
     "Run the replications on the Dask cluster at this address (tcp://HOST:8786), or"
     " 'local' for one on this machine; default: $DCSIM_SCHEDULER, else the local process"
-    " pool. Needs the dask extra."
+    " pool. Needs the dask extra: pip install 'dcsim[dask]'."
+)
+FORCE_HELP = (
+    "Write into a folder that already holds files: what an earlier dcsim run wrote there"
+    " (tables, charts, report.html, run.json) is removed first; other files are kept."
 )
 
 
@@ -170,7 +174,7 @@ def run_options(func: Any) -> Any:
             click.option(
                 "--quiet", is_flag=True, help="No progress lines (the results are still printed)."
             ),
-            click.option("--force", is_flag=True, help="Write into a folder that holds files."),
+            click.option("--force", is_flag=True, help=FORCE_HELP),
         ]
     ):
         func = option(func)

@@ -24,6 +24,7 @@ from dcsim.errors import DcsimError
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 WORKER_WAIT_S = 60  # how long a cluster may take to have its first worker
+SCHEDULER_VARIABLE = "DCSIM_SCHEDULER"  # the environment's default for --scheduler
 
 
 def _call(func: Callable[[_T], _R], position: int, argument: _T) -> tuple[int, _R]:
@@ -97,8 +98,9 @@ def _distributed() -> Any:
         return importlib.import_module("distributed")  # an optional extra
     except ImportError:
         raise DcsimError(
-            "--scheduler needs Dask's distributed scheduler: pip install 'dcsim[dask]'"
-            " (or leave --scheduler out to use the local process pool)."
+            f"--scheduler (or ${SCHEDULER_VARIABLE}) needs Dask's distributed scheduler: pip"
+            f" install 'dcsim[dask]' (or leave out --scheduler and unset ${SCHEDULER_VARIABLE}"
+            " to use the local process pool)."
         ) from None
 
 

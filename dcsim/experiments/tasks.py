@@ -29,12 +29,11 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from dcsim.errors import DcsimError
-from dcsim.experiments.dask_runner import on_dask
+from dcsim.experiments.dask_runner import SCHEDULER_VARIABLE, on_dask
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 _PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies
-SCHEDULER_VARIABLE = "DCSIM_SCHEDULER"  # the environment's default for --scheduler
 IN_FLIGHT_PER_WORKER = 2  # tasks sent ahead per worker: enough to keep each one busy
 
 

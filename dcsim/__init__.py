@@ -12,30 +12,31 @@ installation) keeps them dark? A small public API::
     result.to_csv("out/")
 """
 
-from importlib import metadata as _metadata
 from typing import TYPE_CHECKING, Any
 
 from dcsim.errors import DcsimError, SpecError
-from dcsim.input.load import load
-from dcsim.input.overrides import override
-from dcsim.input.spec import Scenario, Site
-from dcsim.model.events import EVENT_TYPES
-from dcsim.model.layers import LAYERS
 
 if TYPE_CHECKING:
     from dcsim.experiments.api import attribute, cascade, compare, sweep
     from dcsim.experiments.results import RunResult
     from dcsim.experiments.runner import run
+    from dcsim.input.load import load
+    from dcsim.input.overrides import override
+    from dcsim.input.spec import Scenario, Site
+    from dcsim.model.events import EVENT_TYPES
+    from dcsim.model.layers import LAYERS
     from dcsim.model.simulation import ReplicationResult, simulate
 
-try:
-    __version__ = _metadata.version("dcsim")
-except _metadata.PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "unknown"
-
-# Running pulls in SimPy, pandas and SciPy; load them on first use so that
-# `dcsim check` and `import dcsim` stay quick.
+# Everything but the errors is loaded on first use: running pulls in SimPy, pandas and
+# SciPy, and even reading a file pint and NumPy, so `import dcsim` stays quick, and the
+# `dcsim` command imports them where it can turn a Ctrl-C into its one message.
 _LAZY = {
+    "load": "dcsim.input.load",
+    "override": "dcsim.input.overrides",
+    "Scenario": "dcsim.input.spec",
+    "Site": "dcsim.input.spec",
+    "EVENT_TYPES": "dcsim.model.events",
+    "LAYERS": "dcsim.model.layers",
     "run": "dcsim.experiments.runner",
     "RunResult": "dcsim.experiments.results",
     "simulate": "dcsim.model.simulation",
@@ -52,6 +53,13 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name == "__version__":
+        from importlib import metadata
+
+        try:
+            return metadata.version("dcsim")
+        except metadata.PackageNotFoundError:  # a source tree that is not installed
+            return "unknown"
     raise AttributeError(f"module 'dcsim' has no attribute {name!r}")
 
 

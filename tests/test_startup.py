@@ -59,3 +59,37 @@ def test_check_and_help_load_no_table_or_simulation_package(arguments: list[str]
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, cwd=ROOT)  # fmt: skip
     assert done.stderr.strip().splitlines()[-1] == "[]", done.stderr
+
+
+def test_import_dcsim_loads_none_of_its_dependencies() -> None:
+    """`import dcsim` (what `dcsim` and `python -m dcsim` do first) loads only the errors:
+    everything else is loaded on first use, where the command handles a Ctrl-C."""
+    code = (
+        "import sys\n"
+        "import dcsim\n"
+        "print(sorted(m for m in ('numpy', 'pint', 'pandas', 'click', 'dcsim.input.load')"
+        " if m in sys.modules))\n"
+        "print(dcsim.load.__module__, len(dcsim.LAYERS) > 0, isinstance(dcsim.__version__, str))\n"
+    )
+    assert _in_fresh_python(code).splitlines() == ["[]", "dcsim.input.load True True"]
+
+
+def test_ctrl_c_while_the_commands_load_ends_with_one_message() -> None:
+    """A Ctrl-C while `dcsim` imports its commands (most of its start-up): exit 130 and
+    dcsim's word, no traceback. The interrupt is raised by an import hook, where a real
+    one lands at random."""
+    code = (
+        "import sys\n"
+        "class Interrupting:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'dcsim.cli.commands':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Interrupting())\n"
+        "sys.argv = ['dcsim', 'check', 'sites/ashburn.toml']\n"
+        "from dcsim.cli import program\n"
+        "program()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, check=False)  # fmt: skip
+    assert done.returncode == 130, done.stderr
+    assert done.stderr == "dcsim: interrupted; no output was written.\n"

@@ -6,8 +6,7 @@ compare, sweep and cascade; :mod:`.common` the options and helpers they share.
 
 import os
 import sys
-
-from dcsim.cli.commands import main
+from typing import Any
 
 
 def program() -> None:
@@ -21,6 +20,13 @@ def program() -> None:
     moment after a run finished). Called from Python, :func:`main` exits as usual.
     """
     try:
+        # Here, not at the top: importing the commands (pandas, pint, NumPy) takes a
+        # moment, and a Ctrl-C in it must end with dcsim's word, not a traceback.
+        from dcsim.cli.commands import main
+    except KeyboardInterrupt:
+        sys.stderr.write("dcsim: interrupted; no output was written.\n")
+        os._exit(130)
+    try:
         main(prog_name="dcsim")
     except SystemExit as done:
         code = done.code
@@ -29,6 +35,14 @@ def program() -> None:
         if code is None or isinstance(code, int):
             os._exit(code or 0)
         raise  # a message as the exit code (click's usage errors print and exit with 2)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "main":  # the click group, for callers that run it themselves
+        from dcsim.cli.commands import main
+
+        return main
+    raise AttributeError(f"module 'dcsim.cli' has no attribute {name!r}")
 
 
 __all__ = ["main", "program"]

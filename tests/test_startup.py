@@ -12,9 +12,15 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _fresh_python(code: str) -> subprocess.CompletedProcess[str]:
+    """``code`` run by a new Python in the project's folder (the bundled sites at hand)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, check=False)  # fmt: skip
+
+
 def _in_fresh_python(code: str) -> str:
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)  # fmt: skip
+    done = _fresh_python(code)
+    assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
 
@@ -56,8 +62,8 @@ def test_check_and_help_load_no_table_or_simulation_package(arguments: list[str]
         "print(sorted(m for m in ('pandas', 'pyarrow', 'simpy') if m in sys.modules),"
         " file=sys.stderr)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True, cwd=ROOT)  # fmt: skip
+    done = _fresh_python(code)
+    assert done.returncode == 0, done.stderr
     assert done.stderr.strip().splitlines()[-1] == "[]", done.stderr
 
 
@@ -89,7 +95,6 @@ def test_ctrl_c_while_the_commands_load_ends_with_one_message() -> None:
         "from dcsim.cli import program\n"
         "program()\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=ROOT, check=False)  # fmt: skip
+    done = _fresh_python(code)
     assert done.returncode == 130, done.stderr
     assert done.stderr == "dcsim: interrupted; no output was written.\n"

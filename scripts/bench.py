@@ -285,12 +285,11 @@ def end_to_end(quick: bool, against: str | None) -> None:
 
     run = ["sites/portfolio.toml", "--years", years, "--reps", str(reps)]
     print(f"\n4. dcsim run {' '.join(run)}, all outputs written")
-    tree = None
-    if against is not None:
-        tree = Path(tempfile.mkdtemp(prefix="dcsim-against-"))
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree),
-                        against], check=True, capture_output=True)  # fmt: skip
+    tree = None if against is None else Path(tempfile.mkdtemp(prefix="dcsim-against-"))
     try:
+        if tree is not None and against is not None:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree),
+                            against], check=True, capture_output=True)  # fmt: skip
         dcsim_run(["sites/portfolio.toml", "--years", "1", "--reps", "1"])  # compiles modules
         if tree is not None:
             dcsim_run(["sites/portfolio.toml", "--years", "1", "--reps", "1"], pythonpath=tree)

@@ -199,3 +199,15 @@ def test_without_dask_the_message_names_the_variable_that_asked_for_it(tmp_path:
                           text=True, timeout=120, check=False)  # fmt: skip
     assert_refused(done, "$DCSIM_SCHEDULER", "pip install 'dcsim[dask]'", "unset")
     assert not (tmp_path / "x").exists()
+
+
+def test_a_local_cluster_keeps_the_users_own_worker_preloads() -> None:
+    # Given a preload list of its own, a cluster no longer reads Dask's configured one.
+    import dask
+
+    from dcsim.experiments.dask_runner import _preloads
+
+    with dask.config.set({"distributed.worker.preload": ["theirs"]}):
+        assert _preloads() == ["theirs", "dcsim.experiments.dask_runner"]
+    with dask.config.set({"distributed.worker.preload": []}):
+        assert _preloads() == ["dcsim.experiments.dask_runner"]

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dcsim.errors import DcsimError
-from dcsim.output.checkpoint import Checkpoint, _differences
+from dcsim.output.checkpoint import Checkpoint, _setting_differences
 
 RUN = {
     "command": "run",
@@ -86,6 +86,27 @@ def test_a_what_if_names_a_variant_setting_once_and_its_seed_once(tmp_path: Path
     assert named == ["scenario.seed: 1 there, 9 here", "sites.ashburn.halls: 6 there, 8 here"]
 
 
+def test_a_what_if_names_its_own_options_by_their_flags() -> None:
+    base = copy.deepcopy(RUN["spec"])
+    recorded = {"command": "compare", "variants": {"a": ["x=1"]}, "sites": ["ashburn"],
+                "source_file": "/home/someone/projects/datacenters/sites/ashburn.toml",
+                "specs": [base, base]}  # fmt: skip
+    wanted = {"command": "compare", "variants": {"a": ["x=2"], "b": ["y=1"]},
+              "sites": ["other"], "ocel": None,
+              "source_file": "/home/someone/projects/datacenters/sites/ashburn2.toml",
+              "specs": [base, base, base]}  # fmt: skip
+    assert _setting_differences(recorded, wanted) == [
+        '--variant a: ["x=1"] there, ["x=2"] here',
+        '--variant b: (absent) there, ["y=1"] here',
+        '--site: ["ashburn"] there, ["other"] here',  # not the file's sites table
+        "--ocel: (absent) there, null here",  # absent and null are not the same
+        # A long path keeps its end, where two paths differ.
+        "FILE: '/home/someone...ers/sites/ashburn.toml' there,"
+        " '/home/someone...rs/sites/ashburn2.toml' here",
+        "scenarios compared: 2 there, 3 here",
+    ]
+
+
 _LEAF = st.one_of(st.integers(-5, 5), st.text("ab", max_size=2), st.booleans())
 _KEYS = st.text("xyz", min_size=1, max_size=2)
 _TREES = st.recursive(_LEAF, lambda inner: st.dictionaries(_KEYS, inner, max_size=3),
@@ -104,7 +125,7 @@ def _leaves(tree: Any, path: str = "") -> dict[str, Any]:
 @settings(max_examples=200, deadline=None)
 @given(_TREES, _TREES)
 def test_every_difference_is_named_once_and_nothing_else(there: Any, here: Any) -> None:
-    named = _differences({"spec": there}, {"spec": here})
+    named = _setting_differences({"spec": there}, {"spec": here})
     if there == here:
         assert named == []
         return
@@ -113,7 +134,7 @@ def test_every_difference_is_named_once_and_nothing_else(there: Any, here: Any) 
     # Each name is a path where the two differ; no two names nest in each other.
     paths = [*_leaves(there), *_leaves(here)]
     for name in names:
-        assert name == "the settings" or any(
+        assert name == "the scenario" or any(
             p == name or p.startswith(name + ".") for p in paths
         ), name
         assert _at(there, name) != _at(here, name)
@@ -122,7 +143,7 @@ def test_every_difference_is_named_once_and_nothing_else(there: Any, here: Any) 
 
 
 def _at(tree: Any, name: str) -> Any:
-    if name == "the settings":
+    if name == "the scenario":
         return tree
     for key in name.split("."):
         if not isinstance(tree, dict) or key not in tree:

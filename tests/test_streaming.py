@@ -242,6 +242,37 @@ def test_resume_draws_the_report_of_a_run_stopped_while_drawing_it(
     assert {p.name: p.read_bytes() for p in tmp_path.glob("*.csv")} == tables
     again = run_cli(*args, "--report", "--resume", timeout=300)
     assert again.returncode == 0 and "already finished; nothing to resume" in again.stdout
+    # A Ctrl-C while drawing it says what was being drawn and that the tables are whole.
+    (tmp_path / "report.html").unlink()
+    code = (
+        "import sys\n"
+        "import dcsim.output.report as report\n"
+        "def interrupted(*args, **kwargs):\n"
+        "    raise KeyboardInterrupt\n"
+        "report.build_report = interrupted\n"
+        f"sys.argv = ['dcsim', *{[*args, '--report', '--resume']!r}]\n"
+        "from dcsim.cli import program\n"
+        "program()\n"
+    )
+    stopped = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                             text=True, timeout=300, check=False)  # fmt: skip
+    assert stopped.returncode == 130, stopped.stderr
+    assert stopped.stderr.startswith("dcsim: interrupted while drawing its report;")
+    assert "tables in" in stopped.stderr and "are whole" in stopped.stderr
+    assert "Traceback" not in stopped.stderr
+
+
+def test_resume_draws_the_charts_of_a_what_if_stopped_while_drawing_them(tmp_path: Path) -> None:
+    args = ["compare", str(ASHBURN), "--years", "2", "--reps", "2", "--out", str(tmp_path),
+            "--quiet", "--variant", "later", "--set", "scenario.seed=3"]  # fmt: skip
+    assert run_cli(*args, timeout=300).returncode == 0
+    for chart in tmp_path.glob("*.png"):
+        chart.unlink()  # as a run stopped after its run.json, before its charts, leaves it
+    resumed = run_cli(*args, "--resume", timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "its charts had not; wrote" in resumed.stdout, resumed.stdout
+    assert (tmp_path / "compare.png").stat().st_size > 0
+    assert not (tmp_path / "report.html").exists()  # not asked for
 
 
 def test_resume_with_nothing_to_resume_just_runs(tmp_path: Path) -> None:

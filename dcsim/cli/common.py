@@ -145,16 +145,25 @@ def checkpointed(
         checkpoint.close()
 
 
-def finish_report(out: Path, report: bool) -> None:
-    """--resume of a run that had finished: nothing to run, but a report asked for and
-    missing (the run was stopped while drawing it, after its tables were whole) is drawn."""
-    if report and not (out / "report.html").exists():
-        from dcsim.output.report import build_report
-
-        page = build_report(out, force=True, page=True)
-        click.echo(f"{out}: the run had finished, its report had not; wrote {page}")
-    else:
+def finish_report(out: Path, report: bool, charts: bool = False) -> None:
+    """--resume of a run that had finished: nothing to run, but what it was stopped before
+    drawing (after its tables were whole) is drawn: a report asked for and missing, and
+    for a what-if (``charts``: it always draws them) its charts if none are there."""
+    missing_page = report and not (out / "report.html").exists()
+    if not missing_page and not (charts and not any(out.glob("*.png"))):
         click.echo(f"{out}: this run already finished; nothing to resume.")
+        return
+    from dcsim.output.report import build_report
+
+    what = "its report" if missing_page else "its charts"
+    try:
+        page = build_report(out, force=True, page=report)
+    except KeyboardInterrupt:
+        click.echo(f"dcsim: interrupted while drawing {what}; the run's tables in {out}/ are"
+                   " whole. Run the same command again to draw it.", err=True)  # fmt: skip
+        sys.exit(130)
+    drawn = page if missing_page else f"{len(list(out.glob('*.png')))} charts (PNG)"
+    click.echo(f"{out}: the run had finished, {what} had not; wrote {drawn}")
 
 
 def run_options(func: Any) -> Any:

@@ -74,7 +74,7 @@ def _run_and_write(
     with checkpointed(out, context["identity"], resume=resume, force=force,
                       total=total) as checkpoint:  # fmt: skip
         if checkpoint.already_complete:
-            finish_report(out, report)
+            finish_report(out, report, charts=True)
             return None
         with Progress(total, quiet) as tick:
             result = run(_plan(checkpoint, workers, scheduler, tick))
@@ -297,7 +297,7 @@ def cascade(
     with checkpointed(out, context["identity"], resume=resume, force=force,
                       total=total) as checkpoint:  # fmt: skip
         if checkpoint.already_complete:
-            finish_report(out, report)
+            finish_report(out, report, charts=True)
             return
         result = run_cascade(
             spec,
@@ -357,7 +357,7 @@ def attribute(
     with checkpointed(out, context["identity"], resume=resume, force=force,
                       total=reps) as checkpoint:  # fmt: skip
         if checkpoint.already_complete:
-            finish_report(out, report)
+            finish_report(out, report, charts=True)
             return
 
         def progress(done: int, total: int) -> None:

@@ -74,6 +74,15 @@ def _level_restored(logger: logging.Logger) -> Iterator[logging.Logger]:
         logger.setLevel(level)
 
 
+def _preloads() -> list[str]:
+    """The workers' preloads: the user's own from Dask's configuration (given a list of
+    its own, a cluster no longer reads them), then this module's dask_setup."""
+    import dask
+
+    configured = dask.config.get("distributed.worker.preload", default=[]) or []
+    return [*([configured] if isinstance(configured, str) else configured), __name__]
+
+
 def _tell_dashboard(cluster: Any) -> None:
     """Where the cluster's dashboard is (a free port, chosen as it starts), on stderr."""
     if importlib.util.find_spec("bokeh") is None:
@@ -122,7 +131,7 @@ def on_dask(
             cluster = stack.enter_context(
                 distributed.LocalCluster(
                     n_workers=workers, threads_per_worker=1, processes=True,
-                    dashboard_address=":0", preload=[__name__],
+                    dashboard_address=":0", preload=_preloads(),
                     # Errors only: a run stopped midway cancels its tasks, and each
                     # cancelled one was a warning from the worker that ran it.
                     silence_logs=logging.ERROR,

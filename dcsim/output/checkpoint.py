@@ -190,13 +190,10 @@ def _check_same(folder: Path, recorded: Any, wanted: dict[str, Any]) -> None:
     if recorded == wanted:
         return
     _check_command(folder, recorded, wanted)
-    if isinstance(recorded, dict) and "specs" in recorded and "specs" in wanted:
-        # A what-if's scenario name, seed and horizon are read from its specs: named once.
-        recorded = {k: v for k, v in recorded.items() if k not in _FROM_SPECS}
-        wanted = {k: v for k, v in wanted.items() if k not in _FROM_SPECS}
-    differences = list(dict.fromkeys(_differences(recorded, wanted)))  # each once
+    differences = _setting_differences(recorded, wanted) if isinstance(recorded, dict) else []
+    differences = list(dict.fromkeys(differences))  # a base setting its variants share: once
     differences.sort(key=lambda text: not text.startswith("scenario."))  # seed, horizon first
-    shown = "; ".join(differences[:_SHOWN])
+    shown = "; ".join(differences[:_SHOWN]) or "recorded in a form this dcsim does not name"
     if len(differences) > _SHOWN:
         shown += f"; and {len(differences) - _SHOWN} more"
     raise DcsimError(
@@ -222,6 +219,7 @@ def _check_command(folder: Path, recorded: Any, wanted: dict[str, Any]) -> None:
 
 _SHOWN = 4  # differences named in the message; the rest are counted
 _FROM_SPECS = ("scenario", "seed", "horizon_days")  # a what-if's run.json, from its specs
+_ABSENT = object()  # a setting one of the two runs does not record
 # run.json's names for what a command line sets, as the user gives them.
 _OPTION_NAMES = {
     "replications": "--reps",
@@ -230,40 +228,72 @@ _OPTION_NAMES = {
     "events_format": "--events-format",
     "ocel": "--ocel",
     "overrides": "--set",
+    "sites": "--site",
+    "grid": "--grid",
+    "variants": "--variant",
+    "source_file": "FILE",
     "dcsim_version": "dcsim's version",
 }
 
 
-def _differences(recorded: Any, wanted: Any, path: str = "") -> list[str]:
+def _setting_differences(recorded: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
     """Each setting that differs, as ``name: value there, value here``: the command line's
-    options by their flags, then the settings of a scenario (``spec``, ``specs``) by their
-    dotted keys in the file."""
+    options by their flags (a --variant or --grid by its name), then the scenario's
+    settings (``spec``; a what-if's ``specs``, the base and each variant) by their dotted
+    keys in the file."""
+    found: list[str] = []
+    specs = "specs" in recorded and "specs" in wanted
+    for key in sorted(_keys(recorded, wanted), key=lambda k: k in ("spec", "specs")):
+        there, here = recorded.get(key, _ABSENT), wanted.get(key, _ABSENT)
+        if there == here or (specs and key in _FROM_SPECS):  # those: named from the specs
+            continue
+        if key == "spec":
+            found += _differences(there, here, "")
+        elif key == "specs" and isinstance(there, list) and isinstance(here, list):
+            if len(there) != len(here):
+                found.append(f"scenarios compared: {len(there)} there, {len(here)} here")
+            for one, other in zip(there, here, strict=False):
+                found += _differences(one, other, "")
+        elif isinstance(there, dict) and isinstance(here, dict):  # --variant, --grid
+            flag = _OPTION_NAMES.get(key, key)
+            for name in _keys(there, here):
+                one, other = there.get(name, _ABSENT), here.get(name, _ABSENT)
+                if one != other:
+                    found.append(_pair(f"{flag} {name}", one, other))
+        else:
+            found.append(_pair(_OPTION_NAMES.get(key, key), there, here))
+    return found
+
+
+def _differences(recorded: Any, wanted: Any, path: str) -> list[str]:
+    """The settings of a scenario that differ, by their dotted keys in the file."""
     if isinstance(recorded, dict) and isinstance(wanted, dict):
         found: list[str] = []
-        keys = [k for k in wanted if k in recorded] + [k for k in recorded if k not in wanted]
-        keys += [k for k in wanted if k not in recorded]
-        for key in sorted(dict.fromkeys(keys), key=lambda k: k in ("spec", "specs")):
-            if recorded.get(key) == wanted.get(key):
-                continue
-            if key in ("spec", "specs") and not path:
-                name = ""
-            else:
-                name = f"{path}.{key}" if path else _OPTION_NAMES.get(key, key)
-            found += _differences(recorded.get(key), wanted.get(key), name)
+        for key in _keys(recorded, wanted):
+            there, here = recorded.get(key, _ABSENT), wanted.get(key, _ABSENT)
+            if there != here:
+                found += _differences(there, here, f"{path}.{key}" if path else key)
         return found
-    if isinstance(recorded, list) and isinstance(wanted, list) and len(recorded) == len(wanted):
-        found = []
-        for index, (there, here) in enumerate(zip(recorded, wanted, strict=True)):
-            # The specs of a what-if (base, then each variant) by the file's own keys.
-            found += _differences(there, here, f"{path}[{index}]" if path else "")
-        return found
-    return [f"{path or 'the settings'}: {_shown(recorded)} there, {_shown(wanted)} here"]
+    return [_pair(path or "the scenario", recorded, wanted)]
+
+
+def _keys(recorded: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
+    """The keys of both, in the order this command gives them, then the others'."""
+    return list(dict.fromkeys([*wanted, *recorded]))
+
+
+def _pair(name: str, there: Any, here: Any) -> str:
+    return f"{name}: {_shown(there)} there, {_shown(here)} here"
 
 
 def _shown(value: Any) -> str:
-    if value is None:
+    if value is _ABSENT:
         return "(absent)"
-    if isinstance(value, dict | list):
-        return "(a table)" if isinstance(value, dict) else "(a list)"
-    text = json.dumps(value) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    if isinstance(value, dict):
+        return "(a table)"
+    text = repr(value) if isinstance(value, str) else json.dumps(value)
+    if len(text) <= 40:
+        return text
+    if isinstance(value, list):
+        return f"(a list of {len(value)})"
+    return text[:14] + "..." + text[-23:]  # the end too: where two paths differ

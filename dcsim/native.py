@@ -35,6 +35,19 @@ PURE_VARIABLE = "DCSIM_PURE"  # set (not 0): the pure-Python modules, whatever i
 FOLDER_VARIABLE = "DCSIM_NATIVE_DIR"  # where compiled modules are kept, if not dcsim/model/_native
 LEFT_OUT = frozenset({"__init__", "events", "site_api"})
 _GROUP = "dcsim.model.compiled"  # the shared library's module name: found in _native too
+# mypy's settings for the compile: the project's own (strict, as `mypy dcsim` checks it),
+# and what the compile reads of the rest: the modules the model imports for their types
+# only (silent); Dask and what its dashboard draws with not at all: dcsim imports them only
+# to run on a cluster, and with bokeh installed (the dask extra) following them took mypy
+# over ten minutes instead of about one.
+_MYPY_CONFIG = """\
+[mypy]
+strict = True
+ignore_missing_imports = True
+follow_imports = silent
+[mypy-dask.*,distributed.*,bokeh.*]
+follow_imports = skip
+"""
 
 
 def compiled_modules() -> list[str]:
@@ -120,10 +133,12 @@ def compile_model(native: Path | None = None) -> Path:
             # its types (pandas without its stubs is Any), not held to mypy's strict rules.
             # mypyc prints its notes and errors: kept back, and shown only if it fails.
             said = io.StringIO()
+            config = Path(work, "mypy.ini")
+            config.write_text(_MYPY_CONFIG, encoding="utf-8")
             try:
                 with contextlib.redirect_stdout(said):
                     extensions = mypycify(
-                        ["--follow-imports=silent", *(f"dcsim/model/{n}.py" for n in names)],
+                        ["--config-file", str(config), *(f"dcsim/model/{n}.py" for n in names)],
                         opt_level="3",
                         group_name=_GROUP,
                         target_dir=os.path.join(work, "c"),

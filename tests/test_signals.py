@@ -99,3 +99,29 @@ def test_signals_at_random_points_of_simulating_and_writing(
     tmp_path: Path, how: str, seed: int
 ) -> None:
     _interrupt(tmp_path, how, at=random.Random(seed).uniform(0.0, 8.0))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(12))
+def test_a_ctrl_c_while_dcsim_starts_ends_with_its_one_message(tmp_path: Path, seed: int) -> None:
+    """Ctrl-C from 0.2 s to 0.9 s after the command starts, before the workers exist or as
+    they start: while it loads the run's modules and the file, forks its workers or runs.
+    The interrupt is never lost (a run that went on to the end, exit 0, was seen once by
+    hand, not since) and always ends with the one message. (Earlier, while the commands
+    themselves load: tests/test_startup.py raises it there deterministically.)"""
+    out = tmp_path / "out"
+    proc = _start(out, tmp_path, reps=60)
+    try:
+        time.sleep(random.Random(seed).uniform(0.2, 0.9))
+        os.killpg(proc.pid, signal.SIGINT)
+        code = proc.wait(timeout=60)
+        wait_gone(proc.pid, 10)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    err = (tmp_path / "stderr.txt").read_text()
+    assert code == 130, (code, err)  # never lost: 60 portfolio replications take seconds
+    assert "Traceback" not in err and err.startswith("dcsim: interrupted"), err
+    assert len(err.strip().splitlines()) == 1, err
+    _files_whole(out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -17,7 +18,7 @@ from PIL import Image
 import dcsim
 from dcsim.experiments.cascade import cascade
 from dcsim.experiments.compare import compare
-from tests.support import HOURS, SITE_A, scenario_file
+from tests.support import HOURS, SITE_A, assert_refused, run_cli, scenario_file
 
 ROOT = Path(__file__).resolve().parent.parent
 ASHBURN = ROOT / "sites" / "ashburn.toml"
@@ -317,3 +318,70 @@ def test_compare_cli_takes_set_and_whole_file_variants(tmp_path: Path) -> None:
         )
         assert refused.returncode == 2, (bad, refused.stderr)
         assert "Traceback" not in refused.stderr
+
+
+def test_a_variant_with_none_of_the_bases_sites_is_refused_before_anything_runs(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    done = run_cli("compare", ASHBURN, "--reps", "2", "--years", "2", "--out", out,
+                   "--variant", f"other={ROOT / 'sites' / 'santa_clara.toml'}")  # fmt: skip
+    assert_refused(done, "variant 'other'", "santa_clara", "the base's (ashburn)")
+    assert not out.exists()
+
+
+def test_a_grid_value_given_twice_is_refused(tmp_path: Path) -> None:
+    # Two points with the same draws would count the value's rows twice and narrow its
+    # interval below what its replications give.
+    done = run_cli("sweep", ASHBURN, "--reps", "2", "--years", "2", "--out", tmp_path / "s",
+                   "--grid", "regions.dominion.upgrade_crews=2,2,12")  # fmt: skip
+    assert_refused(done, "--grid regions.dominion.upgrade_crews: 2 given more than once")
+    assert not (tmp_path / "s").exists()
+
+
+def test_run_json_and_the_page_record_a_file_variant_and_its_own_sets(tmp_path: Path) -> None:
+    copy = tmp_path / "copy.toml"
+    shutil.copy(ASHBURN, copy)
+    out = tmp_path / "out"
+    done = run_cli("compare", ASHBURN, "--reps", "2", "--years", "2", "--out", out, "--quiet",
+                   "--report", "--variant", f"f={copy}", "--set",
+                   "regions.dominion.upgrade_crews=12", "--variant", f"g={copy}", "--variant",
+                   "h", "--set", "scenario.seed=3", timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    variants = json.loads((out / "run.json").read_text())["variants"]
+    assert variants == {"f": {"file": str(copy), "set": ["regions.dominion.upgrade_crews=12"]},
+                        "g": str(copy), "h": ["scenario.seed=3"]}  # fmt: skip
+    page = (out / "report.html").read_text()
+    assert f"the file {copy} --set regions.dominion.upgrade_crews=12" in page
+    assert f"<code>the file {copy}</code>" in page
+    assert "<code>--set scenario.seed=3</code>" in page
+
+
+@pytest.mark.parametrize("case", ["a file", "no folder", "an empty folder"])
+def test_report_refuses_what_is_not_a_results_folder(tmp_path: Path, case: str) -> None:
+    target = {"a file": tmp_path / "notes.txt", "no folder": tmp_path / "none",
+              "an empty folder": tmp_path / "empty"}[case]  # fmt: skip
+    if case == "a file":
+        target.write_text("mine")
+    if case == "an empty folder":
+        target.mkdir()
+    done = run_cli("report", target)
+    expected = {"a file": "not a folder", "no folder": "no such folder",
+                "an empty folder": "holds no dcsim results"}[case]  # fmt: skip
+    assert_refused(done, str(target), expected, "what-if")
+    if case == "a file":
+        assert target.read_text() == "mine"
+
+
+def test_report_refuses_an_attribution_that_is_not_one_or_on_a_what_if(tmp_path: Path) -> None:
+    run_folder, compare_folder = tmp_path / "run", tmp_path / "compare"
+    assert run_cli("run", ASHBURN, "--reps", "2", "--years", "2", "--out", run_folder,
+                   "--quiet", timeout=300).returncode == 0  # fmt: skip
+    assert run_cli("compare", ASHBURN, "--reps", "2", "--years", "2", "--out", compare_folder,
+                   "--quiet", "--variant", "v", "--set", "scenario.seed=3",
+                   timeout=300).returncode == 0  # fmt: skip
+    not_one = run_cli("report", run_folder, "--attribution", compare_folder)
+    assert_refused(not_one, f"--attribution {compare_folder}: holds no attribution.csv")
+    on_what_if = run_cli("report", compare_folder, "--attribution", run_folder)
+    assert_refused(on_what_if, f"--attribution {run_folder}", "holds a what-if's")
+    assert not (run_folder / "report.html").exists()

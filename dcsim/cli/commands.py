@@ -294,8 +294,9 @@ def run_command(
 )
 def report(folder: Path, force: bool, screenshot: bool, attribution: Path | None) -> None:
     """Write report.html and PNG charts for the results in FOLDER."""
-    from dcsim.output.report import build_report
+    from dcsim.output.report import build_report, check_folder
 
+    check_folder(folder)
     before = _stamp(folder / "report.html")
     page = build_report(folder, force=force, attribution=attribution)
     same = before is not None and before == _stamp(page)

@@ -34,6 +34,14 @@ def _write(out: Path, name: str, table: Any, report: bool, context: dict[str, An
     build_report(out, force=True, page=report)
 
 
+def _variant_record(sets: list[str], path: Path | None) -> object:
+    """What run.json keeps of a --variant: its --set lines; a file's path; or a file and
+    the --set lines given on top of it."""
+    if path is None:
+        return sets
+    return {"file": str(path), "set": sets} if sets else str(path)
+
+
 def _plan(checkpoint: Checkpoint, workers: int | None, scheduler: str | None,
           tick: Any) -> Any:  # fmt: skip
     """Where the tasks run, with what the checkpoint kept of an interrupted run."""
@@ -177,7 +185,7 @@ def compare(
         reps,
         years,
         seed,
-        variants={name: (str(path) if path else sets) for name, sets, path in parsed},
+        variants={name: _variant_record(sets, path) for name, sets, path in parsed},
     )
     result = _run_and_write(
         out, "compare.csv", context, reps * (1 + len(variants)),

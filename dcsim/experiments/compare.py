@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dcsim.errors import DcsimError
 from dcsim.experiments.runner import Plan, check_counts, summaries
 from dcsim.experiments.statistics import describe
 from dcsim.input.overrides import with_run_settings
@@ -108,6 +109,7 @@ def compare(
     """Every variant against ``base``; the base and all variants run as one batch of tasks
     (``plan``: where, and what an interrupted run already finished)."""
     check_counts(replications, years, workers)
+    _check_shared_sites(base, variants)
     # Every variant runs on the base's horizon and root seed unless told otherwise, so a
     # whole-file variant with a horizon or seed of its own is still compared like for like.
     years = base.horizon_days / 365.25 if years is None else years
@@ -170,3 +172,18 @@ def ranking(table: pd.DataFrame) -> pd.DataFrame:
     rows.sort(key=lambda row: -row[2])
     return pd.DataFrame([(i + 1, *row) for i, row in enumerate(rows)],
                         columns=list(RANKING_COLUMNS))  # fmt: skip
+
+
+def _check_shared_sites(base: Scenario, variants: dict[str, Scenario]) -> None:
+    """A variant is compared with the base site by site: one with none of the base's sites
+    has nothing to compare (it is refused before anything runs)."""
+    ours = [site.name for site in base.sites]
+    for name, spec in variants.items():
+        theirs = [site.name for site in spec.sites]
+        if not set(ours) & set(theirs):
+            raise DcsimError(
+                f"variant {name!r}: none of its sites ({', '.join(theirs)}) is one of the"
+                f" base's ({', '.join(ours)}); a variant is compared with the base site by"
+                " site. Give it a file with the base's sites (a copy of the base's file,"
+                " changed), or --set changes of the base's own keys."
+            )

@@ -6,6 +6,7 @@ import itertools
 
 import pandas as pd
 
+from dcsim.errors import DcsimError
 from dcsim.experiments.runner import Plan, check_counts, summaries
 from dcsim.input.overrides import override, with_run_settings
 from dcsim.input.spec import Scenario
@@ -28,6 +29,16 @@ def sweep(
     points' replications run as one batch of tasks, every worker busy to the end.
     """
     check_counts(replications, years, workers)
+    for key, values in grid.items():
+        # A value twice would be two points with the same draws: its rows counted twice,
+        # and its interval made narrower than its replications give.
+        seen = [repr(value) for value in values]
+        twice = sorted({text for text in seen if seen.count(text) > 1})
+        if twice:
+            raise DcsimError(
+                f"--grid {key}: {', '.join(twice)} given more than once; each value is one"
+                " point of the sweep. Give each once (more replications: --reps)."
+            )
     keys = list(grid)
     points = list(itertools.product(*(grid[k] for k in keys)))
     seed = scenario.seed if seed is None else seed

@@ -127,6 +127,16 @@ def _without_a_sliver_of_a_year(
     return migration[migration["year"] < end.year]
 
 
+def check_folder(folder: Path) -> None:
+    """Refuse what is not a folder, before anything is read or written."""
+    if not folder.is_dir():
+        what = "not a folder" if folder.exists() else "no such folder"
+        raise DcsimError(
+            f"{folder}: {what}; give the --out folder of a dcsim run, or of a what-if"
+            " (compare, sweep, cascade or attribute)."
+        )
+
+
 def build_report(
     folder: Path, force: bool = False, page: bool = True, attribution: Path | None = None
 ) -> Path:
@@ -137,8 +147,7 @@ def build_report(
 
     Returns the path of the HTML page (written or not).
     """
-    if not folder.is_dir():
-        raise DcsimError(f"{folder}: no such folder; give the --out folder of a dcsim run.")
+    check_folder(folder)
     target = folder / "report.html"
     images: list[tuple[str, str, bytes]] = []  # (section, file name, png)
     summary_table = ""
@@ -174,12 +183,19 @@ def build_report(
         tables_after += ("<h2>Sweep: the table</h2><p>Means across replications with their"
                          " 95% intervals (every replication's row is in sweep.csv).</p>"
                          + table_html(sweep_table(sweep, keys)))  # fmt: skip
-    if (
-        not images
-        and not (folder / "timeseries.csv").exists()
-        and not (folder / "timeseries.parquet").exists()
-    ):
-        read_table(folder, "timeseries.csv")  # nothing to show: say what a report needs
+    a_run = (folder / "timeseries.csv").exists() or (folder / "timeseries.parquet").exists()
+    if not images and not a_run and sweep is None:
+        raise DcsimError(
+            f"{folder}: holds no dcsim results (timeseries.csv and the other tables of a dcsim"
+            " run, or compare.csv, sweep.csv, cascade.csv or attribution.csv of a what-if);"
+            " give the --out folder of one."
+        )
+    if attribution is not None and not a_run:
+        raise DcsimError(
+            f"--attribution {attribution}: it names which layer holds the idle time on the"
+            f" first screen of a dcsim run's report, and {folder} holds a what-if's; leave"
+            " --attribution out, or give the folder of a dcsim run."
+        )
     if (folder / "timeseries.csv").exists() or (folder / "timeseries.parquet").exists():
         ts = read_table(folder, "timeseries.csv")
         events = read_table(folder, "events.csv")

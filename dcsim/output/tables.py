@@ -133,7 +133,9 @@ def compare_text(table_: pd.DataFrame) -> str:
             "* = distinguishable from zero (the 95% interval excludes it); pairs = replications"
             " where both runs reached the value (dates never reached are left out); dates in"
             " years from the start, their changes in days, money in USD; a metric the variant"
-            " left the same in every replication is left out" + left_out(shown, same)
+            " left the same in every replication is left out"
+            # Only the metrics shown: a variant may still move others (lead times, say).
+            + left_out(shown, same, _NONE_OF_THESE)
         )
     )
     ranked = ranking(table_)
@@ -153,14 +155,20 @@ def compare_text(table_: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def left_out(table_: pd.DataFrame, same: pd.Series) -> str:
-    """The note naming the sites each variant left exactly as they were ("" if none)."""
+_NONE_OF_THESE = "sites where the variant changed none of these metrics (compare.csv has every one)"
+
+
+def left_out(
+    table_: pd.DataFrame, same: pd.Series, words: str = "sites the variant did not change at all"
+) -> str:
+    """The note naming the sites each variant left exactly as they were in ``table_``'s
+    metrics ("" if none); ``words`` introduce them."""
     gone = table_[same].drop_duplicates(["variant", "site"])
     if gone.empty:
         return ""
     by_variant = gone.groupby("variant", sort=False)["site"].agg(", ".join)
     named = "; ".join(f"{variant}: {sites}" for variant, sites in by_variant.items())
-    return f"; sites the variant did not change at all: {named}"
+    return f"; {words}: {named}"
 
 
 def sweep_text(table_: pd.DataFrame, keys: list[str]) -> str:

@@ -40,9 +40,8 @@ def context_html(run_info: dict[str, Any]) -> str:
     if isinstance(horizon, (int, float)):
         rows.append(("horizon", f"{horizon / DAYS_PER_YEAR:.1f} years"))
     rows.append(("dcsim version", run_info.get("dcsim_version", "?")))
-    for name, sets in (run_info.get("variants") or {}).items():
-        rows.append((f"variant {name}", " ".join(f"--set {shlex.quote(s)}" for s in sets)
-                     or "(another file)"))  # fmt: skip
+    for name, given in (run_info.get("variants") or {}).items():
+        rows.append((f"variant {name}", _variant_text(given)))
     for key, values in (run_info.get("grid") or {}).items():
         rows.append((f"swept {key}", ", ".join(str(v) for v in values)))
     line = [str(part) for part in run_info.get("command_line", [])]
@@ -53,6 +52,20 @@ def context_html(run_info: dict[str, Any]) -> str:
         for key, value in rows
     )
     return f"<table class='context'>{body}</table>"
+
+
+def _variant_text(given: object) -> str:
+    """A variant as run.json records it: its --set lines, its file (a path), or its file
+    and the --set lines on top of it ({"file": ..., "set": [...]})."""
+    if isinstance(given, str):
+        return f"the file {given}"
+    sets: list[object] = []
+    file = ""
+    if isinstance(given, dict):
+        file, sets = f"the file {given.get('file', '?')} ", list(given.get("set", []))
+    elif isinstance(given, list):
+        sets = given
+    return (file + " ".join(f"--set {shlex.quote(str(s))}" for s in sets)).strip() or "?"
 
 
 def compare_table(table: pd.DataFrame) -> pd.DataFrame:

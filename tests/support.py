@@ -11,11 +11,14 @@ unit the caller uses (the model's is days); rates are per that unit.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import itertools
 import math
+import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -686,3 +689,17 @@ def wait_gone(pgid: int, seconds: float) -> None:
     while live_group(pgid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not live_group(pgid), f"still alive: {live_group(pgid)}"
+
+
+def interrupt_group(proc: subprocess.Popen[Any], how: int, gone_within: float = 10) -> int:
+    """Send ``how`` to the process group ``proc`` leads (as a terminal's Ctrl-C does) and
+    return its exit status once the whole group is gone; nothing of it is left either way."""
+    try:
+        os.killpg(proc.pid, how)
+        code = proc.wait(timeout=60)
+        wait_gone(proc.pid, gone_within)
+        return code
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

@@ -7,7 +7,6 @@ are skipped without it (the test extras install it, so CI runs them).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -21,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import ASHBURN, REPO, SITES, assert_refused, run_cli, wait_gone
+from tests.support import ASHBURN, REPO, SITES, assert_refused, interrupt_group, run_cli
 
 distributed = pytest.importorskip("distributed")
 TABLES = (
@@ -129,17 +128,10 @@ def test_ctrl_c_stops_a_local_cluster_run_with_one_word_and_no_worker_left(
              "--quiet"],
             cwd=REPO, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
         )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 120
-        while _finished(out) < 2 and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        os.killpg(proc.pid, how)
-        code = proc.wait(timeout=60)
-        wait_gone(proc.pid, 30)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    deadline = time.monotonic() + 120
+    while _finished(out) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    code = interrupt_group(proc, how, gone_within=30)
     err = (tmp_path / "stderr.txt").read_text()
     assert code == 130, (code, err)
     lines = err.strip().splitlines()

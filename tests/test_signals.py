@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from dcsim.output.run_folder import read_run_info, read_table
-from tests.support import REPO, SITES, live_group, wait_gone
+from tests.support import REPO, SITES, interrupt_group, live_group, wait_gone
 
 PORTFOLIO = SITES / "portfolio.toml"
 
@@ -111,15 +111,8 @@ def test_a_ctrl_c_while_dcsim_starts_ends_with_its_one_message(tmp_path: Path, s
     themselves load: tests/test_startup.py raises it there deterministically.)"""
     out = tmp_path / "out"
     proc = _start(out, tmp_path, reps=60)
-    try:
-        time.sleep(random.Random(seed).uniform(0.2, 0.9))
-        os.killpg(proc.pid, signal.SIGINT)
-        code = proc.wait(timeout=60)
-        wait_gone(proc.pid, 10)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    time.sleep(random.Random(seed).uniform(0.2, 0.9))
+    code = interrupt_group(proc, signal.SIGINT)
     err = (tmp_path / "stderr.txt").read_text()
     assert code == 130, (code, err)  # never lost: 60 portfolio replications take seconds
     assert "Traceback" not in err and err.startswith("dcsim: interrupted"), err

@@ -210,7 +210,10 @@ def compare(
     multiple=True,
     required=True,
     metavar="KEY=V1,V2,...",
-    help="A key and the values to sweep (repeatable: the full factorial is run).",
+    help="A dotted key and the values to sweep, quoted when they have units, e.g."
+    " --grid 'regions.dominion.headroom=300 MW,600 MW' or"
+    " --grid transformer_supplies.north_america.output_scale=1,1.5,2 (repeatable: every"
+    " combination is run).",
 )
 @run_options
 @click.option(
@@ -233,7 +236,11 @@ def sweep(
     out: Path,
     report: bool,
 ) -> None:
-    """Run FILE at every combination of the --grid values; write sweep.csv and charts."""
+    """Run FILE at every combination of the --grid values.
+
+    Prints each point's mean idle GPU-hours and idle cost per site with 95% intervals;
+    writes sweep.csv (a row per point, site and replication), sweep.png and run.json.
+    """
     from dcsim.experiments.sweep import sweep as run_sweep
     from dcsim.output.tables import sweep_text
 
@@ -293,7 +300,10 @@ def cascade(
     out: Path,
     report: bool,
 ) -> None:
-    """Remove the binding layer, see what binds next, repeat: the bottleneck cascade."""
+    """Remove the binding layer, see what binds next, repeat: the bottleneck cascade.
+
+    Writes cascade.csv (a row per step), cascade.png and run.json.
+    """
     from dcsim.experiments.cascade import cascade as run_cascade
     from dcsim.model.layers import LAYERS
     from dcsim.output.tables import cascade_text
@@ -353,7 +363,11 @@ def attribute(
     out: Path,
     report: bool,
 ) -> None:
-    """Which layer holds the GPUs: binding share, saving alone, Shapley value, criticality."""
+    """Which layer holds the GPUs: binding share, saving alone, Shapley value, criticality.
+
+    Writes attribution.csv (a row per site and layer), interactions.csv (pairs of
+    layers), attribution.png and run.json.
+    """
     from dcsim.experiments.attribute import attribute as run_attribute
     from dcsim.output.export import write_run_json
     from dcsim.output.report import build_report

@@ -53,3 +53,11 @@ Variants (after FILE, in order; each --set applies to the --variant before it):
                            quote a value with spaces: --set "KEY=3000 MW")
   --variant NAME=FILE      or a whole other site or scenario file
 """
+
+
+def variant_record(sets: list[str], path: Path | None) -> object:
+    """What run.json keeps of a --variant: its --set lines; a file's path; or a file and
+    the --set lines given on top of it ({"file": ..., "set": [...]})."""
+    if path is None:
+        return sets
+    return {"file": str(path), "set": sets} if sets else str(path)

@@ -16,6 +16,7 @@ import click
 from dcsim.cli.common import Progress, checkpointed, finish_report, parse_sets, run_options
 from dcsim.cli.variants import VARIANT_HELP as _VARIANT_HELP
 from dcsim.cli.variants import parse_variants as _parse_variants
+from dcsim.cli.variants import variant_record
 from dcsim.errors import DcsimError
 from dcsim.input.load import load
 from dcsim.input.overrides import with_run_settings
@@ -32,14 +33,6 @@ def _write(out: Path, name: str, table: Any, report: bool, context: dict[str, An
     write_run_json(out, {k: v for k, v in context.items() if k != "identity"}
                    | resume_record(context["identity"]))  # fmt: skip
     build_report(out, force=True, page=report)
-
-
-def _variant_record(sets: list[str], path: Path | None) -> object:
-    """What run.json keeps of a --variant: its --set lines; a file's path; or a file and
-    the --set lines given on top of it."""
-    if path is None:
-        return sets
-    return {"file": str(path), "set": sets} if sets else str(path)
 
 
 def _plan(checkpoint: Checkpoint, workers: int | None, scheduler: str | None,
@@ -185,7 +178,7 @@ def compare(
         reps,
         years,
         seed,
-        variants={name: _variant_record(sets, path) for name, sets, path in parsed},
+        variants={name: variant_record(sets, path) for name, sets, path in parsed},
     )
     result = _run_and_write(
         out, "compare.csv", context, reps * (1 + len(variants)),

@@ -38,8 +38,8 @@ _GROUP = "dcsim.model.compiled"  # the shared library's module name: found in _n
 # mypy's settings for the compile: the project's own (strict, as `mypy dcsim` checks it),
 # and what the compile reads of the rest: the modules the model imports for their types
 # only (silent); Dask and what its dashboard draws with not at all: dcsim imports them only
-# to run on a cluster, and with bokeh installed (the dask extra) following them took mypy
-# over ten minutes instead of about one.
+# to run on a cluster, and with bokeh installed (the dask extra) following them kept a
+# compile busy for over seven minutes of CPU (stopped there) instead of about one.
 _MYPY_CONFIG = """\
 [mypy]
 strict = True

@@ -150,7 +150,8 @@ def finish_report(out: Path, report: bool, charts: bool = False) -> None:
     drawing (after its tables were whole) is drawn: a report asked for and missing, and
     for a what-if (``charts``: it always draws them) its charts if none are there."""
     missing_page = report and not (out / "report.html").exists()
-    if not missing_page and not (charts and not any(out.glob("*.png"))):
+    missing_charts = charts and not any(out.glob("*.png"))
+    if not (missing_page or missing_charts):
         click.echo(f"{out}: this run already finished; nothing to resume.")
         return
     from dcsim.output.report import build_report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import itertools
 
 import pandas as pd
@@ -32,8 +33,8 @@ def sweep(
     for key, values in grid.items():
         # A value twice would be two points with the same draws: its rows counted twice,
         # and its interval made narrower than its replications give.
-        seen = [repr(value) for value in values]
-        twice = sorted({text for text in seen if seen.count(text) > 1})
+        counted = collections.Counter(repr(value) for value in values)
+        twice = sorted(text for text, count in counted.items() if count > 1)
         if twice:
             raise DcsimError(
                 f"--grid {key}: {', '.join(twice)} given more than once; each value is one"

@@ -56,13 +56,12 @@ def portfolio_stats(summary: pd.DataFrame) -> pd.DataFrame:
 def attribution_from(folder: Path, run_info: dict[str, Any]) -> tuple[dict[str, str], str]:
     """The Shapley shares of an ``attribute`` folder, with a note saying where they are
     from; refused when that attribute is of another scenario than the run."""
-    if not (folder / "attribution.csv").exists() and not (folder / "attribution.parquet").exists():
+    table = read_table(folder, "attribution.csv", required=False)
+    if table is None:
         raise DcsimError(
             f"--attribution {folder}: holds no attribution.csv; give the --out folder of"
             " `dcsim attribute` on the run's file."
         )
-    table = read_table(folder, "attribution.csv")
-    assert table is not None
     info = read_run_info(folder)
     theirs, ours = info.get("scenario"), run_info.get("scenario")
     if theirs is not None and ours is not None and theirs != ours:

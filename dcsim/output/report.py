@@ -196,7 +196,7 @@ def build_report(
             f" first screen of a dcsim run's report, and {folder} holds a what-if's; leave"
             " --attribution out, or give the folder of a dcsim run."
         )
-    if (folder / "timeseries.csv").exists() or (folder / "timeseries.parquet").exists():
+    if a_run:
         ts = read_table(folder, "timeseries.csv")
         events = read_table(folder, "events.csv")
         summary = read_table(folder, "summary.csv")

@@ -58,14 +58,14 @@ def _variant_text(given: object) -> str:
     """A variant as run.json records it: its --set lines, its file (a path), or its file
     and the --set lines on top of it ({"file": ..., "set": [...]})."""
     if isinstance(given, str):
-        return f"the file {given}"
-    sets: list[object] = []
-    file = ""
-    if isinstance(given, dict):
-        file, sets = f"the file {given.get('file', '?')} ", list(given.get("set", []))
-    elif isinstance(given, list):
-        sets = given
-    return (file + " ".join(f"--set {shlex.quote(str(s))}" for s in sets)).strip() or "?"
+        given = {"file": given}
+    if isinstance(given, list):
+        given = {"set": given}
+    if not isinstance(given, dict):
+        return "?"
+    parts = [f"the file {given['file']}"] if "file" in given else []
+    parts += [f"--set {shlex.quote(str(s))}" for s in given.get("set", [])]
+    return " ".join(parts) or "?"
 
 
 def compare_table(table: pd.DataFrame) -> pd.DataFrame:
